@@ -1,15 +1,35 @@
-"""Compose a short, quoted answer from the best passages."""
+"""Compose a short answer that quotes the best passages and says where they stand."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from knowledge import phrases
+from knowledge.index import query_terms
+from knowledge.model import Passage
+from knowledge.query import Query, parse_query
+from knowledge.quote import fit_quotes
+from knowledge.text import fold, has_diacritics, plain, superscript_numbers
 
 if TYPE_CHECKING:
     from knowledge.index import SearchIndex
     from knowledge.model import Document
 
 MAX_ANSWER = 800
+_MARKER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+MAX_QUESTION = 2000
+REF_BOOST = 8.0  # a passage citing the document the question names
+NOTE_REACH = 8  # words before a footnote marker that say what the footnote explains
+META_PRIOR = 0.6  # header/ending passages count less unless the question is about them
+MISSING_FACT = 0.6  # score kept by a passage lacking the kind of fact asked for
+PARAPHRASE_WEIGHT = 0.7  # a directive word standing in for the question's own
+MIN_WORDS = 0.5  # share of the question's words (by IDF) the best passage must contain
+MIN_WORDS_AND_PAIRS = 0.9  # that share plus the share of its word pairs it must reach
+MARK_MISMATCH = 0.6  # a word matched only without its diacritics counts this much
+RERANK = 30  # how many top passages are re-scored by how much of the question they cover
+COVERAGE_BASE = 0.5  # re-scoring factor is this plus the share covered
 
 
 @dataclass(frozen=True)
@@ -30,10 +50,179 @@ class Answer:
         return {
             "found": self.found,
             "answer": self.text,
-            "sources": [{"document": s.document, "ref": s.ref, "quote": s.quote} for s in self.sources],
+            "sources": [
+                {"document": s.document, "ref": s.ref, "quote": s.quote} for s in self.sources
+            ],
         }
 
 
 def compose_answer(question: str, index: SearchIndex, documents: list[Document]) -> Answer:
-    """STUB: replaced by the real composer."""
-    return Answer(False, "Chưa có câu trả lời.")
+    """Answer a question from the index, or say what the bot can help with."""
+    default = documents[0].metadata
+    name = f"{default.kind} {default.number}"
+    if not question.strip():
+        return Answer(False, phrases.EMPTY_QUESTION)
+    if len(question) > MAX_QUESTION:
+        return Answer(False, phrases.TOO_LONG.format(limit=MAX_QUESTION))
+    query = parse_query(question)
+    if query.refs and not any(query.refs & refs for refs in index.refs):
+        return Answer(False, phrases.UNKNOWN_REFERENCE.format(document=name))
+    weights = _word_weights(query, index)
+    scores = _rank(query, index, weights)
+    if not scores:
+        return Answer(False, phrases.NOT_FOUND.format(document=name))
+    ranked = sorted(scores, key=lambda i: (-scores[i], i))
+    chosen = _choose(ranked, scores, index, weights, query.alternatives)
+    if not _is_answer(query, index, chosen, weights):
+        return Answer(False, phrases.NOT_FOUND.format(document=name))
+    items = _quotable(query, [index.passages[i] for i in chosen], documents)
+    return _render(items, query, name)
+
+
+def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int, float]:
+    """Score passages by BM25, named documents, the kind of fact wanted and coverage."""
+    weights = query_terms(query.words)
+    for term, w in query_terms(query.extra).items():
+        weights[term] = max(weights.get(term, 0.0), w * PARAPHRASE_WEIGHT)
+    scores = index.score(weights)
+    facts = query.wants & {"date", "year", "number"}
+    for i in list(scores):
+        scores[i] += REF_BOOST * len(query.refs & index.refs[i])
+        if "date" in query.wants:
+            scores[i] += REF_BOOST * len(query.refs & index.dated[i])
+        if facts - index.facts[i]:
+            scores[i] *= MISSING_FACT
+        if index.passages[i].kind == "meta" and "meta" not in query.wants:
+            scores[i] *= META_PRIOR
+    total = sum(words.values()) or 1.0
+    for i in sorted(scores, key=lambda i: -scores[i])[:RERANK]:
+        coverage = sum(_covered(index, i, words, query.alternatives).values()) / total
+        scores[i] *= COVERAGE_BASE + coverage
+    return {i: s for i, s in scores.items() if s > 0}
+
+
+def _word_weights(query: Query, index: SearchIndex) -> dict[str, float]:
+    """Return each content word with its IDF, the measure of how much it means."""
+    return {w: index.idf_of("f:" + fold(w)) for w in dict.fromkeys(query.content)}
+
+
+def _matches(index: SearchIndex, i: int, word: str) -> float:
+    """Return 1 for a match with the same marks, less for one only without them, else 0."""
+    if not index.has_term(i, "f:" + fold(word)):
+        return 0.0
+    exact = not has_diacritics(word) or index.has_term(i, "a:" + word)
+    return 1.0 if exact else MARK_MISMATCH
+
+
+def _covered(
+    index: SearchIndex, i: int, weights: dict[str, float], alternatives: dict[str, list[str]]
+) -> dict[str, float]:
+    """Return the content words passage i matches (itself or a paraphrase), with credit."""
+    out = {}
+    for word, weight in weights.items():
+        options = [word, *alternatives.get(fold(word), ())]
+        credit = max(_matches(index, i, w) for w in options)
+        if credit:
+            out[word] = weight * credit
+    return out
+
+
+def _is_answer(
+    query: Query, index: SearchIndex, chosen: list[int], words: dict[str, float]
+) -> bool:
+    """Tell whether the best passage covers enough of the question's words and phrases."""
+    if any(query.refs & index.refs[i] for i in chosen):
+        return True
+    total = sum(words.values())
+    if not total:
+        return False
+    best = chosen[0]
+    single = sum(_covered(index, best, words, query.alternatives).values()) / total
+    pairs = [t for t in query_terms(query.words) if t.startswith("f2:")]
+    paired = sum(index.idf_of(t) for t in pairs)
+    both = (
+        sum(index.idf_of(t) for t in pairs if index.has_term(best, t)) / paired if pairs else single
+    )
+    return single >= MIN_WORDS and single + both >= MIN_WORDS_AND_PAIRS
+
+
+def _choose(
+    ranked: list[int],
+    scores: dict[int, float],
+    index: SearchIndex,
+    weights: dict[str, float],
+    alternatives: dict[str, list[str]],
+) -> list[int]:
+    """Take the best passage, then others that cover what it leaves out."""
+    best = ranked[0]
+    chosen = [best]
+    covered = set(_covered(index, best, weights, alternatives))
+    total = sum(weights.values()) or 1.0
+    for i in ranked[1:8]:
+        if scores[i] < 0.5 * scores[best] or len(chosen) == 3:
+            break
+        new = {w for w in _covered(index, i, weights, alternatives) if w not in covered}
+        if sum(weights[w] for w in new) >= 0.2 * total:
+            chosen.append(i)
+            covered |= new
+    return chosen
+
+
+Item = tuple[str, str, str]  # (document number, where it stands, text)
+
+
+def _quotable(query: Query, passages: list[Passage], documents: list[Document]) -> list[Item]:
+    """Return what to quote: footnotes with the clause citing them, and explaining ones."""
+    out: list[Item] = []
+    for p in passages:
+        doc = next(d for d in documents if d.number == p.document)
+        if p.kind == "footnote":
+            note = doc.footnotes[p.footnotes[0]]
+            if note.cited_sentence:
+                out.append((p.document, _label(p, documents, note.cited_in), note.cited_sentence))
+        out.append((p.document, _label(p, documents), p.text))
+        for n in _explaining_notes(query, p):
+            if n in doc.footnotes:
+                where = f"{p.ref}, chú thích {n}"
+                out.append((p.document, _label(p, documents, where), doc.footnotes[n].text))
+    return list(dict.fromkeys(out))
+
+
+def _explaining_notes(query: Query, p: Passage) -> list[int]:
+    """Return the footnotes whose marker follows the words the question asks about."""
+    if p.kind == "footnote" or not p.footnotes:
+        return []
+    wanted = {fold(w) for w in query.content}
+    wanted |= {fold(a) for alts in query.alternatives.values() for a in alts}
+    hits: dict[int, int] = {}
+    for m in _MARKER.finditer(p.text):
+        before = fold(p.text[: m.start()]).split()[-NOTE_REACH:]
+        count = sum(w.strip('.,;:()“”"') in wanted for w in before)
+        for n in superscript_numbers(m.group(0)):
+            hits[n] = count
+    need = 1 if "list" in query.wants else 2
+    top = max(hits.values(), default=0)
+    return [n for n, c in hits.items() if c >= need and c == top]
+
+
+def _render(items: list[Item], query: Query, name: str) -> Answer:
+    """Return the answer text: where each quote stands, then the quote."""
+    room = MAX_ANSWER - len(name) - 12 - sum(len(label) + 8 for _, label, _ in items)
+    quotes = fit_quotes([plain(text) for _, _, text in items], query.content, room)
+    kept = [(doc, label, q) for (doc, label, _), q in zip(items, quotes, strict=True) if q]
+    if len(kept) == 1:
+        text = f"Theo {name} ({kept[0][1]}):\n«{kept[0][2]}»"
+    else:
+        text = f"Theo {name}:\n" + "\n".join(f"• {label}: «{q}»" for _, label, q in kept)
+    sources = [Source(doc, label, q) for doc, label, q in kept]
+    return Answer(True, text[:MAX_ANSWER], sources)
+
+
+def _label(p: Passage, documents: list[Document], where: str = "") -> str:
+    """Return where a passage stands, e.g. 'Mục II.3, nhiệm vụ 3.3'."""
+    label = where or p.ref
+    if not where and p.kind == "sentence" and p.task_code and not p.ref.endswith(p.task_code):
+        label += f", nhiệm vụ {p.task_code}"
+    if p.document != documents[0].number:
+        label = f"{p.document}, {label}"
+    return label

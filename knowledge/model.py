@@ -16,6 +16,9 @@ class Copy:
     place: str
     issued: date | None
     signer: str
+    signer_title: str = ""
+    date_line: str = ""  # as written: "Bình Định, ngày 19 tháng 02 năm 2024"
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Metadata:
     signer: str
     signer_title: str
     copies: tuple[Copy, ...] = ()
+    date_line: str = ""  # as written: "Hà Nội, ngày 11 tháng 01 năm 2024"
+    recipients: tuple[str, ...] = ()  # "Nơi nhận" lines
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Passage:
     task_code: str = ""
     footnotes: tuple[int, ...] = ()  # footnotes this passage cites
     order: int = 0  # position in the document
+    context: str = ""  # searchable but not quoted: lead-in, heading or citing clause
 
 
 @dataclass

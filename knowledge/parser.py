@@ -1,16 +1,160 @@
-"""STUB parser."""
+"""Parse a directive's text into metadata, sections, tasks, footnotes and passages."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from dataclasses import dataclass, field
 
-from knowledge.model import Deadline, Document, Metadata, Task
+from knowledge.deadlines import extract_deadlines, extract_periods
+from knowledge.layout import split_layout
+from knowledge.metadata import describe, parse_metadata
+from knowledge.model import Document, Footnote, Passage, Task
+from knowledge.segment import clause_around, lead, segments, sentences
+from knowledge.text import superscript_numbers
+
+_PART = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X)\.\s+(.+)$")
+_ITEM = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.\s+(.+)$")
+_BULLET = re.compile(r"^[-–•+]\s*(.+)$")
+_SUPER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_TITLE_MAX = 160
+
+
+@dataclass
+class _Cursor:
+    """Where the parser stands while walking the body."""
+
+    part: str = ""
+    part_heading: str = ""
+    item: Task | None = None  # the innermost numbered item
+    task: Task | None = None  # the task text currently goes to
+    bullets: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        if not self.part:
+            return "Phần mở đầu"
+        return f"Mục {self.part}.{self.item.code}" if self.item else f"Mục {self.part}"
 
 
 def parse_document(text: str, source: str = "") -> Document:
-    num = "09-KL/BTCTW"
-    meta = Metadata(num, "Kết luận", "", "Ban Tổ chức Trung ương", "Hà Nội", date(2024, 1, 11), "Mai Văn Chính", "")
-    dl = Deadline(num, "3.3", "date", date(2024, 3, 31), "trước ngày 31/3/2024")
-    t3 = Task(num, "3", "Về tổ chức bộ máy, biên chế và vị trí việc làm", "3. Về tổ chức bộ máy", "Mục II.3", children=["3.3"])
-    t33 = Task(num, "3.3", "Tham mưu Kế hoạch triển khai hoàn thiện vị trí việc làm", "- Tham mưu Kế hoạch ... trước ngày 31/3/2024", "Mục II.3, ý 3", parent="3", deadlines=[dl])
-    return Document(meta, [], [t3, t33], {}, [dl], [("Mục II.3", "Về tổ chức bộ máy")], source)
+    """Parse the text of a directive of the Kết luận 09-KL/BTCTW shape."""
+    layout = split_layout(text)
+    meta = parse_metadata(layout.header, layout.ending)
+    number = meta.number or source
+    doc = Document(meta, [], [], {}, [], [], source)
+    cursor = _Cursor()
+    citing: dict[int, tuple[str, str]] = {}
+    for par in layout.body:
+        _walk(par, cursor, doc, citing)
+    for ref, sentence, context in describe(meta):
+        _add(doc, Passage(number, ref, sentence, kind="meta", context=context))
+    _add_footnotes(doc, layout.footnotes, citing)
+    for task in doc.tasks:
+        task.deadlines = extract_deadlines(number, task.code, task.text)
+        doc.deadlines.extend(task.deadlines)
+    doc.deadlines.extend(extract_periods(number, " ".join(layout.body)))
+    return doc
+
+
+def _walk(par: str, cur: _Cursor, doc: Document, citing: dict[int, tuple[str, str]]) -> None:
+    """Place one body paragraph in the structure and index its sentences."""
+    number = doc.metadata.number
+    if (m := _PART.match(par)) and m.group(2).isupper():
+        cur.part, cur.part_heading, cur.item, cur.task = m.group(1), m.group(2), None, None
+        doc.sections.append((f"Mục {cur.part}", m.group(2)))
+        _add(doc, Passage(number, cur.ref, par, kind="heading"))
+        return
+    if cur.part and (m := _ITEM.match(par)) and len(par) <= 300:
+        _open_item(m.group(1), m.group(2), cur, doc)
+        return
+    if cur.item and (m := _BULLET.match(par)):
+        code = f"{cur.item.code}.{cur.bullets.get(cur.item.code, 0) + 1}"
+        cur.bullets[cur.item.code] = cur.bullets.get(cur.item.code, 0) + 1
+        cur.task = _new_task(doc, code, _title(m.group(1)), m.group(1), cur.ref, cur.item)
+    elif cur.task is not None:
+        cur.task.text += "\n" + par
+    heading = cur.item.title if cur.item else cur.part_heading.capitalize()
+    _index_paragraph(_BULLET.sub(r"\1", par), cur, doc, heading, citing)
+
+
+def _open_item(code: str, heading: str, cur: _Cursor, doc: Document) -> None:
+    """Start a numbered item or sub-item (1., 2.2.)."""
+    parent = code.rsplit(".", 1)[0] if "." in code else ""
+    parent_task = doc.task(parent) if parent else None
+    title = _SUPER.sub("", heading).rstrip(".")
+    cur.item = _new_task(doc, code, title, heading, f"Mục {cur.part}.{code}", parent_task)
+    cur.task = cur.item
+    doc.sections.append((cur.item.ref, cur.item.title))
+    _add(doc, Passage(doc.metadata.number, cur.item.ref, f"{code}. {heading}", "heading", code))
+
+
+def _new_task(
+    doc: Document, code: str, title: str, text: str, ref: str, parent: Task | None
+) -> Task:
+    """Create a task, link it to its parent and add it to the document."""
+    task = Task(doc.metadata.number, code, title, text, ref, parent.code if parent else "")
+    if parent is not None and parent.code != code:
+        parent.children.append(code)
+    doc.tasks.append(task)
+    return task
+
+
+def _title(text: str) -> str:
+    """Return a bullet's short title: its first clause, cut at a word."""
+    plain = _SUPER.sub("", text)
+    first = re.split(r"[;.](?:\s|$)", plain, maxsplit=1)[0]
+    if len(first) <= _TITLE_MAX:
+        return first.strip()
+    return first[:_TITLE_MAX].rsplit(" ", 1)[0] + "…"
+
+
+def _index_paragraph(
+    par: str, cur: _Cursor, doc: Document, heading: str, citing: dict[int, tuple[str, str]]
+) -> None:
+    """Add a paragraph's sentences as passages and note which footnotes they cite."""
+    opening = lead(par)
+    code = cur.task.code if cur.task else ""
+    for i, sentence in enumerate(sentences(par)):
+        for m in _SUPER.finditer(sentence):
+            for n in superscript_numbers(m.group(0)):
+                citing.setdefault(n, (cur.ref, clause_around(sentence, m.start())))
+        context = heading if i == 0 else f"{heading} {opening}"
+        for seg in segments(sentence):
+            notes = tuple(superscript_numbers(seg))
+            _add(
+                doc,
+                Passage(
+                    doc.metadata.number, cur.ref, seg, "sentence", code, notes, context=context
+                ),
+            )
+
+
+def _add_footnotes(
+    doc: Document, notes: dict[int, str], citing: dict[int, tuple[str, str]]
+) -> None:
+    """Add footnotes, linked to the sentence citing them, as passages."""
+    for n, text in sorted(notes.items()):
+        where, clause = citing.get(n, ("", ""))
+        doc.footnotes[n] = Footnote(n, text, where, clause)
+        ref = f"{where}, chú thích {n}" if where else f"chú thích {n}"
+        for seg in segments(text):
+            _add(
+                doc,
+                Passage(doc.metadata.number, ref, seg, "footnote", footnotes=(n,), context=clause),
+            )
+
+
+def _add(doc: Document, passage: Passage) -> None:
+    """Append a passage with its position in the document."""
+    doc.passages.append(
+        Passage(
+            passage.document,
+            passage.ref,
+            passage.text,
+            passage.kind,
+            passage.task_code,
+            passage.footnotes,
+            len(doc.passages),
+            passage.context,
+        )
+    )

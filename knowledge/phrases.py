@@ -1,0 +1,16 @@
+"""The knowledge layer's own user-facing sentences (Vietnamese), in one place."""
+
+EMPTY_QUESTION = (
+    "Bạn chưa nhập câu hỏi. Hãy gõ câu hỏi về Kết luận, ví dụ: «Hạn chót kế hoạch vị trí việc làm?»"
+)
+TOO_LONG = "Câu hỏi quá dài (hơn {limit} ký tự). Xin hỏi ngắn gọn, mỗi lần một ý."
+NOT_FOUND = (
+    "Xin lỗi, tôi chưa tìm thấy nội dung này trong {document}. "
+    "Tôi trả lời được các câu hỏi về nhiệm vụ, chỉ tiêu, thời hạn, báo cáo định kỳ và "
+    "các văn bản được nêu trong Kết luận. Bạn thử hỏi cụ thể hơn, hoặc gõ /nhiemvu để xem "
+    "danh sách nhiệm vụ, /hanchot để xem các thời hạn."
+)
+UNKNOWN_REFERENCE = (
+    "{document} không nhắc đến văn bản bạn hỏi, nên tôi không có thông tin về văn bản đó. "
+    "Gõ /nhiemvu để xem các nhiệm vụ của Kết luận."
+)
