@@ -103,8 +103,11 @@ def _title(text: str) -> str:
     """Return a bullet's short title: its first clause, cut at a word."""
     plain = _SUPER.sub("", text)
     first = re.split(r"[;.](?:\s|$)", plain, maxsplit=1)[0]
+    if first.count("(") > first.count(")"):
+        first = first[: first.rfind("(")]
+    first = first.strip()
     if len(first) <= _TITLE_MAX:
-        return first.strip()
+        return first
     return first[:_TITLE_MAX].rsplit(" ", 1)[0] + "…"
 
 
