@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining tone marks (the five tones besides "ngang").
 _TONES = {"\u0300": 2, "\u0301": 1, "\u0303": 4, "\u0309": 3, "\u0323": 5}
@@ -21,6 +22,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text.translate(_LOOKALIKES))
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Return lower-case text with every diacritic removed and đ→d."""
     decomposed = unicodedata.normalize("NFD", nfc(text).lower())
@@ -28,6 +30,7 @@ def fold(text: str) -> str:
     return stripped.replace("đ", "d")
 
 
+@lru_cache(maxsize=65536)
 def has_diacritics(word: str) -> bool:
     """Tell whether a word carries any Vietnamese mark (including đ)."""
     return fold(word) != word.lower()
