@@ -1,0 +1,1 @@
+"""Performance and accuracy figures: `make bench` (python -m bench)."""

@@ -1,0 +1,132 @@
+"""Print timings and dev-set accuracy beside their targets.
+
+Figures: index build for the bundled directive, Library.answer() p50/p99 over
+the dev questions, cold `python -m bot ask`, 1,000 questions through
+`ask --json` stdin mode, and accuracy scored by ../shared/eval/score.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+DEV_SET = EVAL / "qa_dev.jsonl"
+SCORE = EVAL / "score.py"
+FALLBACK = ["hạn chót vị trí việc làm", "tinh giản biên chế đến năm nào", "báo cáo định kỳ"]
+
+
+def report(name: str, value: str, target: str) -> None:
+    """Print one figure beside its target."""
+    print(f"{name:<44} {value:>14}   target {target}", flush=True)
+
+
+def timed(func: Callable[[], object]) -> float:
+    """Return how long one call took, in seconds."""
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def dev_questions() -> list[str]:
+    """Return the dev-set questions, or a few fallback ones if the set is absent."""
+    if not DEV_SET.is_file():
+        return FALLBACK
+    lines = DEV_SET.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["q"] for line in lines if line.strip()]
+
+
+def bench_index(runs: int = 7) -> None:
+    """Time parsing plus indexing of the bundled directive (median of runs)."""
+    from knowledge import Library
+    from knowledge.library import BUNDLED, read_bundled
+    from knowledge.parser import parse_document
+
+    text = read_bundled()
+    times = [timed(lambda: Library([parse_document(text, source=BUNDLED)])) for _ in range(runs)]
+    report("index build (parse + index), median", f"{statistics.median(times):.3f} s", "≤ 1 s")
+
+
+def bench_answer(questions: list[str], rounds: int = 20) -> None:
+    """Time Library.answer() over the questions; print p50 and p99."""
+    from knowledge import load_library
+
+    library = load_library()
+    times = [timed(lambda q=q: library.answer(q)) for _ in range(rounds) for q in questions]
+    cuts = statistics.quantiles(times, n=100)
+    report("answer() p50", f"{cuts[49] * 1000:.2f} ms", "")
+    report("answer() p99", f"{cuts[98] * 1000:.2f} ms", "≤ 10 ms")
+
+
+def run_ask(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ask ARGS` from the repo root."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", LOG_LEVEL="WARNING")
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "ask", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def bench_cold_ask(runs: int = 5) -> None:
+    """Time a whole `python -m bot ask QUESTION` process (median of runs)."""
+    times = [timed(lambda: run_ask(["hạn chót vị trí việc làm"])) for _ in range(runs)]
+    report("cold `python -m bot ask`, median", f"{statistics.median(times):.2f} s", "≤ 1.5 s")
+
+
+def bench_stdin(questions: list[str], count: int = 1000) -> None:
+    """Time `ask --json` answering count questions from stdin in one process."""
+    batch = [questions[i % len(questions)] for i in range(count)]
+    start = time.perf_counter()
+    result = run_ask(["--json"], "\n".join(batch) + "\n")
+    elapsed = time.perf_counter() - start
+    lines = result.stdout.splitlines()
+    note = "" if len(lines) == count else f" ({len(lines)} lines!)"
+    report(f"{count:,} questions via ask --json stdin", f"{elapsed:.2f} s{note}", "≤ 5 s")
+
+
+def bench_accuracy(questions: list[str]) -> None:
+    """Score the stdin-mode answers to the dev set with the shared score.py."""
+    if not (DEV_SET.is_file() and SCORE.is_file()):
+        report("dev-set accuracy", "skipped", "(no ../shared/eval)")
+        return
+    result = run_ask(["--json"], "\n".join(questions) + "\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as out:
+        out.write(result.stdout)
+    scored = subprocess.run(
+        [sys.executable, str(SCORE), str(DEV_SET), out.name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    Path(out.name).unlink(missing_ok=True)
+    lines = scored.stdout.strip().splitlines() or ["(no output)"]
+    report("dev-set accuracy (score.py)", lines[-1], "≥ 90%")
+    for miss in lines[:-1]:
+        print(f"    {miss}")
+
+
+def main() -> int:
+    """Run every benchmark in turn."""
+    sys.path.insert(0, str(ROOT))
+    questions = dev_questions()
+    print(f"{len(questions)} dev questions from {DEV_SET if DEV_SET.is_file() else 'fallback'}")
+    bench_index()
+    bench_answer(questions)
+    bench_cold_ask()
+    bench_stdin(questions)
+    bench_accuracy(questions)
+    return 0

@@ -1,0 +1,1 @@
+"""The bot's shell: settings, command line, service container and channel adapters."""

@@ -1,0 +1,104 @@
+"""The service container: build everything once from Settings, run the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.channels.base import Channel, Dispatch
+from bot.channels.console import ConsoleChannel
+from bot.settings import Settings
+from handlers import Handlers
+from handlers.ports import Clock
+from knowledge import Library, load_library
+
+log = logging.getLogger(__name__)
+
+# One factory per chat platform; each returns None when its settings are absent.
+ChannelFactory = Callable[["Services", Dispatch], Channel | None]
+CHANNEL_FACTORIES: list[ChannelFactory] = []  # telegram, zalo_oa, zalo_bot plug in here
+
+
+def make_clock(zone: ZoneInfo) -> Clock:
+    """Return a clock giving aware datetimes in the users' zone."""
+
+    def now() -> datetime:
+        return datetime.now(zone)
+
+    return now
+
+
+@dataclass
+class Services:
+    """Everything a process needs, built once."""
+
+    settings: Settings
+    library: Library
+    clock: Clock
+    handlers: Handlers
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        """Load the library once and wire the handlers to it."""
+        library = load_library(settings.documents_dir)
+        clock = make_clock(settings.zone)
+        handlers = Handlers(library=library, clock=clock, timezone=settings.zone)
+        log.info("loaded %d document(s)", len(library.documents))
+        return cls(settings=settings, library=library, clock=clock, handlers=handlers)
+
+    def console(self, user_id: str = "local") -> ConsoleChannel:
+        """Return a console channel on this process's stdin and stdout."""
+        return ConsoleChannel(
+            self.handlers.handle,
+            clock=self.clock,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            user_id=user_id,
+        )
+
+    def channels(self) -> list[Channel]:
+        """Return every configured channel; the console when none is configured."""
+        built = [factory(self, self.handlers.handle) for factory in CHANNEL_FACTORIES]
+        channels = [channel for channel in built if channel is not None]
+        return channels or [self.console()]
+
+
+async def run_channels(channels: list[Channel]) -> None:
+    """Start the channels, wait until one finishes or a stop signal, then stop them all."""
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    for channel in channels:
+        log.info("starting channel %s", channel.name)
+        await channel.start()
+    waiters = [asyncio.create_task(stop.wait())]
+    waiters += [asyncio.create_task(channel.finished.wait()) for channel in channels]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await stop_channels(channels)
+
+
+async def stop_channels(channels: list[Channel]) -> None:
+    """Stop every channel; one failing to stop doesn't keep the others running."""
+    for channel in reversed(channels):
+        try:
+            await channel.stop()
+        except Exception:
+            log.exception("channel %s failed to stop", channel.name)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """Set `stop` on SIGTERM (and SIGINT) where the platform allows it."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)

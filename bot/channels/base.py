@@ -1,0 +1,77 @@
+"""The channel contract and helpers shared by every adapter."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+
+from handlers import texts
+from handlers.render import split_text
+from handlers.types import Button, Incoming, Reply
+
+Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+class Channel(ABC):
+    """One chat platform: receives messages, hands them to `dispatch`, sends replies.
+
+    `start()` begins receiving and returns; `finished` is set when the channel
+    stops on its own (the console at end of input) or after `stop()`.
+    """
+
+    name: str
+    max_text: int  # longest text of one message
+    supports_buttons: bool  # inline buttons, or numbered choices instead
+
+    def __init__(self, dispatch: Dispatch) -> None:
+        self.dispatch = dispatch
+        self.finished = asyncio.Event()
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Begin receiving messages."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop receiving and release resources."""
+
+    @abstractmethod
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send one reply to a chat."""
+
+    def texts_of(self, reply: Reply) -> list[str]:
+        """Return the reply's text split to this channel's max_text."""
+        text = reply.text
+        if reply.file is not None:
+            text = f"{text}\n{texts.FILE_ATTACHED.format(name=reply.file.name)}".strip()
+        return split_text(text, self.max_text)
+
+
+def format_choices(buttons: list[Button]) -> str:
+    """Return buttons as numbered choices, one a line: "1. …"."""
+    return "\n".join(f"{n}. {button.label}" for n, button in enumerate(buttons, start=1))
+
+
+class NumberedChoices:
+    """The last choices shown in each chat, for channels without buttons."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, list[Button]] = {}
+
+    def remember(self, chat_id: str, buttons: list[Button]) -> None:
+        """Record the choices just shown in a chat."""
+        self._shown[chat_id] = list(buttons)
+
+    def forget(self, chat_id: str) -> None:
+        """Drop a chat's choices."""
+        self._shown.pop(chat_id, None)
+
+    def pick(self, chat_id: str, text: str) -> Button | None:
+        """Return the choice a typed number names, or None if it names none."""
+        number = text.strip().rstrip(".")
+        if len(number) > 4 or not number.isascii() or not number.isdigit():
+            return None
+        shown = self._shown.get(chat_id, [])
+        index = int(number) - 1
+        return shown[index] if 0 <= index < len(shown) else None

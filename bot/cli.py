@@ -1,0 +1,129 @@
+"""The command line: `python -m bot ask|console|run|documents check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.app import Services, run_channels
+from bot.ask import answer_lines, answer_one
+from bot.settings import Settings
+from handlers import texts
+from knowledge.outline import format_outline
+from knowledge.parser import parse_document
+
+log = logging.getLogger("bot")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with one subparser per command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Directive assistant bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question (or one a line from stdin)")
+    ask.add_argument("question", nargs="*", help="the question; omit to read stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.set_defaults(func=run_ask)
+    console = sub.add_parser("console", help="chat in the terminal")
+    console.add_argument("--user", default="local", help="user id of the console user")
+    console.set_defaults(func=run_console)
+    run = sub.add_parser("run", help="start every configured channel")
+    run.set_defaults(func=run_bot)
+    documents = sub.add_parser("documents", help="work with directive files")
+    doc_sub = documents.add_subparsers(dest="action", required=True)
+    check = doc_sub.add_parser("check", help="parse a file and print its outline")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=run_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code. Never shows a traceback."""
+    use_utf8_streams()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(texts.CLI_BAD_SETTINGS.format(error=first_error(exc)), file=sys.stderr)
+        return EXIT_USAGE
+    setup_logging(settings.log_level)
+    command: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return command(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.error("%s failed: %s: %s", args.command, type(exc).__name__, exc)
+        log.debug("details", exc_info=True)
+        print(texts.CLI_FAILED, file=sys.stderr)
+        return EXIT_FAILED
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer the question on the command line, or each line of stdin."""
+    question = " ".join(args.question)
+    if args.question and not question.strip():
+        print(texts.CLI_EMPTY_QUESTION, file=sys.stderr)
+        return EXIT_USAGE
+    library = Services.build(settings).library
+    if args.question:
+        print(answer_one(library, question, as_json=args.json))
+    else:
+        answer_lines(library, sys.stdin, sys.stdout, as_json=args.json)
+    return EXIT_OK
+
+
+def run_console(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat in the terminal until end of input."""
+    services = Services.build(settings)
+    asyncio.run(run_channels([services.console(user_id=args.user)]))
+    return EXIT_OK
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """Start every configured channel (the console when none is)."""
+    services = Services.build(settings)
+    asyncio.run(run_channels(services.channels()))
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse one directive file and print its outline."""
+    path: Path = args.file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = texts.FILE_PROBLEMS.get(type(exc).__name__, texts.FILE_PROBLEM_OTHER)
+        print(texts.CLI_UNREADABLE_FILE.format(path=path, reason=reason), file=sys.stderr)
+        return EXIT_USAGE
+    print(format_outline(parse_document(text, source=path.name)))
+    return EXIT_OK
+
+
+def setup_logging(level: str) -> None:
+    """Send %-style log records to stderr at the configured level."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+
+
+def use_utf8_streams() -> None:
+    """Read and write UTF-8 whatever the locale; undecodable bytes become U+FFFD."""
+    for stream, errors in ((sys.stdin, "replace"), (sys.stdout, "strict"), (sys.stderr, "replace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors=errors)
+
+
+def first_error(exc: ValidationError) -> str:
+    """Return the first settings error as "FIELD: message" (never the value)."""
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]).upper()
+    return f"{field}: {error['msg']}"

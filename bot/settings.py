@@ -1,0 +1,58 @@
+"""The one place settings are read: environment variables and `.env`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process settings; see .env.example for every field."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    documents_dir: Path | None = None  # extra directives (*.txt) beside the bundled one
+    log_level: str = "INFO"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("log_level")
+    @classmethod
+    def known_level(cls, value: str) -> str:
+        """Accept only the standard logging level names."""
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        """Accept only IANA zone names, e.g. Asia/Ho_Chi_Minh."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("documents_dir", mode="before")
+    @classmethod
+    def blank_is_none(cls, value: object) -> object:
+        """Treat an empty DOCUMENTS_DIR= as not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("documents_dir")
+    @classmethod
+    def existing_dir(cls, value: Path | None) -> Path | None:
+        """Refuse a documents directory that doesn't exist."""
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the users' time zone."""
+        return ZoneInfo(self.timezone)

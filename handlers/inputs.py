@@ -1,0 +1,92 @@
+"""Clean and parse what users send: text, commands and button payloads.
+
+Everything here is user input: parse strictly, never raise on odd text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from handlers import texts
+
+MAX_QUESTION = 2000  # characters; longer messages are refused
+MAX_PAYLOAD = 64  # bytes, Telegram's callback_data limit
+
+CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")
+_PAYLOAD_RE = re.compile(r"(?P<kind>nv|cmd):(?P<arg>[a-z0-9.]{0,16})")
+_MENU = frozenset({"help", "nhiemvu", "hanchot"})
+_DROP = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command: its folded name and the text after it."""
+
+    name: str
+    arg: str
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A button payload that passed validation."""
+
+    kind: str  # "nv" (open a task) | "cmd" (run a menu command)
+    arg: str
+
+
+def clean_text(text: str) -> str:
+    """Return text in NFC with control and invisible characters removed, spaces collapsed."""
+    text = unicodedata.normalize("NFC", text)
+    kept = (" " if ch in "\t\r\n\v\f" else ch for ch in text)
+    text = "".join(ch for ch in kept if unicodedata.category(ch) not in _DROP)
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Return text lower-cased without diacritics (đ → d)."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return bare.replace("đ", "d")
+
+
+def question_problem(text: str) -> str | None:
+    """Return why a cleaned question can't be answered, or None if it can."""
+    if not text:
+        return texts.EMPTY
+    if len(text) > MAX_QUESTION:
+        return texts.TOO_LONG.format(length=f"{len(text):,}".replace(",", "."), limit=MAX_QUESTION)
+    if not any(ch.isalnum() for ch in text):
+        return texts.NO_WORDS
+    return None
+
+
+def parse_command(text: str) -> Command | None:
+    """Return the command of a cleaned text starting with "/", accepting "/cmd@botname"."""
+    if not text.startswith("/"):
+        return None
+    head, _, arg = text[1:].partition(" ")
+    name = fold(head.partition("@")[0])
+    return Command(name=name, arg=arg.strip())
+
+
+def parse_code(text: str) -> str | None:
+    """Return a task code like "3.3" from user text, or None if it isn't one."""
+    code = text.strip().rstrip(".")
+    return code if CODE_RE.fullmatch(code) else None
+
+
+def parse_payload(payload: str) -> Payload | None:
+    """Return a validated button payload, or None for anything unexpected."""
+    if len(payload.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD:
+        return None
+    match = _PAYLOAD_RE.fullmatch(payload)
+    if match is None:
+        return None
+    kind, arg = match["kind"], match["arg"]
+    if kind == "nv" and (arg == "" or parse_code(arg) == arg):
+        return Payload(kind, arg)
+    if kind == "cmd" and arg in _MENU:
+        return Payload(kind, arg)
+    return None

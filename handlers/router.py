@@ -1,0 +1,174 @@
+"""The dispatcher: route an `Incoming` to a small verb-named handler, return replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, tzinfo
+from zoneinfo import ZoneInfo
+
+from handlers import texts
+from handlers.deadlines import format_deadlines
+from handlers.inputs import (
+    MAX_QUESTION,
+    clean_text,
+    parse_code,
+    parse_command,
+    parse_payload,
+    question_problem,
+)
+from handlers.ports import Clock, KnowledgeBase
+from handlers.render import button_rows, replies, shorten
+from handlers.tasks import (
+    format_task,
+    format_tree,
+    format_unknown,
+    task_button,
+    task_buttons,
+    tree_buttons,
+)
+from handlers.types import Button, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+Command = Callable[[Incoming, str], Awaitable[list[Reply]]]
+
+
+class Handlers:
+    """The whole conversation; one instance serves every channel."""
+
+    def __init__(self, *, library: KnowledgeBase, clock: Clock, timezone: tzinfo = VN_TZ) -> None:
+        self.library = library
+        self.clock = clock
+        self.timezone = timezone
+        self.commands: dict[str, Command] = {
+            "start": self.start,
+            "help": self.show_help,
+            "hoi": self.ask,
+            "nhiemvu": self.show_tasks,
+            "hanchot": self.show_deadlines,
+        }
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Return the replies to one message or button press; never raises."""
+        try:
+            return await self.route(incoming)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "failed to handle %s update in chat %s", incoming.channel, incoming.chat_id
+            )
+            return [Reply(texts.SORRY)]
+
+    async def route(self, incoming: Incoming) -> list[Reply]:
+        """Send a button press, a command or a question to its handler."""
+        if incoming.payload is not None:
+            return await self.press(incoming, incoming.payload)
+        text = clean_text(incoming.text)
+        command = parse_command(text)
+        if command is None:
+            return await self.answer(text)
+        if len(text) > MAX_QUESTION:
+            return [Reply(question_problem(text) or texts.UNKNOWN_COMMAND)]
+        handler = self.commands.get(command.name)
+        if handler is None:
+            return [Reply(texts.UNKNOWN_COMMAND)]
+        return await handler(incoming, command.arg)
+
+    async def press(self, incoming: Incoming, raw: str) -> list[Reply]:
+        """Handle a button press; the payload is user input and checked strictly."""
+        payload = parse_payload(raw)
+        if payload is None:
+            log.info("refused payload of %d chars in chat %s", len(raw), incoming.chat_id)
+            return [Reply(texts.FORGED_PAYLOAD)]
+        if payload.kind == "nv":
+            return await self.show_tasks(incoming, payload.arg)
+        return await self.commands[payload.arg](incoming, "")
+
+    async def start(self, incoming: Incoming, arg: str) -> list[Reply]:
+        """Greet the user and offer the main choices."""
+        name = f", {shorten(incoming.display_name, 40)}" if incoming.display_name.strip() else ""
+        text = texts.WELCOME.format(name=name, document=self.document_name())
+        return replies(text, self.menu())
+
+    async def show_help(self, incoming: Incoming, arg: str) -> list[Reply]:
+        """List what the bot can do."""
+        return replies(texts.HELP.format(document=self.document_name()), self.menu())
+
+    async def ask(self, incoming: Incoming, arg: str) -> list[Reply]:
+        """Answer the question written after /hoi."""
+        if not arg:
+            return [Reply(texts.ASK_WHAT)]
+        return await self.answer(arg)
+
+    async def answer(self, question: str) -> list[Reply]:
+        """Answer a free-text question from the directive."""
+        problem = question_problem(question)
+        if problem:
+            return [Reply(problem)]
+        answer = self.library.answer(question)
+        if answer.text.strip():
+            return replies(answer.text)
+        return [Reply(f"{texts.NOT_FOUND}\n{texts.NOT_FOUND_HINT}")]
+
+    async def show_tasks(self, incoming: Incoming, arg: str) -> list[Reply]:
+        """Show the task tree, or one task in full when a code is given."""
+        if not arg:
+            tasks = self.library.tasks()
+            if not tasks:
+                return [Reply(texts.NO_TASKS)]
+            return replies(format_tree(tasks, self.document_name()), tree_buttons(tasks))
+        code = parse_code(arg)
+        if code is None:
+            return [Reply(texts.BAD_CODE)]
+        return self.show_task(code)
+
+    def show_task(self, code: str) -> list[Reply]:
+        """Show one task, or the nearest codes when it doesn't exist."""
+        task = self.library.find_task(code)
+        if task is None:
+            close = self.library.close_codes(code)
+            found = [t for t in map(self.library.find_task, close) if t is not None]
+            buttons = button_rows([task_button(t) for t in found], per_row=1)
+            return replies(format_unknown(code, close), buttons)
+        children = [t for t in map(self.library.find_task, task.children) if t is not None]
+        text = format_task(task, self.document_name(), self.today())
+        return replies(text, task_buttons(task, children))
+
+    async def show_deadlines(self, incoming: Incoming, arg: str) -> list[Reply]:
+        """List the deadlines with days left or overdue, then the reporting rhythm."""
+        text = format_deadlines(
+            self.library.deadlines(),
+            today=self.today(),
+            document=self.document_name(),
+            title_of=self.task_title,
+        )
+        return replies(text)
+
+    def menu(self) -> list[list[Button]]:
+        """Return the main-menu buttons."""
+        return [
+            [
+                Button(texts.BUTTON_TASKS, "cmd:nhiemvu"),
+                Button(texts.BUTTON_DEADLINES, "cmd:hanchot"),
+            ],
+            [Button(texts.BUTTON_HELP, "cmd:help")],
+        ]
+
+    def today(self) -> date:
+        """Return today's date in the users' time zone."""
+        return self.clock().astimezone(self.timezone).date()
+
+    def task_title(self, code: str) -> str:
+        """Return a task's title, or "" if unknown."""
+        task = self.library.find_task(code)
+        return task.title if task else ""
+
+    def document_name(self) -> str:
+        """Return the default directive's name, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""
+        meta = self.library.default.metadata
+        return texts.document_label(meta.kind, meta.number, meta.issued)

@@ -1,0 +1,74 @@
+"""Texts and buttons for browsing the directive's tasks (/nhiemvu)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers import texts
+from handlers.deadlines import deadline_status
+from handlers.render import button_rows, shorten
+from handlers.types import Button
+from knowledge import Deadline, Task
+
+TREE_TITLE = 90  # characters of a title in the tree
+BUTTON_TITLE = 28  # characters of a title on a button
+
+
+def task_button(task: Task) -> Button:
+    """Return the button that opens a task."""
+    label = texts.TASK_BUTTON.format(code=task.code, title=shorten(task.title, BUTTON_TITLE))
+    return Button(label, f"nv:{task.code}")
+
+
+def format_tree(tasks: list[Task], document: str) -> str:
+    """Return the task tree: code and title, indented by level."""
+    lines = [texts.TASKS_HEADER.format(document=document), ""]
+    for task in tasks:
+        indent = "   " * task.code.count(".")
+        lines.append(f"{indent}{task.code}. {shorten(task.title, TREE_TITLE)}")
+    lines += ["", texts.TASKS_FOOTER]
+    return "\n".join(lines)
+
+
+def tree_buttons(tasks: list[Task]) -> list[list[Button]]:
+    """Return one button per top-level task (the groups)."""
+    return button_rows([task_button(t) for t in tasks if not t.parent])
+
+
+def format_task(task: Task, document: str, today: date) -> str:
+    """Return one task in full: title, place, deadlines and the directive's text."""
+    lines = [
+        texts.TASK_TITLE.format(code=task.code, title=task.title),
+        texts.TASK_PLACE.format(ref=task.ref, document=document),
+    ]
+    lines += [texts.TASK_DEADLINE.format(deadline=describe(d, today)) for d in task.deadlines]
+    if task.children:
+        lines.append(texts.TASK_CHILDREN.format(codes=", ".join(task.children)))
+    lines += ["", texts.TASK_TEXT, task.text.strip()]
+    return "\n".join(lines)
+
+
+def task_buttons(task: Task, children: list[Task]) -> list[list[Button]]:
+    """Return buttons to a task's children, its parent and the whole list."""
+    buttons = [task_button(child) for child in children]
+    if task.parent:
+        label = texts.TASK_PARENT_BUTTON.format(code=task.parent)
+        buttons.append(Button(label, f"nv:{task.parent}"))
+    buttons.append(Button(texts.BUTTON_TASKS, "cmd:nhiemvu"))
+    return button_rows(buttons)
+
+
+def describe(deadline: Deadline, today: date) -> str:
+    """Return a deadline as the directive's phrase plus its date and status."""
+    if deadline.due is None:
+        return deadline.phrase
+    status = deadline_status(deadline.due, today)
+    return f"{deadline.phrase} ({texts.format_date(deadline.due)}, {status})"
+
+
+def format_unknown(code: str, close: list[str]) -> str:
+    """Return the reply to an unknown task code, with the nearest codes."""
+    lines = [texts.UNKNOWN_CODE.format(code=code)]
+    if close:
+        lines.append(texts.CLOSE_CODES.format(codes=", ".join(close)))
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""Messages between channels and handlers: what came in, what goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Incoming:
+    """One message or button press from a user, already translated by a channel."""
+
+    channel: str  # "console", "telegram", ...
+    chat_id: str
+    user_id: str
+    text: str = ""
+    payload: str | None = None  # a button's payload: user input, never trusted
+    at: datetime  # aware
+    display_name: str = ""
+    is_group: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button; channels without buttons show it as a numbered choice."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class ReplyFile:
+    """A file or photo attached to a reply."""
+
+    name: str
+    content: bytes
+    mime: str
+    kind: Literal["document", "photo"] = "document"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: text, rows of buttons, an optional file."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    file: ReplyFile | None = None
+
+    def flat_buttons(self) -> list[Button]:
+        """Return the buttons row by row, as one list."""
+        return [button for row in self.buttons for button in row]
