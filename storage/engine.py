@@ -1,0 +1,71 @@
+"""Async engine and session factory; SQLite gets WAL, foreign keys and a busy timeout."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+log = logging.getLogger(__name__)
+
+SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000")
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def default_database_url(data_dir: Path | str = "data") -> str:
+    """Return the SQLite URL of `data_dir`/bot.db, creating the directory."""
+    path = Path(data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{(path / 'bot.db').as_posix()}"
+
+
+def to_async_url(url: str | URL) -> URL:
+    """Return `url` with its async driver (sqlite → aiosqlite, postgresql → asyncpg)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database backend {backend!r}")
+    return parsed.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def to_sync_url(url: str | URL) -> URL:
+    """Return `url` with a sync driver (for tools needing one, e.g. a sync job store)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _SYNC_DRIVERS:
+        raise ValueError(f"unsupported database backend {backend!r}")
+    return parsed.set(drivername=_SYNC_DRIVERS[backend])
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Apply SQLITE_PRAGMAS to every new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """Create an AsyncEngine for `url` (sync driver names are upgraded to async ones)."""
+    async_url = to_async_url(url)
+    if async_url.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = _create_async_engine(async_url, **kwargs)
+    if async_url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    log.debug("engine created for %s", async_url.render_as_string(hide_password=True))
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return a session maker whose objects stay usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,210 @@
+"""SQLModel tables: units, members, invites, progress, conversation state, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+#: Stable constraint names, so later (batch) migrations can address them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+DEFAULT_DOCUMENT = "09-KL/BTCTW"
+NOTE_MAX_CHARS = 2000
+
+
+class Role(StrEnum):
+    """What a member may do."""
+
+    MEMBER = "member"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+class Level(StrEnum):
+    """Administrative level of a unit ("" when not given)."""
+
+    NONE = ""
+    PROVINCE = "tinh"
+    DISTRICT = "huyen"
+    GRASSROOTS = "coso"
+
+
+def _fk(target: str, ondelete: str | None = None, *, nullable: bool = True) -> Any:
+    """Return a Field holding an integer foreign key column."""
+    return Field(
+        default=None,
+        sa_column_args=[ForeignKey(target, ondelete=ondelete)],
+        sa_type=Integer,
+        nullable=nullable,
+        index=True,
+    )
+
+
+class UnitBase(SQLModel):
+    """Fields a caller gives for a unit."""
+
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=255)
+    level: str = Field(default="", max_length=16)
+
+
+class Unit(UnitBase, table=True):
+    """An organisation unit (tỉnh / huyện / cơ sở) in a tree."""
+
+    __tablename__ = "unit"
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = _fk("unit.id", "SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MemberBase(SQLModel):
+    """Fields identifying a person on one channel."""
+
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=64)
+    chat_id: str = Field(default="", max_length=64)
+    display_name: str = Field(default="", max_length=255)
+
+
+class Member(MemberBase, table=True):
+    """A person on one channel; role and unit decide what they may do."""
+
+    __tablename__ = "member"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_member_channel_external_id"),
+        CheckConstraint("role IN ('member', 'leader', 'admin')", name="role"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(default=Role.MEMBER.value, max_length=16)
+    unit_id: int | None = _fk("unit.id", "SET NULL")
+    subscribed: bool = Field(default=True)
+    blocked: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Invite(SQLModel, table=True):
+    """A single-use code binding its redeemer to a unit as leader (only the hash is kept)."""
+
+    __tablename__ = "invite"
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", "CASCADE", nullable=False)
+    code_hash: str = Field(max_length=64, unique=True, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_member_id: int | None = _fk("member.id", "SET NULL")
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InviteAttempt(SQLModel, table=True):
+    """One wrong invite code typed by a member (for rate limiting)."""
+
+    __tablename__ = "invite_attempt"
+    __table_args__ = (Index("ix_invite_attempt_member_at", "member_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column_args=[ForeignKey("member.id", ondelete="CASCADE")], sa_type=Integer
+    )
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgressUpdateBase(SQLModel):
+    """Fields of one progress report."""
+
+    document: str = Field(default=DEFAULT_DOCUMENT, max_length=64)
+    task_code: str = Field(max_length=32)
+    status: str = Field(max_length=20)
+    percent: int | None = Field(default=None)
+    note: str = Field(default="", max_length=NOTE_MAX_CHARS)
+
+
+class ProgressUpdate(ProgressUpdateBase, table=True):
+    """A unit's report on one task (append-only; the newest per unit and task wins)."""
+
+    __tablename__ = "progress_update"
+    __table_args__ = (
+        Index(
+            "ix_progress_update_unit_task_at",
+            "unit_id",
+            "document",
+            "task_code",
+            "reported_at",
+            "id",
+        ),
+        Index("ix_progress_task", "document", "task_code"),
+        CheckConstraint(
+            "status IN ('chua_trien_khai', 'dang_thuc_hien', 'hoan_thanh', 'vuong_mac')",
+            name="status",
+        ),
+        CheckConstraint("percent IS NULL OR (percent >= 0 AND percent <= 100)", name="percent"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(
+        sa_column_args=[ForeignKey("unit.id", ondelete="CASCADE")], sa_type=Integer
+    )
+    reporter_member_id: int | None = _fk("member.id", "SET NULL")
+    reported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgressLatest(SQLModel, table=True):
+    """The newest report per (unit, document, task), kept by add_update in the same transaction.
+
+    Derived data: `rebuild_latest` recomputes it from progress_update with a window function.
+    """
+
+    __tablename__ = "progress_latest"
+    __table_args__ = (
+        Index("ix_progress_latest_task", "document", "task_code", "status", "unit_id"),
+    )
+    unit_id: int = Field(
+        primary_key=True, sa_column_args=[ForeignKey("unit.id", ondelete="CASCADE")]
+    )
+    document: str = Field(primary_key=True, max_length=64)
+    task_code: str = Field(primary_key=True, max_length=32)
+    update_id: int = Field(
+        sa_column_args=[ForeignKey("progress_update.id", ondelete="CASCADE")], index=True
+    )
+    status: str = Field(max_length=20)
+    reported_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a chat is in a multi-step flow; ignored once expired."""
+
+    __tablename__ = "conversation_state"
+    __table_args__ = (
+        UniqueConstraint("channel", "chat_id", name="uq_conversation_state_channel_chat_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    state: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, when (written in the same transaction as the change)."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=255)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,63 @@
+"""Audit log: who changed what, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import AuditLog
+from storage.types import utcnow
+
+
+def add_audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditLog:
+    """Add an audit row to the session without committing (joins the caller's write)."""
+    row = AuditLog(
+        actor=actor[:128],
+        action=action[:64],
+        target=target[:255],
+        detail=detail or {},
+        at=at or utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Record a stand-alone event (e.g. an export or a broadcast) and commit."""
+    row = add_audit(session, actor=actor, action=action, target=target, detail=detail)
+    await session.commit()
+    return row
+
+
+async def list_audit(
+    session: AsyncSession,
+    *,
+    limit: int = 50,
+    action: str | None = None,
+    actor: str | None = None,
+) -> list[AuditLog]:
+    """Return the newest audit rows, optionally filtered by action or actor."""
+    query = select(AuditLog).order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+    if action is not None:
+        query = query.where(AuditLog.action == action)
+    if actor is not None:
+        query = query.where(AuditLog.actor == actor)
+    return list((await session.scalars(query.limit(limit))).all())

@@ -1,0 +1,156 @@
+"""Members: one per (channel, external id); roles, unit binding, reachability."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.errors import MemberNotFoundError
+from storage.models import Member, Role
+from storage.queries.audit import add_audit
+from storage.types import utcnow
+
+
+async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
+    """Return the member known on `channel` as `external_id`, or None."""
+    query = select(Member).where(Member.channel == channel, Member.external_id == external_id)
+    return await session.scalar(query)
+
+
+async def get_member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:
+    """Return the member with this id, or None."""
+    return await session.get(Member, member_id)
+
+
+async def _require(session: AsyncSession, member_id: int) -> Member:
+    """Return the member with this id or raise MemberNotFoundError."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise MemberNotFoundError(member_id)
+    return member
+
+
+async def get_or_create_member(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+    now: datetime | None = None,
+) -> Member:
+    """Return the member for (channel, external_id), creating it; refresh chat/name/seen."""
+    member = await get_member(session, channel=channel, external_id=external_id)
+    if member is None:
+        member = Member(channel=channel, external_id=external_id, chat_id=chat_id or external_id)
+        session.add(member)
+        try:
+            await session.flush()
+        except IntegrityError:  # another worker created it first
+            await session.rollback()
+            member = await get_member(session, channel=channel, external_id=external_id)
+            assert member is not None
+    if chat_id is not None:
+        member.chat_id = chat_id
+    if display_name is not None:
+        member.display_name = display_name[:255]
+    member.last_seen_at = now or utcnow()
+    await session.commit()
+    return member
+
+
+async def set_member_role(
+    session: AsyncSession, *, channel: str, external_id: str, role: str, actor: str
+) -> Member:
+    """Create or update the member and give it `role` (CLI `admins add CHANNEL:ID`); commit."""
+    role = Role(role).value
+    member = await get_member(session, channel=channel, external_id=external_id)
+    if member is None:
+        member = Member(channel=channel, external_id=external_id, chat_id=external_id)
+    old = member.role
+    member.role = role
+    session.add(member)
+    target = f"{channel}:{external_id}"
+    add_audit(
+        session, actor=actor, action="member.role", target=target, detail={"from": old, "to": role}
+    )
+    await session.commit()
+    return member
+
+
+async def bind_member(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    unit_id: int | None,
+    actor: str,
+    role: str | None = None,
+) -> Member:
+    """Attach a member to a unit (None detaches), optionally changing the role; commit."""
+    member = await _require(session, member_id)
+    detail = {"from_unit": member.unit_id, "to_unit": unit_id, "role": role or member.role}
+    member.unit_id = unit_id
+    if role is not None:
+        member.role = Role(role).value
+    target = f"{member.channel}:{member.external_id}"
+    add_audit(session, actor=actor, action="member.bind", target=target, detail=detail)
+    await session.commit()
+    return member
+
+
+async def set_subscribed(
+    session: AsyncSession, *, member_id: int, subscribed: bool, actor: str
+) -> Member:
+    """Turn reminders on or off for a member; commit."""
+    member = await _require(session, member_id)
+    member.subscribed = subscribed
+    target = f"{member.channel}:{member.external_id}"
+    add_audit(
+        session,
+        actor=actor,
+        action="member.subscribed",
+        target=target,
+        detail={"value": subscribed},
+    )
+    await session.commit()
+    return member
+
+
+async def set_blocked(
+    session: AsyncSession, *, member_id: int, blocked: bool = True, actor: str = "system"
+) -> Member:
+    """Mark a member as having blocked the bot (stop sending) or not; commit."""
+    member = await _require(session, member_id)
+    member.blocked = blocked
+    target = f"{member.channel}:{member.external_id}"
+    add_audit(
+        session, actor=actor, action="member.blocked", target=target, detail={"value": blocked}
+    )
+    await session.commit()
+    return member
+
+
+async def list_leaders(
+    session: AsyncSession,
+    *,
+    unit_ids: Collection[int] | None = None,
+    reachable_only: bool = False,
+) -> list[Member]:
+    """Return leaders (of the given units, or all), optionally only subscribed and unblocked."""
+    query = select(Member).where(Member.role == Role.LEADER.value)
+    if unit_ids is not None:
+        query = query.where(col(Member.unit_id).in_(list(unit_ids)))
+    if reachable_only:
+        query = query.where(col(Member.subscribed).is_(True), col(Member.blocked).is_(False))
+    query = query.order_by(col(Member.unit_id), col(Member.id))
+    return list((await session.scalars(query)).all())
+
+
+async def list_admins(session: AsyncSession) -> list[Member]:
+    """Return every admin member."""
+    query = select(Member).where(Member.role == Role.ADMIN.value).order_by(col(Member.id))
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,196 @@
+"""Progress reports: an append-only log plus `progress_latest`, the newest per unit and task.
+
+add_update writes both in one transaction; the latest row only moves forward in
+(reported_at, id) order, so a back-dated report never hides a newer one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, delete, func, insert, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.errors import InvalidProgressError
+from storage.models import (
+    DEFAULT_DOCUMENT,
+    NOTE_MAX_CHARS,
+    ProgressLatest,
+    ProgressUpdate,
+    Unit,
+)
+from storage.queries.units import scope_ids
+from storage.queries.upsert import dialect_insert
+from storage.status import Status
+from storage.types import utcnow
+
+PU = ProgressUpdate
+PL = ProgressLatest
+
+
+def task_sort_key(code: str) -> tuple[Any, ...]:
+    """Order task codes as numbers: 1 < 2 < 2.1 < 2.2.3 < 10."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"\.", code))
+
+
+def _validate(status: str, percent: int | None, note: str) -> None:
+    """Refuse an unknown status, a percent outside 0..100 or an over-long note."""
+    try:
+        Status(status)
+    except ValueError:
+        raise InvalidProgressError(f"trạng thái không hợp lệ: {status!r}") from None
+    if percent is not None and not 0 <= percent <= 100:
+        raise InvalidProgressError(f"tỉ lệ phải từ 0 đến 100, nhận {percent}")
+    if len(note) > NOTE_MAX_CHARS:
+        raise InvalidProgressError(f"ghi chú dài quá {NOTE_MAX_CHARS} ký tự")
+
+
+async def _advance_latest(session: AsyncSession, update: ProgressUpdate) -> None:
+    """Point progress_latest at `update` unless a newer report is already there."""
+    statement = dialect_insert(session, PL).values(
+        unit_id=update.unit_id,
+        document=update.document,
+        task_code=update.task_code,
+        update_id=update.id,
+        status=update.status,
+        reported_at=update.reported_at,
+    )
+    new = statement.excluded
+    newer = or_(
+        new.reported_at > col(PL.reported_at),
+        and_(new.reported_at == col(PL.reported_at), new.update_id > col(PL.update_id)),
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["unit_id", "document", "task_code"],
+            set_={"update_id": new.update_id, "status": new.status, "reported_at": new.reported_at},
+            where=newer,
+        )
+    )
+
+
+async def add_update(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    task_code: str,
+    status: str,
+    percent: int | None = None,
+    note: str = "",
+    reporter_member_id: int | None = None,
+    document: str = DEFAULT_DOCUMENT,
+    reported_at: datetime | None = None,
+) -> ProgressUpdate:
+    """Append a unit's report on a task (the report is its own audit trail); commit."""
+    note = note.strip()
+    _validate(status, percent, note)
+    update = ProgressUpdate(
+        unit_id=unit_id,
+        document=document,
+        task_code=task_code.strip(),
+        status=Status(status).value,
+        percent=percent,
+        note=note,
+        reporter_member_id=reporter_member_id,
+        reported_at=reported_at or utcnow(),
+    )
+    session.add(update)
+    await session.flush()
+    await _advance_latest(session, update)
+    await session.commit()
+    return update
+
+
+def ranked(*filters: ColumnElement[bool]) -> Subquery:
+    """Return reports numbered by `rank` (1 = newest per unit, document and task; ties → id)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(col(PU.unit_id), col(PU.document), col(PU.task_code)),
+            order_by=(col(PU.reported_at).desc(), col(PU.id).desc()),
+        )
+        .label("rank")
+    )
+    columns = (PU.unit_id, PU.document, PU.task_code, PU.id, PU.status, PU.reported_at)
+    return sa_select(*(col(c) for c in columns), rank).where(*filters).subquery("ranked")
+
+
+async def rebuild_latest(session: AsyncSession) -> int:
+    """Recompute progress_latest from the log (after bulk loads or repairs); commit."""
+    newest = ranked()
+    source = sa_select(
+        newest.c.unit_id,
+        newest.c.document,
+        newest.c.task_code,
+        newest.c.id,
+        newest.c.status,
+        newest.c.reported_at,
+    ).where(newest.c.rank == 1)
+    names = ["unit_id", "document", "task_code", "update_id", "status", "reported_at"]
+    await session.execute(delete(PL))
+    await session.execute(insert(PL).from_select(names, source))
+    await session.commit()
+    return int(await session.scalar(sa_select(func.count()).select_from(PL)) or 0)
+
+
+def scope_filter(root_id: int | None, level: str | None) -> list[ColumnElement[bool]]:
+    """Return WHERE terms limiting progress_latest to units in scope (none for all units)."""
+    if root_id is None and level is None:
+        return []
+    return [col(PL.unit_id).in_(scope_ids(root_id=root_id, level=level))]
+
+
+async def latest_for_unit(
+    session: AsyncSession, *, unit_id: int, document: str = DEFAULT_DOCUMENT
+) -> list[ProgressUpdate]:
+    """Return the current report of each task a unit reported on, by task code."""
+    query = (
+        sa_select(PU)
+        .join(PL, col(PL.update_id) == col(PU.id))
+        .where(col(PL.unit_id) == unit_id, col(PL.document) == document)
+    )
+    rows = list((await session.scalars(query)).all())
+    return sorted(rows, key=lambda row: task_sort_key(row.task_code))
+
+
+async def latest_for_task(
+    session: AsyncSession,
+    *,
+    task_code: str,
+    document: str = DEFAULT_DOCUMENT,
+    root_id: int | None = None,
+    level: str | None = None,
+) -> list[tuple[Unit, ProgressUpdate]]:
+    """Return (unit, current report) on one task for every reporting unit in scope, by code."""
+    query = (
+        sa_select(Unit, PU)
+        .join(PL, col(PL.update_id) == col(PU.id))
+        .join(Unit, col(Unit.id) == col(PL.unit_id))
+        .where(col(PL.document) == document, col(PL.task_code) == task_code)
+        .where(*scope_filter(root_id, level))
+        .order_by(col(Unit.code))
+    )
+    return [(unit, update) for unit, update in (await session.execute(query)).all()]
+
+
+async def task_history(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    task_code: str,
+    document: str = DEFAULT_DOCUMENT,
+    limit: int = 50,
+) -> list[ProgressUpdate]:
+    """Return a unit's reports on one task, newest first."""
+    query = (
+        sa_select(PU)
+        .where(col(PU.unit_id) == unit_id, col(PU.document) == document)
+        .where(col(PU.task_code) == task_code)
+        .order_by(col(PU.reported_at).desc(), col(PU.id).desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())

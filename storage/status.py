@@ -1,0 +1,69 @@
+"""Progress status vocabulary: codes, Vietnamese labels and a forgiving parser."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The four progress statuses a unit can report for a task."""
+
+    NOT_STARTED = "chua_trien_khai"
+    IN_PROGRESS = "dang_thuc_hien"
+    DONE = "hoan_thanh"
+    STUCK = "vuong_mac"
+
+
+#: User-facing Vietnamese labels (the one place they live).
+STATUS_LABELS: dict[Status, str] = {
+    Status.NOT_STARTED: "chưa triển khai",
+    Status.IN_PROGRESS: "đang thực hiện",
+    Status.DONE: "hoàn thành",
+    Status.STUCK: "vướng mắc",
+}
+
+#: Label for a unit that has sent nothing on a task.
+SILENT_LABEL = "chưa báo cáo"
+
+_SYNONYMS: dict[str, Status] = {
+    "hoan thanh": Status.DONE,
+    "da hoan thanh": Status.DONE,
+    "xong": Status.DONE,
+    "da xong": Status.DONE,
+    "dang thuc hien": Status.IN_PROGRESS,
+    "dang trien khai": Status.IN_PROGRESS,
+    "dang lam": Status.IN_PROGRESS,
+    "chua trien khai": Status.NOT_STARTED,
+    "chua thuc hien": Status.NOT_STARTED,
+    "chua lam": Status.NOT_STARTED,
+    "chua": Status.NOT_STARTED,
+    "vuong mac": Status.STUCK,
+    "vuong": Status.STUCK,
+    "kho khan": Status.STUCK,
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics (đ → d) and collapse spaces/underscores."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\s_\-.,:;!]+", " ", bare).strip()
+
+
+def parse_status(text: str) -> Status | None:
+    """Map user words (with or without diacritics) or a status code to a Status."""
+    key = fold(text)
+    for status in Status:
+        if key == fold(status.value):
+            return status
+    return _SYNONYMS.get(key)
+
+
+def status_label(status: str) -> str:
+    """Return the Vietnamese label of a status code (the code itself if unknown)."""
+    try:
+        return STATUS_LABELS[Status(status)]
+    except ValueError:
+        return status

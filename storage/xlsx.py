@@ -1,0 +1,147 @@
+"""A small, fast .xlsx writer: inline strings, numbers, bold frozen header, column widths.
+
+openpyxl's write-only mode spends ~7 µs per cell (≈20 s for 300,000 rows × 10 cells);
+this writer streams the sheet XML straight into the zip at a fraction of that.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+from xml.sax.saxutils import escape, quoteattr
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SHEET_TYPE = f"{_REL}/worksheet"
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_STYLES = (
+    f'<styleSheet xmlns="{_MAIN}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/>'
+    '</font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a bold header row, then rows of str / int / float / None."""
+
+    name: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    widths: Sequence[float] = field(default_factory=tuple)
+
+
+def column_letter(index: int) -> str:
+    """Return the letters of a 0-based column index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _cell(ref: str, value: Any, style: str) -> str:
+    """Return the XML of one cell (empty string for None or "")."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"{style}><v>{value}</v></c>'
+    text = escape(_ILLEGAL.sub("", str(value)))
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _row(number: int, letters: list[str], values: Sequence[Any], style: str = "") -> str:
+    """Return the XML of one row."""
+    while len(letters) < len(values):
+        letters.append(column_letter(len(letters)))
+    cells = "".join(
+        _cell(f"{letter}{number}", value, style)
+        for letter, value in zip(letters, values, strict=False)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def _write_sheet(stream: IO[bytes], sheet: Sheet) -> None:
+    """Stream one worksheet's XML."""
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+        for i, w in enumerate(sheet.widths, start=1)
+    )
+    pane = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    head = f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews><sheetView workbookViewId="0">'
+    head += pane + "</sheetView></sheetViews>" + (f"<cols>{cols}</cols>" if cols else "")
+    letters: list[str] = []
+    stream.write((head + "<sheetData>" + _row(1, letters, sheet.headers, ' s="1"')).encode())
+    chunk: list[str] = []
+    for number, values in enumerate(sheet.rows, start=2):
+        chunk.append(_row(number, letters, values))
+        if len(chunk) == 2000:
+            stream.write("".join(chunk).encode())
+            chunk = []
+    stream.write(("".join(chunk) + "</sheetData></worksheet>").encode())
+
+
+def _package_parts(names: Sequence[str]) -> dict[str, str]:
+    """Return the fixed XML parts (content types, relationships, workbook, styles)."""
+    count = len(names)
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, count + 1)
+    )
+    content_types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f"{sheets}</Types>"
+    )
+    root_rels = (
+        f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    )
+    entries = "".join(
+        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    workbook = f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{entries}</sheets></workbook>'
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_SHEET_TYPE}" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, count + 1)
+    )
+    rels += f'<Relationship Id="rId{count + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+    return {
+        "[Content_Types].xml": content_types,
+        "_rels/.rels": root_rels,
+        "xl/workbook.xml": workbook,
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PKG}">{rels}</Relationships>',
+        "xl/styles.xml": _STYLES,
+    }
+
+
+def write_workbook(sheets: Sequence[Sheet], target: IO[bytes]) -> None:
+    """Write `sheets` as an .xlsx package to the binary stream `target`."""
+    declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as package:
+        for name, xml in _package_parts([sheet.name for sheet in sheets]).items():
+            package.writestr(name, declaration + xml)
+        for index, sheet in enumerate(sheets, start=1):
+            with package.open(f"xl/worksheets/sheet{index}.xml", "w") as stream:
+                stream.write(declaration.encode())
+                _write_sheet(stream, sheet)
