@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.channels.base import Channel, Dispatch
 from bot.channels.console import ConsoleChannel
+from bot.database import Database
 from bot.settings import Settings
 from handlers import Handlers
 from handlers.ports import Clock
@@ -42,16 +43,31 @@ class Services:
     settings: Settings
     library: Library
     clock: Clock
+    database: Database
     handlers: Handlers
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        """Load the library once and wire the handlers to it."""
+        """Load the library once, open the database and wire the handlers to both."""
         library = load_library(settings.documents_dir)
         clock = make_clock(settings.zone)
-        handlers = Handlers(library=library, clock=clock, timezone=settings.zone)
-        log.info("loaded %d document(s)", len(library.documents))
-        return cls(settings=settings, library=library, clock=clock, handlers=handlers)
+        database = Database.open(settings)
+        handlers = Handlers(
+            library=library,
+            clock=clock,
+            sessions=database.sessions,
+            admins=settings.admin_ids,
+            timezone=settings.zone,
+        )
+        return cls(settings, library, clock, database, handlers)
+
+    async def serve(self, channels: list[Channel]) -> None:
+        """Bring the schema up to date, run the channels until they stop, close the database."""
+        await self.database.upgrade()
+        try:
+            await run_channels(channels)
+        finally:
+            await self.database.close()
 
     def console(self, user_id: str = "local") -> ConsoleChannel:
         """Return a console channel on this process's stdin and stdout."""
@@ -61,6 +77,7 @@ class Services:
             stdin=sys.stdin,
             stdout=sys.stdout,
             user_id=user_id,
+            files_dir=self.settings.data_dir / "exports",
         )
 
     def channels(self) -> list[Channel]:

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     documents_dir: Path | None = None  # extra directives (*.txt) beside the bundled one
     log_level: str = "INFO"
     timezone: str = "Asia/Ho_Chi_Minh"
+    data_dir: Path = Path("data")  # SQLite file and console exports
+    database_url: str = ""  # empty: SQLite file in data_dir
+    admins: str = ""  # comma-separated CHANNEL:USER_ID, e.g. telegram:123,console:boss
 
     @field_validator("log_level")
     @classmethod
@@ -51,6 +54,26 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError(f"{value} is not a directory")
         return value
+
+    @field_validator("admins")
+    @classmethod
+    def channel_user_ids(cls, value: str) -> str:
+        """Accept only CHANNEL:USER_ID items."""
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if ":" not in item.strip(":"):
+                raise ValueError(f"{item!r} is not CHANNEL:USER_ID")
+        return value
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """Return the CHANNEL:USER_ID of every admin named in settings."""
+        return frozenset(part.strip() for part in self.admins.split(",") if part.strip())
+
+    @property
+    def database(self) -> str:
+        """Return the database URL, the SQLite file under data_dir by default."""
+        default = f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').as_posix()}"
+        return self.database_url.strip() or default
 
     @property
     def zone(self) -> ZoneInfo:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from handlers import texts
 
-MAX_QUESTION = 2000  # characters; longer messages are refused
+MAX_QUESTION = 2000  # characters; longer questions are refused
+MAX_MESSAGE = 4096  # characters of any command (a report's note may take 2,000 of them)
 MAX_PAYLOAD = 64  # bytes, Telegram's callback_data limit
 
 CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")

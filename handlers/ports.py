@@ -6,9 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from knowledge import Answer, Deadline, Document, Task
 
 Clock = Callable[[], datetime]  # returns an aware datetime
+Sessions = async_sessionmaker[AsyncSession]  # opens a database session per update
 
 
 class KnowledgeBase(Protocol):

@@ -11,15 +11,17 @@ from zoneinfo import ZoneInfo
 from handlers import texts
 from handlers.deadlines import format_deadlines
 from handlers.inputs import (
-    MAX_QUESTION,
+    MAX_MESSAGE,
     clean_text,
     parse_code,
     parse_command,
     parse_payload,
     question_problem,
 )
-from handlers.ports import Clock, KnowledgeBase
+from handlers.ports import Clock, KnowledgeBase, Sessions
+from handlers.registration import register
 from handlers.render import button_rows, replies, shorten
+from handlers.reporting import Reporting
 from handlers.tasks import (
     format_task,
     format_tree,
@@ -28,28 +30,50 @@ from handlers.tasks import (
     task_buttons,
     tree_buttons,
 )
+from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, Reply
+from handlers.views import Views
 
 log = logging.getLogger(__name__)
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-Command = Callable[[Incoming, str], Awaitable[list[Reply]]]
+Command = Callable[[Turn, str], Awaitable[list[Reply]]]
 
 
 class Handlers:
     """The whole conversation; one instance serves every channel."""
 
-    def __init__(self, *, library: KnowledgeBase, clock: Clock, timezone: tzinfo = VN_TZ) -> None:
+    def __init__(
+        self,
+        *,
+        library: KnowledgeBase,
+        clock: Clock,
+        sessions: Sessions,
+        admins: frozenset[str] = frozenset(),
+        timezone: tzinfo = VN_TZ,
+    ) -> None:
         self.library = library
         self.clock = clock
+        self.sessions = sessions
+        self.admins = admins
         self.timezone = timezone
+        self.reporting = Reporting(library)
+        self.views = Views(library, timezone)
         self.commands: dict[str, Command] = {
             "start": self.start,
             "help": self.show_help,
             "hoi": self.ask,
             "nhiemvu": self.show_tasks,
             "hanchot": self.show_deadlines,
+            "dangky": register,
+            "baocao": self.reporting.start,
+            "huy": self.reporting.cancel_command,
+            "tiendo": self.views.progress,
+            "lichsu": self.views.history,
+            "chuabaocao": self.views.not_reported,
+            "xuat": self.views.export,
+            "bieudo": self.views.chart,
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -65,41 +89,49 @@ class Handlers:
             return [Reply(texts.SORRY)]
 
     async def route(self, incoming: Incoming) -> list[Reply]:
-        """Send a button press, a command or a question to its handler."""
-        if incoming.payload is not None:
-            return await self.press(incoming, incoming.payload)
-        text = clean_text(incoming.text)
-        command = parse_command(text)
-        if command is None:
-            return await self.answer(text)
-        if len(text) > MAX_QUESTION:
-            return [Reply(question_problem(text) or texts.UNKNOWN_COMMAND)]
-        handler = self.commands.get(command.name)
-        if handler is None:
-            return [Reply(texts.UNKNOWN_COMMAND)]
-        return await handler(incoming, command.arg)
+        """Identify the sender, then send a button press, a command or text to its handler."""
+        async with self.sessions() as session:
+            turn = await begin_turn(session, incoming, self.admins, self.clock())
+            if incoming.payload is not None:
+                return await self.press(turn, incoming.payload)
+            text = clean_text(incoming.text)
+            command = parse_command(text)
+            if command is None:
+                return await self.reporting.type(turn, text) or await self.answer(text)
+            if len(text) > MAX_MESSAGE:
+                return [Reply(texts.TOO_LONG.format(length=len(text), limit=MAX_MESSAGE))]
+            handler = self.commands.get(command.name)
+            if handler is None:
+                return [Reply(texts.UNKNOWN_COMMAND)]
+            return await handler(turn, command.arg)
 
-    async def press(self, incoming: Incoming, raw: str) -> list[Reply]:
+    async def press(self, turn: Turn, raw: str) -> list[Reply]:
         """Handle a button press; the payload is user input and checked strictly."""
+        if raw.startswith("bc:"):
+            return await self.reporting.press(turn, raw)
         payload = parse_payload(raw)
         if payload is None:
-            log.info("refused payload of %d chars in chat %s", len(raw), incoming.chat_id)
+            log.info("refused payload of %d chars in chat %s", len(raw), turn.incoming.chat_id)
+            await turn.audit("payload.refused", raw[:64], reason="malformed")
             return [Reply(texts.FORGED_PAYLOAD)]
         if payload.kind == "nv":
-            return await self.show_tasks(incoming, payload.arg)
-        return await self.commands[payload.arg](incoming, "")
+            return await self.show_tasks(turn, payload.arg)
+        return await self.commands[payload.arg](turn, "")
 
-    async def start(self, incoming: Incoming, arg: str) -> list[Reply]:
-        """Greet the user and offer the main choices."""
+    async def start(self, turn: Turn, arg: str) -> list[Reply]:
+        """Greet the user and offer the main choices; a deep-link payload registers."""
+        if arg.strip():
+            return await register(turn, arg)
+        incoming = turn.incoming
         name = f", {shorten(incoming.display_name, 40)}" if incoming.display_name.strip() else ""
         text = texts.WELCOME.format(name=name, document=self.document_name())
         return replies(text, self.menu())
 
-    async def show_help(self, incoming: Incoming, arg: str) -> list[Reply]:
+    async def show_help(self, turn: Turn, arg: str) -> list[Reply]:
         """List what the bot can do."""
         return replies(texts.HELP.format(document=self.document_name()), self.menu())
 
-    async def ask(self, incoming: Incoming, arg: str) -> list[Reply]:
+    async def ask(self, turn: Turn, arg: str) -> list[Reply]:
         """Answer the question written after /hoi."""
         if not arg:
             return [Reply(texts.ASK_WHAT)]
@@ -115,7 +147,7 @@ class Handlers:
             return replies(answer.text)
         return [Reply(f"{texts.NOT_FOUND}\n{texts.NOT_FOUND_HINT}")]
 
-    async def show_tasks(self, incoming: Incoming, arg: str) -> list[Reply]:
+    async def show_tasks(self, turn: Turn, arg: str) -> list[Reply]:
         """Show the task tree, or one task in full when a code is given."""
         if not arg:
             tasks = self.library.tasks()
@@ -139,7 +171,7 @@ class Handlers:
         text = format_task(task, self.document_name(), self.today())
         return replies(text, task_buttons(task, children))
 
-    async def show_deadlines(self, incoming: Incoming, arg: str) -> list[Reply]:
+    async def show_deadlines(self, turn: Turn, arg: str) -> list[Reply]:
         """List the deadlines with days left or overdue, then the reporting rhythm."""
         text = format_deadlines(
             self.library.deadlines(),

@@ -22,6 +22,11 @@ HELP = (
     "/nhiemvu — danh sách nhiệm vụ trọng tâm (Mục II)\n"
     "/nhiemvu 3.3 — xem đầy đủ một nhiệm vụ theo mã\n"
     "/hanchot — các hạn chót và kỳ báo cáo định kỳ\n"
+    "/dangky <mã mời> — đăng ký lãnh đạo đơn vị\n"
+    "/baocao — báo cáo tiến độ (lãnh đạo đơn vị); /huy để hủy giữa chừng\n"
+    "/tiendo [mã] — xem tiến độ; /lichsu <mã> — lịch sử báo cáo\n"
+    "/chuabaocao [mã] — đơn vị chưa báo cáo\n"
+    "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
     "/help — xem lại hướng dẫn này\n"
     "\n"
     "Ví dụ: «Kế hoạch vị trí việc làm phải xong trước ngày nào?»"
@@ -70,12 +75,99 @@ OVERDUE = "đã quá hạn {days} ngày"
 PERIOD_LINE = "• Báo cáo định kỳ ({period}): «{phrase}»"
 PERIOD_NAMES = {"quarter": "hằng quý", "half_year": "6 tháng", "year": "cả năm"}
 
+# --- registration ------------------------------------------------------------
+
+REGISTER_HOW = "Gõ /dangky <mã mời> để đăng ký làm lãnh đạo đơn vị. Mã mời do Ban Tổ chức cấp."
+REGISTERED = "Đăng ký thành công: bạn là lãnh đạo đơn vị {unit}. Gõ /baocao để báo cáo tiến độ."
+INVITE_UNKNOWN = "Mã mời không đúng. Bạn kiểm tra lại mã (còn {left} lần thử trong giờ này)."
+INVITE_EXPIRED = "Mã mời đã hết hạn. Xin Ban Tổ chức cấp mã mới."
+INVITE_USED = "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; xin Ban Tổ chức cấp mã mới."
+INVITE_LOCKED = "Bạn đã nhập sai mã quá nhiều lần. Xin thử lại sau {minutes} phút."
+PRIVATE_ONLY = (
+    "Lệnh này chỉ dùng trong tin nhắn riêng với trợ lý, để dữ liệu đơn vị không lộ ra nhóm."
+)
+
+# --- progress reports ----------------------------------------------------------
+
+NOT_A_LEADER = (
+    "Chỉ lãnh đạo đơn vị mới báo cáo được tiến độ. Nếu bạn là lãnh đạo đơn vị, "
+    "gõ /dangky <mã mời> (mã do Ban Tổ chức cấp)."
+)
+REPORT_PICK_GROUP = "Báo cáo tiến độ cho {unit}.\nBước 1/5 — chọn nhóm nhiệm vụ:"
+REPORT_PICK_TASK = "Bước 2/5 — chọn nhiệm vụ thuộc nhóm {group}:"
+REPORT_PICK_STATUS = "Nhiệm vụ {code}: {title}\nBước 3/5 — tình trạng thực hiện?"
+REPORT_ASK_PERCENT = (
+    "Bước 4/5 — đã đạt bao nhiêu phần trăm? Bấm một mức, gõ một số từ 0 đến 100, hoặc bỏ qua."
+)
+REPORT_ASK_NOTE = "Bước 5/5 — gõ ghi chú ngắn (kết quả, khó khăn, kiến nghị), hoặc bỏ qua."
+REPORT_CONFIRM = (
+    "Xin xác nhận báo cáo:\n• Đơn vị: {unit}\n• Nhiệm vụ {code}: {title}\n"
+    "• Tình trạng: {status}\n• Tỷ lệ: {percent}\n• Ghi chú: {note}"
+)
+REPORT_SAVED = "Đã lưu báo cáo của {unit} về nhiệm vụ {code}: {status}{percent}. Cảm ơn đồng chí!"
+REPORT_CANCELLED = "Đã hủy, chưa lưu gì."
+NOTHING_TO_CANCEL = "Không có thao tác nào đang dở."
+REPORT_BAD_PERCENT = "Tỷ lệ phải là một số từ 0 đến 100 (ví dụ 60 hoặc 60%), hoặc bấm Bỏ qua."
+REPORT_NOTE_TOO_LONG = "Ghi chú dài {length} ký tự, quá giới hạn {limit}. Xin viết ngắn lại."
+REPORT_UNKNOWN_TASK = "Không có nhiệm vụ mã {code}."
+REPORT_NOT_LEAF = "Nhiệm vụ {code} gồm các nhiệm vụ con; xin báo cáo theo từng mã: {codes}."
+REPORT_CLOSE = "Có phải bạn muốn báo cáo nhiệm vụ: {codes}?"
+REPORT_USAGE = (
+    "Báo cáo nhanh: /baocao <mã> <tình trạng> [tỷ lệ%] [ghi chú], ví dụ:\n"
+    "/baocao 3.3 hoàn thành Đã ban hành kế hoạch\n"
+    "Tình trạng: chưa triển khai, đang thực hiện, hoàn thành, vướng mắc."
+)
+REPORT_STALE = "Nút này thuộc một bước đã qua. Gõ /baocao để bắt đầu lại, hoặc /huy để hủy."
+REPORT_FAILED = (
+    "Chưa lưu được báo cáo do trục trặc. Xin gửi lại sau ít phút; báo cáo chưa được ghi."
+)
+REPORT_GROUP_BUTTON = "Nhóm {code}: {title}"
+BUTTON_SKIP = "Bỏ qua"
+BUTTON_SEND = "Gửi báo cáo"
+BUTTON_CANCEL = "Hủy"
+NO_NOTE = "(không có)"
+NO_PERCENT = "(không nêu)"
+
+# --- progress views --------------------------------------------------------------
+
+ADMIN_ONLY = "Lệnh này dành cho cán bộ Ban Tổ chức (quản trị)."
+NO_UNIT_SCOPE = "Bạn chưa gắn với đơn vị nào, nên chưa có dữ liệu để xem."
+UNIT_PROGRESS_HEADER = "Tiến độ của {unit} ({reported}/{total} nhiệm vụ đã báo cáo):"
+UNIT_PROGRESS_LINE = "• {code} — {status}{percent} · {when}"
+UNIT_PROGRESS_EMPTY = "{unit} chưa báo cáo nhiệm vụ nào. Gõ /baocao để báo cáo."
+OVERVIEW_HEADER = (
+    "Tổng hợp tiến độ {scope} ({units} đơn vị):\n"
+    "(xong / đang làm / chưa triển khai / vướng / chưa báo cáo)"
+)
+OVERVIEW_LINE = "• {code}: {done} / {in_progress} / {not_started} / {stuck} / {silent}"
+SCOPE_ALL = "toàn bộ"
+TASK_ACROSS_HEADER = "Nhiệm vụ {code} — {title}\nTình hình {units} đơn vị:"
+TASK_ACROSS_LINE = "• {unit}: {status}{percent}{note}"
+HISTORY_HEADER = "Lịch sử báo cáo nhiệm vụ {code} của {unit}:"
+HISTORY_LINE = "• {when} — {status}{percent}{note}{who}"
+HISTORY_WHO = " (người báo cáo: {name})"
+HISTORY_EMPTY = "{unit} chưa có báo cáo nào về nhiệm vụ {code}."
+HISTORY_USAGE = "Gõ /lichsu <mã nhiệm vụ>, ví dụ /lichsu 3.3 (quản trị: /lichsu 3.3 <mã đơn vị>)."
+UNKNOWN_UNIT = "Không có đơn vị mã {code}."
+NOT_REPORTED_HEADER = "Các đơn vị chưa báo cáo{about} ({count}/{total}):"
+NOT_REPORTED_ABOUT = " nhiệm vụ {code}"
+NOT_REPORTED_LINE = "• {code} — {name}"
+ALL_REPORTED = "Tất cả {total} đơn vị đã báo cáo{about}."
+NO_CHILD_UNITS = "Đơn vị của bạn không có đơn vị cấp dưới để theo dõi."
+EXPORT_READY = "Tệp Excel tiến độ: {rows} dòng, tính đến {when}."
+CHART_READY = "Biểu đồ mức hoàn thành theo nhóm nhiệm vụ ({scope})."
+CHART_TITLE = "Tỷ lệ hoàn thành theo nhóm nhiệm vụ"
+CHART_GROUP = "{code}. {title}"
+NO_UNITS = 'Chưa có đơn vị nào. Thêm bằng: python -m bot units add MÃ "Tên".'
+NOTE_SEPARATOR = " — "
+
 # --- errors and channels -----------------------------------------------------
 
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Gõ /help để xem các lệnh."
 FORGED_PAYLOAD = "Nút bấm này không còn dùng được. Gõ /help để xem các lệnh."
 SORRY = "Xin lỗi, tôi gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
 FILE_ATTACHED = "[Tệp đính kèm: {name}]"
+FILE_SAVED = "(đã lưu tại {path})"
 CONSOLE_WELCOME = "Trợ lý Kết luận 09-KL/BTCTW. Gõ /help để xem hướng dẫn, Ctrl+D để thoát."
 
 # --- command line ------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from knowledge.answer import Answer, compose_answer
 from knowledge.index import SearchIndex
 from knowledge.model import Deadline, Document, Task
 from knowledge.parser import parse_document
+
+log = logging.getLogger(__name__)
 
 BUNDLED = "ket-luan-09-KL-BTCTW-2024.txt"
 
@@ -81,4 +84,5 @@ def load_library(extra_dir: Path | None = None) -> Library:
             doc = parse_document(path.read_text(encoding="utf-8"), source=path.name)
             if all(d.number != doc.number for d in documents):
                 documents.append(doc)
+    log.info("loaded %d document(s): %s", len(documents), ", ".join(d.number for d in documents))
     return Library(documents)

@@ -1,12 +1,5 @@
-"""Storage layer: SQLModel tables, async engine and sessions, queries, migrations."""
+"""Storage layer: SQLModel tables, async engine and sessions, queries, migrations.
 
-from storage.engine import create_engine, default_database_url, session_factory
-from storage.migrate import upgrade, upgrade_sync
-
-__all__ = [
-    "create_engine",
-    "default_database_url",
-    "session_factory",
-    "upgrade",
-    "upgrade_sync",
-]
+Import what you need from the modules (storage.engine, storage.migrate, storage.queries.*):
+this package itself imports nothing, so a command that needs no database stays quick.
+"""

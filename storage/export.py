@@ -27,7 +27,7 @@ HEADERS = (
     "Mã nhiệm vụ",
     "Nhiệm vụ",
     "Trạng thái",
-    "Tỉ lệ (%)",
+    "Tỷ lệ (%)",
     "Ghi chú",
     "Người báo cáo",
     "Thời gian báo cáo",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers import Handlers, Incoming
+from handlers.ports import Sessions
 from knowledge import Answer, Deadline, Document, Source, Task
 from knowledge.model import Metadata
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -149,9 +153,27 @@ def now() -> datetime:
     return datetime(2024, 3, 1, 9, 0, tzinfo=VN)
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a SQLite file with the real migrations applied, made once per run."""
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def handlers(library: FakeLibrary, now: datetime) -> Handlers:
-    return Handlers(library=library, clock=fixed_clock(now))
+async def sessions(migrated_db: Path, tmp_path: Path) -> AsyncIterator[Sessions]:
+    """Return a session maker on a fresh copy of the migrated database."""
+    path = tmp_path / "handlers.db"
+    shutil.copy(migrated_db, path)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def handlers(library: FakeLibrary, now: datetime, sessions: Sessions) -> Handlers:
+    return Handlers(library=library, clock=fixed_clock(now), sessions=sessions)
 
 
 @pytest.fixture
@@ -161,11 +183,12 @@ def incoming() -> Callable[..., Incoming]:
 
 
 @pytest.fixture
-def make_handlers() -> Callable[..., Handlers]:
+def make_handlers(sessions: Sessions) -> Callable[..., Handlers]:
     """Return a function making Handlers at a fixed time (with a fresh FakeLibrary by default)."""
 
-    def make(when: datetime, library: FakeLibrary | None = None) -> Handlers:
-        return Handlers(library=library or FakeLibrary(), clock=fixed_clock(when))
+    def make(when: datetime, library: FakeLibrary | None = None, **extra: Any) -> Handlers:
+        lib = library or FakeLibrary()
+        return Handlers(library=lib, clock=fixed_clock(when), sessions=sessions, **extra)
 
     return make
 
@@ -179,7 +202,8 @@ def run_bot(tmp_path: Path) -> Iterator[Callable[..., subprocess.CompletedProces
 
     It runs in an empty directory so a developer's .env can't change the result.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCUMENTS_DIR", "LOG_LEVEL")}
+    own = ("DOCUMENTS_DIR", "LOG_LEVEL", "DATABASE_URL", "DATA_DIR", "ADMINS")
+    env = {k: v for k, v in os.environ.items() if k not in own}
     env["PYTHONIOENCODING"] = "utf-8"
 
     def run(*args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.channels.base import Channel, Dispatch, NumberedChoices, format_choices
 from handlers import texts
 from handlers.ports import Clock
-from handlers.types import Incoming, Reply
+from handlers.types import Incoming, Reply, ReplyFile
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,10 @@ class ConsoleChannel(Channel):
         stdin: TextIO,
         stdout: TextIO,
         user_id: str = "local",
+        files_dir: Path | None = None,
     ) -> None:
         super().__init__(dispatch)
+        self.files_dir = files_dir  # where attached files (Excel, charts) are saved
         self.clock = clock
         self.stdin = stdin
         self.stdout = stdout
@@ -58,6 +61,8 @@ class ConsoleChannel(Channel):
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Print a reply; its buttons are printed as numbered choices and remembered."""
         parts = self.texts_of(reply)
+        if reply.file is not None and self.files_dir is not None:
+            parts.append(texts.FILE_SAVED.format(path=self.save_file(reply.file)))
         buttons = reply.flat_buttons()
         if buttons:
             self.choices.remember(chat_id, buttons)
@@ -94,6 +99,14 @@ class ConsoleChannel(Channel):
         )
         for reply in await self.dispatch(incoming):
             await self.send(chat_id, reply)
+
+    def save_file(self, file: ReplyFile) -> Path:
+        """Save an attached file under files_dir and return its path."""
+        assert self.files_dir is not None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(file.name).name
+        path.write_bytes(file.content)
+        return path
 
     def prompt(self) -> None:
         """Show a prompt, only when a person is typing."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,9 @@ from sqlmodel import col, select
 from storage.errors import MemberNotFoundError
 from storage.models import Member, Role
 from storage.queries.audit import add_audit
-from storage.types import utcnow
+from storage.types import as_utc, utcnow
+
+SEEN_EVERY = timedelta(minutes=5)  # how stale last_seen_at may get before it is written
 
 
 async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
@@ -43,23 +45,31 @@ async def get_or_create_member(
     display_name: str | None = None,
     now: datetime | None = None,
 ) -> Member:
-    """Return the member for (channel, external_id), creating it; refresh chat/name/seen."""
+    """Return the member for (channel, external_id), creating it; refresh chat/name/seen.
+
+    Commits only when something changed (or last seen is older than SEEN_EVERY), so a
+    busy chat doesn't cost a write per message.
+    """
+    now = now or utcnow()
     member = await get_member(session, channel=channel, external_id=external_id)
     if member is None:
         member = Member(channel=channel, external_id=external_id, chat_id=chat_id or external_id)
         session.add(member)
         try:
             await session.flush()
+            add_audit(session, actor=f"{channel}:{external_id}", action="member.create")
         except IntegrityError:  # another worker created it first
             await session.rollback()
             member = await get_member(session, channel=channel, external_id=external_id)
             assert member is not None
-    if chat_id is not None:
+    if chat_id is not None and member.chat_id != chat_id:
         member.chat_id = chat_id
-    if display_name is not None:
+    if display_name is not None and member.display_name != display_name[:255]:
         member.display_name = display_name[:255]
-    member.last_seen_at = now or utcnow()
-    await session.commit()
+    if as_utc(member.last_seen_at) < now - SEEN_EVERY:
+        member.last_seen_at = now
+    if session.dirty or session.new:
+        await session.commit()
     return member
 
 

@@ -1,6 +1,6 @@
 """Progress reports: an append-only log plus `progress_latest`, the newest per unit and task.
 
-add_update writes both in one transaction; the latest row only moves forward in
+add_update writes both, and an audit row, in one transaction; the latest row only moves forward in
 (reported_at, id) order, so a back-dated report never hides a newer one.
 """
 
@@ -19,10 +19,13 @@ from storage.errors import InvalidProgressError
 from storage.models import (
     DEFAULT_DOCUMENT,
     NOTE_MAX_CHARS,
+    ConversationState,
+    Member,
     ProgressLatest,
     ProgressUpdate,
     Unit,
 )
+from storage.queries.audit import add_audit
 from storage.queries.units import scope_ids
 from storage.queries.upsert import dialect_insert
 from storage.status import Status
@@ -82,10 +85,16 @@ async def add_update(
     percent: int | None = None,
     note: str = "",
     reporter_member_id: int | None = None,
+    actor: str = "",
     document: str = DEFAULT_DOCUMENT,
     reported_at: datetime | None = None,
+    end_flow: tuple[str, str] | None = None,
 ) -> ProgressUpdate:
-    """Append a unit's report on a task (the report is its own audit trail); commit."""
+    """Append a unit's report on a task, audited; end a chat's flow in the same commit.
+
+    `end_flow` is (channel, chat_id): the conversation state that led to this report
+    is deleted in the same transaction, so a confirmed report is saved exactly once.
+    """
     note = note.strip()
     _validate(status, percent, note)
     update = ProgressUpdate(
@@ -101,6 +110,16 @@ async def add_update(
     session.add(update)
     await session.flush()
     await _advance_latest(session, update)
+    detail = {"unit_id": unit_id, "status": update.status, "percent": percent, "id": update.id}
+    add_audit(session, actor=actor, action="progress.add", target=update.task_code, detail=detail)
+    if end_flow is not None:
+        channel, chat_id = end_flow
+        await session.execute(
+            delete(ConversationState).where(
+                col(ConversationState.channel) == channel,
+                col(ConversationState.chat_id) == chat_id,
+            )
+        )
     await session.commit()
     return update
 
@@ -184,13 +203,14 @@ async def task_history(
     task_code: str,
     document: str = DEFAULT_DOCUMENT,
     limit: int = 50,
-) -> list[ProgressUpdate]:
-    """Return a unit's reports on one task, newest first."""
+) -> list[tuple[ProgressUpdate, str]]:
+    """Return a unit's reports on one task with the reporter's name, newest first."""
     query = (
-        sa_select(PU)
+        sa_select(PU, col(Member.display_name))
+        .outerjoin(Member, col(Member.id) == col(PU.reporter_member_id))
         .where(col(PU.unit_id) == unit_id, col(PU.document) == document)
         .where(col(PU.task_code) == task_code)
         .order_by(col(PU.reported_at).desc(), col(PU.id).desc())
         .limit(limit)
     )
-    return list((await session.scalars(query)).all())
+    return [(update, name or "") for update, name in (await session.execute(query)).all()]

@@ -41,7 +41,7 @@ async def test_latest_status_wins_even_against_late_backdated_reports(
     [current] = await latest_for_unit(session, unit_id=x1)
     assert current.status == "hoan_thanh"
     history = await task_history(session, unit_id=x1, task_code="3.3")
-    assert [h.status for h in history] == ["hoan_thanh", "dang_thuc_hien", "vuong_mac"]
+    assert [h.status for h, _ in history] == ["hoan_thanh", "dang_thuc_hien", "vuong_mac"]
 
 
 async def test_same_time_ties_go_to_the_later_report(session: AsyncSession) -> None:

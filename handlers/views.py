@@ -1,0 +1,271 @@
+"""What the committee and leaders see: /tiendo, /lichsu, /chuabaocao, /xuat, /bieudo.
+
+Who sees what: an admin sees every unit; a leader sees their own unit and the units
+under it; nobody sees unit data in a group chat.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from handlers import texts
+from handlers.inputs import parse_code
+from handlers.ports import KnowledgeBase
+from handlers.render import replies, shorten
+from handlers.turn import Turn
+from handlers.types import Reply, ReplyFile
+from storage.chart import completion_chart
+from storage.export import write_xlsx
+from storage.models import ProgressUpdate, Unit
+from storage.queries.progress import latest_for_task, latest_for_unit, task_history
+from storage.queries.summary import count_units, export_rows, overview, units_not_reported
+from storage.queries.units import get_unit, get_unit_by_id, list_children
+from storage.status import SILENT_LABEL, STATUS_LABELS, Status
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOTE_SHOWN = 60  # characters of a note in a list
+
+
+class Views:
+    """Progress views over the database, scoped to what the sender may see."""
+
+    def __init__(self, library: KnowledgeBase, timezone: tzinfo) -> None:
+        self.library = library
+        self.timezone = timezone
+
+    @property
+    def document(self) -> str:
+        return self.library.default.number
+
+    def codes(self) -> list[str]:
+        """Return the reportable task codes, in directive order."""
+        return [t.code for t in self.library.tasks() if not t.children]
+
+    async def scope(self, turn: Turn) -> tuple[Unit | None, str | None]:
+        """Return (unit, None) for a leader, (None, None) for an admin, else (None, refusal)."""
+        if turn.incoming.is_group:
+            return None, texts.PRIVATE_ONLY
+        if turn.is_admin:
+            return None, None
+        if turn.unit_id is None:
+            return None, texts.NO_UNIT_SCOPE
+        unit = await get_unit_by_id(turn.session, unit_id=turn.unit_id)
+        return (unit, None) if unit else (None, texts.NO_UNIT_SCOPE)
+
+    async def progress(self, turn: Turn, arg: str) -> list[Reply]:
+        """Show a unit's latest status per task, the committee's overview, or one task."""
+        unit, refusal = await self.scope(turn)
+        if refusal:
+            return [Reply(refusal)]
+        if arg.strip():
+            return await self.one_task(turn, unit, arg)
+        if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
+            return await self.own_unit(turn, unit)
+        return await self.overview(turn, unit)
+
+    async def own_unit(self, turn: Turn, unit: Unit) -> list[Reply]:
+        """List a unit's current report on each task."""
+        rows = await latest_for_unit(turn.session, unit_id=unit.id or 0, document=self.document)
+        if not rows:
+            return [Reply(texts.UNIT_PROGRESS_EMPTY.format(unit=_name(unit)))]
+        head = texts.UNIT_PROGRESS_HEADER.format(
+            unit=_name(unit), reported=len(rows), total=len(self.codes())
+        )
+        lines = [
+            texts.UNIT_PROGRESS_LINE.format(
+                code=r.task_code, status=_status(r), percent=_percent(r), when=self.when(r)
+            )
+            for r in rows
+        ]
+        return replies("\n".join([head, *lines]))
+
+    async def overview(self, turn: Turn, unit: Unit | None) -> list[Reply]:
+        """Count units per status for every task, over all units or a leader's subtree."""
+        root = unit.id if unit else None
+        total = await count_units(turn.session, root_id=root)
+        if not total:
+            return [Reply(texts.NO_UNITS)]
+        items = await overview(
+            turn.session, document=self.document, root_id=root, task_codes=self.codes()
+        )
+        head = texts.OVERVIEW_HEADER.format(
+            scope=_name(unit) if unit else texts.SCOPE_ALL, units=total
+        )
+        lines = [
+            texts.OVERVIEW_LINE.format(
+                code=i.task_code,
+                done=i.done,
+                in_progress=i.in_progress,
+                not_started=i.not_started,
+                stuck=i.stuck,
+                silent=i.silent,
+            )
+            for i in items
+        ]
+        return replies("\n".join([head, *lines]))
+
+    async def one_task(self, turn: Turn, unit: Unit | None, arg: str) -> list[Reply]:
+        """Show one task across the units the sender may see."""
+        code = parse_code(arg.split()[0])
+        task = self.library.find_task(code) if code else None
+        if task is None:
+            return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
+        root = unit.id if unit else None
+        rows = await latest_for_task(
+            turn.session, task_code=task.code, document=self.document, root_id=root
+        )
+        total = await count_units(turn.session, root_id=root)
+        head = texts.TASK_ACROSS_HEADER.format(
+            code=task.code, title=shorten(task.title, 120), units=total
+        )
+        lines = [
+            texts.TASK_ACROSS_LINE.format(
+                unit=_name(u), status=_status(r), percent=_percent(r), note=_note(r)
+            )
+            for u, r in rows
+        ]
+        silent = await units_not_reported(
+            turn.session, document=self.document, task_code=task.code, root_id=root
+        )
+        lines += [
+            texts.TASK_ACROSS_LINE.format(unit=_name(u), status=SILENT_LABEL, percent="", note="")
+            for u in silent
+        ]
+        return replies("\n".join([head, *lines]))
+
+    async def history(self, turn: Turn, arg: str) -> list[Reply]:
+        """Show every report of one unit on one task, newest first."""
+        unit, refusal = await self.scope(turn)
+        if refusal:
+            return [Reply(refusal)]
+        parts = arg.split()
+        code = parse_code(parts[0]) if parts else None
+        if code is None or self.library.find_task(code) is None:
+            return [Reply(texts.HISTORY_USAGE)]
+        if len(parts) > 1:
+            other = await get_unit(turn.session, code=parts[1].upper())
+            if other is None or not await self.may_see(turn, unit, other):
+                return [Reply(texts.UNKNOWN_UNIT.format(code=shorten(parts[1], 30)))]
+            unit = other
+        if unit is None:
+            return [Reply(texts.HISTORY_USAGE)]
+        rows = await task_history(turn.session, unit_id=unit.id or 0, task_code=code)
+        if not rows:
+            return [Reply(texts.HISTORY_EMPTY.format(unit=_name(unit), code=code))]
+        lines = [texts.HISTORY_HEADER.format(code=code, unit=_name(unit))]
+        lines += [
+            texts.HISTORY_LINE.format(
+                when=self.when(r),
+                status=_status(r),
+                percent=_percent(r),
+                note=_note(r),
+                who=texts.HISTORY_WHO.format(name=name) if name else "",
+            )
+            for r, name in rows
+        ]
+        return replies("\n".join(lines))
+
+    async def may_see(self, turn: Turn, unit: Unit | None, other: Unit) -> bool:
+        """Tell whether the sender may see another unit: admins all, leaders their subtree."""
+        if turn.is_admin or unit is None:
+            return turn.is_admin
+        seen: Unit | None = other
+        while seen is not None:
+            if seen.id == unit.id:
+                return True
+            seen = (
+                await get_unit_by_id(turn.session, unit_id=seen.parent_id)
+                if seen.parent_id
+                else None
+            )
+        return False
+
+    async def not_reported(self, turn: Turn, arg: str) -> list[Reply]:
+        """List units that have not reported (on one task, or on anything)."""
+        unit, refusal = await self.scope(turn)
+        if refusal:
+            return [Reply(refusal)]
+        code = None
+        if arg.strip():
+            code = parse_code(arg.split()[0])
+            if code is None or self.library.find_task(code) is None:
+                return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
+        root = unit.id if unit else None
+        if unit is not None and not await list_children(turn.session, unit_id=root or 0):
+            return [Reply(texts.NO_CHILD_UNITS)]
+        silent = await units_not_reported(
+            turn.session, document=self.document, task_code=code, root_id=root
+        )
+        silent = [u for u in silent if unit is None or u.id != unit.id]
+        total = await count_units(turn.session, root_id=root) - (1 if unit else 0)
+        about = texts.NOT_REPORTED_ABOUT.format(code=code) if code else ""
+        if not silent:
+            return [Reply(texts.ALL_REPORTED.format(total=total, about=about))]
+        head = texts.NOT_REPORTED_HEADER.format(about=about, count=len(silent), total=total)
+        lines = [texts.NOT_REPORTED_LINE.format(code=u.code, name=u.name) for u in silent]
+        return replies("\n".join([head, *lines]))
+
+    async def export(self, turn: Turn, arg: str) -> list[Reply]:
+        """Send the committee an Excel file of the latest status per unit and task."""
+        if turn.incoming.is_group:
+            return [Reply(texts.PRIVATE_ONLY)]
+        if not turn.is_admin:
+            return [Reply(texts.ADMIN_ONLY)]
+        rows = await export_rows(turn.session, document=self.document)
+        items = await overview(turn.session, document=self.document, task_codes=self.codes())
+        titles = {t.code: t.title for t in self.library.tasks()}
+        content = write_xlsx(rows, task_titles=titles, overview=items)
+        await turn.audit("progress.export", "xlsx", rows=len(rows))
+        now = turn.now.astimezone(self.timezone)
+        name = f"tien-do-{now:%Y%m%d-%H%M}.xlsx"
+        text = texts.EXPORT_READY.format(rows=len(rows), when=f"{now:%d/%m/%Y %H:%M}")
+        return [Reply(text, file=ReplyFile(name, content, XLSX))]
+
+    async def chart(self, turn: Turn, arg: str) -> list[Reply]:
+        """Send a bar chart of completion per task group (admins: all; leaders: their subtree)."""
+        unit, refusal = await self.scope(turn)
+        if refusal:
+            return [Reply(refusal)]
+        root = unit.id if unit else None
+        items = await overview(
+            turn.session, document=self.document, root_id=root, task_codes=self.codes()
+        )
+        groups: dict[str, list[int]] = {}
+        for item in items:
+            done_total = groups.setdefault(item.task_code.split(".")[0], [0, 0])
+            done_total[0] += item.done
+            done_total[1] += item.total
+        bars = [(self.group_label(g), d, t) for g, (d, t) in groups.items()]
+        scope = _name(unit) if unit else texts.SCOPE_ALL
+        png = completion_chart(bars, title=f"{texts.CHART_TITLE} — {scope}")
+        return [
+            Reply(
+                texts.CHART_READY.format(scope=scope),
+                file=ReplyFile("bieu-do.png", png, "image/png", "photo"),
+            )
+        ]
+
+    def group_label(self, code: str) -> str:
+        """Return a task group's label for the chart, e.g. '3. Về tổ chức bộ máy…'."""
+        task = self.library.find_task(code)
+        return texts.CHART_GROUP.format(code=code, title=shorten(task.title, 40) if task else "")
+
+    def when(self, row: ProgressUpdate) -> str:
+        """Return when a report was made, in the users' zone."""
+        return f"{row.reported_at.astimezone(self.timezone):%d/%m/%Y %H:%M}"
+
+
+def _name(unit: Unit) -> str:
+    return f"{unit.code} — {unit.name}"
+
+
+def _status(row: ProgressUpdate) -> str:
+    return STATUS_LABELS[Status(row.status)]
+
+
+def _percent(row: ProgressUpdate) -> str:
+    return f" ({row.percent}%)" if row.percent is not None else ""
+
+
+def _note(row: ProgressUpdate) -> str:
+    return f"{texts.NOTE_SEPARATOR}{shorten(row.note, NOTE_SHOWN)}" if row.note else ""
