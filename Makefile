@@ -17,7 +17,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy bot handlers knowledge
+	@$(VENV)/bin/mypy bot handlers knowledge storage
 
 bench: $(STAMP)
 	@$(PY) -m bench

@@ -1,4 +1,5 @@
-"""The command line: `python -m bot ask|console|run|documents check`."""
+"""The command line: `python -m bot ask|console|run|documents check` and the admin commands
+(`db`, `admins`, `units`, `invite`, `export`: see bot/commands/)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.app import Services, run_channels
+from bot.app import Services
 from bot.ask import answer_lines, answer_one
+from bot.commands import add_parsers
 from bot.settings import Settings
 from handlers import texts
+from knowledge import load_library
 from knowledge.outline import format_outline
 from knowledge.parser import parse_document
 
@@ -43,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = doc_sub.add_parser("check", help="parse a file and print its outline")
     check.add_argument("file", type=Path)
     check.set_defaults(func=run_check)
+    add_parsers(sub)
     return parser
 
 
@@ -74,7 +78,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question and not question.strip():
         print(texts.CLI_EMPTY_QUESTION, file=sys.stderr)
         return EXIT_USAGE
-    library = Services.build(settings).library
+    library = load_library(settings.documents_dir)
     if args.question:
         print(answer_one(library, question, as_json=args.json))
     else:
@@ -85,14 +89,14 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     """Chat in the terminal until end of input."""
     services = Services.build(settings)
-    asyncio.run(run_channels([services.console(user_id=args.user)]))
+    asyncio.run(services.serve([services.console(user_id=args.user)]))
     return EXIT_OK
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """Start every configured channel (the console when none is)."""
     services = Services.build(settings)
-    asyncio.run(run_channels(services.channels()))
+    asyncio.run(services.serve(services.channels()))
     return EXIT_OK
 
 
