@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.bench_reporting import measure_handlers
 from storage.engine import create_engine, session_factory
 from storage.export import write_xlsx
 from storage.migrate import upgrade
@@ -158,6 +159,7 @@ async def _bench(engine: AsyncEngine) -> dict[str, float]:
     seeded = round(time.perf_counter() - started, 1)
     figures = await _measure(engine)
     figures["appends_per_s"] = await _appends_per_second(engine)
+    figures |= await measure_handlers(engine, TASKS)
     return {"seed_s": seeded, **figures}
 
 

@@ -177,9 +177,9 @@ class Reporting:
 
     async def confirm(self, turn: Turn, unit: Unit, data: dict[str, Any]) -> list[Reply]:
         """Save the confirmed report and end the flow, in one transaction."""
-        return await self.save(
-            turn, unit, data["code"], data["status"], data.get("percent"), data.get("note", "")
-        )
+        code, status = data["code"], data["status"]
+        percent, note = data.get("percent"), data.get("note", "")
+        return await self.save(turn, unit, code, status, percent, note, ended=True)
 
     async def quick(self, turn: Turn, unit: Unit, arg: str) -> list[Reply]:
         """Save '/baocao 3.3 hoàn thành [60%] ghi chú', or ask for what is missing."""
@@ -212,9 +212,17 @@ class Reporting:
         return await self.save(turn, unit, code, status.value, percent, note)
 
     async def save(
-        self, turn: Turn, unit: Unit, code: str, status: str, percent: int | None, note: str
+        self,
+        turn: Turn,
+        unit: Unit,
+        code: str,
+        status: str,
+        percent: int | None,
+        note: str,
+        *,
+        ended: bool = False,
     ) -> list[Reply]:
-        """Append the report (audited, ending any flow) and thank the sender."""
+        """Append the report (audited; `ended`: ending the chat's flow) and thank the sender."""
         assert unit.id is not None
         try:
             await add_update(
@@ -225,9 +233,8 @@ class Reporting:
                 percent=percent,
                 note=note,
                 reporter_member_id=turn.member.id,
-                actor=turn.actor,
                 document=self.library.default.number,
-                end_flow=turn.chat,
+                end_flow=turn.chat if ended else None,
             )
         except SQLAlchemyError:
             log.exception("could not save a report of unit %s on task %s", unit.code, code)

@@ -141,7 +141,11 @@ OVERVIEW_HEADER = (
 )
 OVERVIEW_LINE = "• {code}: {done} / {in_progress} / {not_started} / {stuck} / {silent}"
 SCOPE_ALL = "toàn bộ"
-TASK_ACROSS_HEADER = "Nhiệm vụ {code} — {title}\nTình hình {units} đơn vị:"
+TASK_ACROSS_HEADER = (
+    "Nhiệm vụ {code} — {title}\nTình hình {units} đơn vị: {done} hoàn thành, "
+    "{in_progress} đang thực hiện, {not_started} chưa triển khai, {stuck} vướng mắc, "
+    "{silent} chưa báo cáo."
+)
 TASK_ACROSS_LINE = "• {unit}: {status}{percent}{note}"
 HISTORY_HEADER = "Lịch sử báo cáo nhiệm vụ {code} của {unit}:"
 HISTORY_LINE = "• {when} — {status}{percent}{note}{who}"
@@ -160,6 +164,7 @@ CHART_TITLE = "Tỷ lệ hoàn thành theo nhóm nhiệm vụ"
 CHART_GROUP = "{code}. {title}"
 NO_UNITS = 'Chưa có đơn vị nào. Thêm bằng: python -m bot units add MÃ "Tên".'
 NOTE_SEPARATOR = " — "
+MORE_UNITS = "… và {count} đơn vị nữa (danh sách đầy đủ: /xuat)."
 
 # --- errors and channels -----------------------------------------------------
 

@@ -24,6 +24,9 @@ from storage.status import SILENT_LABEL, STATUS_LABELS, Status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOTE_SHOWN = 60  # characters of a note in a list
+# Order of a task's units: those needing help first.
+_ATTENTION = [Status.STUCK, Status.NOT_STARTED, Status.IN_PROGRESS, Status.DONE]
+LIST_LIMIT = 50  # units listed in one answer; the rest are counted (full list: /xuat)
 
 
 class Views:
@@ -114,10 +117,20 @@ class Views:
         rows = await latest_for_task(
             turn.session, task_code=task.code, document=self.document, root_id=root
         )
-        total = await count_units(turn.session, root_id=root)
-        head = texts.TASK_ACROSS_HEADER.format(
-            code=task.code, title=shorten(task.title, 120), units=total
+        [counts] = await overview(
+            turn.session, document=self.document, root_id=root, task_codes=[task.code]
         )
+        head = texts.TASK_ACROSS_HEADER.format(
+            code=task.code,
+            title=shorten(task.title, 120),
+            units=counts.total,
+            done=counts.done,
+            in_progress=counts.in_progress,
+            not_started=counts.not_started,
+            stuck=counts.stuck,
+            silent=counts.silent,
+        )
+        rows.sort(key=lambda pair: _ATTENTION.index(Status(pair[1].status)))
         lines = [
             texts.TASK_ACROSS_LINE.format(
                 unit=_name(u), status=_status(r), percent=_percent(r), note=_note(r)
@@ -131,7 +144,7 @@ class Views:
             texts.TASK_ACROSS_LINE.format(unit=_name(u), status=SILENT_LABEL, percent="", note="")
             for u in silent
         ]
-        return replies("\n".join([head, *lines]))
+        return replies("\n".join([head, *_capped(lines)]))
 
     async def history(self, turn: Turn, arg: str) -> list[Reply]:
         """Show every report of one unit on one task, newest first."""
@@ -203,7 +216,7 @@ class Views:
             return [Reply(texts.ALL_REPORTED.format(total=total, about=about))]
         head = texts.NOT_REPORTED_HEADER.format(about=about, count=len(silent), total=total)
         lines = [texts.NOT_REPORTED_LINE.format(code=u.code, name=u.name) for u in silent]
-        return replies("\n".join([head, *lines]))
+        return replies("\n".join([head, *_capped(lines)]))
 
     async def export(self, turn: Turn, arg: str) -> list[Reply]:
         """Send the committee an Excel file of the latest status per unit and task."""
@@ -253,6 +266,13 @@ class Views:
     def when(self, row: ProgressUpdate) -> str:
         """Return when a report was made, in the users' zone."""
         return f"{row.reported_at.astimezone(self.timezone):%d/%m/%Y %H:%M}"
+
+
+def _capped(lines: list[str]) -> list[str]:
+    """Return at most LIST_LIMIT lines, and how many more there are: a chat is no report."""
+    if len(lines) <= LIST_LIMIT:
+        return lines
+    return [*lines[:LIST_LIMIT], texts.MORE_UNITS.format(count=len(lines) - LIST_LIMIT)]
 
 
 def _name(unit: Unit) -> str:

@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import relationship
+from sqlmodel import Field, Relationship, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
@@ -90,6 +91,8 @@ class Member(MemberBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     role: str = Field(default=Role.MEMBER.value, max_length=16)
     unit_id: int | None = _fk("unit.id", "SET NULL")
+    # Loaded with the member (one query per chat message, and async-safe: never lazy).
+    unit: Unit | None = Relationship(sa_relationship=relationship("Unit", lazy="joined"))
     subscribed: bool = Field(default=True)
     blocked: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -18,7 +18,7 @@ SEEN_EVERY = timedelta(minutes=5)  # how stale last_seen_at may get before it is
 
 
 async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
-    """Return the member known on `channel` as `external_id`, or None."""
+    """Return the member known on `channel` as `external_id` (with their unit), or None."""
     query = select(Member).where(Member.channel == channel, Member.external_id == external_id)
     return await session.scalar(query)
 

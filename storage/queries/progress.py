@@ -1,7 +1,9 @@
 """Progress reports: an append-only log plus `progress_latest`, the newest per unit and task.
 
-add_update writes both, and an audit row, in one transaction; the latest row only moves forward in
-(reported_at, id) order, so a back-dated report never hides a newer one.
+add_update inserts into the log; a database trigger (migration 0002) advances the
+latest row in the same statement, only forward in (reported_at, id) order so a
+back-dated report never hides a newer one, and writes the report's audit row.
+rebuild_latest recomputes the latest rows from the log, for repairs.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, delete, func, insert, or_
+from sqlalchemy import ColumnElement, Subquery, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,9 +27,7 @@ from storage.models import (
     ProgressUpdate,
     Unit,
 )
-from storage.queries.audit import add_audit
 from storage.queries.units import scope_ids
-from storage.queries.upsert import dialect_insert
 from storage.status import Status
 from storage.types import utcnow
 
@@ -52,30 +52,6 @@ def _validate(status: str, percent: int | None, note: str) -> None:
         raise InvalidProgressError(f"ghi chú dài quá {NOTE_MAX_CHARS} ký tự")
 
 
-async def _advance_latest(session: AsyncSession, update: ProgressUpdate) -> None:
-    """Point progress_latest at `update` unless a newer report is already there."""
-    statement = dialect_insert(session, PL).values(
-        unit_id=update.unit_id,
-        document=update.document,
-        task_code=update.task_code,
-        update_id=update.id,
-        status=update.status,
-        reported_at=update.reported_at,
-    )
-    new = statement.excluded
-    newer = or_(
-        new.reported_at > col(PL.reported_at),
-        and_(new.reported_at == col(PL.reported_at), new.update_id > col(PL.update_id)),
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["unit_id", "document", "task_code"],
-            set_={"update_id": new.update_id, "status": new.status, "reported_at": new.reported_at},
-            where=newer,
-        )
-    )
-
-
 async def add_update(
     session: AsyncSession,
     *,
@@ -85,12 +61,11 @@ async def add_update(
     percent: int | None = None,
     note: str = "",
     reporter_member_id: int | None = None,
-    actor: str = "",
     document: str = DEFAULT_DOCUMENT,
     reported_at: datetime | None = None,
     end_flow: tuple[str, str] | None = None,
 ) -> ProgressUpdate:
-    """Append a unit's report on a task, audited; end a chat's flow in the same commit.
+    """Append a unit's report on a task (audited by the database); commit.
 
     `end_flow` is (channel, chat_id): the conversation state that led to this report
     is deleted in the same transaction, so a confirmed report is saved exactly once.
@@ -107,11 +82,10 @@ async def add_update(
         reporter_member_id=reporter_member_id,
         reported_at=reported_at or utcnow(),
     )
-    session.add(update)
-    await session.flush()
-    await _advance_latest(session, update)
-    detail = {"unit_id": unit_id, "status": update.status, "percent": percent, "id": update.id}
-    add_audit(session, actor=actor, action="progress.add", target=update.task_code, detail=detail)
+    # One Core INSERT, not the ORM unit of work: the database's trigger (migration 0002)
+    # advances progress_latest and writes the audit row in the same statement.
+    values = update.model_dump(exclude={"id"})
+    update.id = await session.scalar(insert(PU).values(**values).returning(col(PU.id)))
     if end_flow is not None:
         channel, chat_id = end_flow
         await session.execute(

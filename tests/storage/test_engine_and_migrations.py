@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
 from storage.engine import default_database_url, to_async_url, to_sync_url
-from storage.migrate import current_revision, downgrade, upgrade
+from storage.migrate import alembic_config, current_revision, downgrade, upgrade
 from storage.models import AuditLog, Unit
 from tests.storage.conftest import Backend
 
@@ -62,6 +63,9 @@ async def test_foreign_keys_are_enforced(session: AsyncSession) -> None:
         await session.commit()
 
 
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def _diff(connection: Any) -> list[Any]:
     """Return differences between the database schema and the models."""
     return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
@@ -70,7 +74,7 @@ def _diff(connection: Any) -> list[Any]:
 async def test_migrations_match_models(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
-    assert await current_revision(engine) == "0001"
+    assert await current_revision(engine) == HEAD
 
 
 def _tables(connection: Any) -> set[str]:
@@ -89,7 +93,7 @@ async def test_downgrade_and_upgrade_round_trip(fresh_backend: Backend) -> None:
             assert not TABLES & await conn.run_sync(_tables)
         assert await current_revision(engine) is None
         await upgrade(engine)
-        assert await current_revision(engine) == "0001"
+        assert await current_revision(engine) == HEAD
         async with engine.begin() as conn:
             await conn.execute(
                 text(

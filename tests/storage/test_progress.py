@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import InvalidProgressError
 from storage.models import ProgressLatest
+from storage.queries.audit import list_audit
+from storage.queries.members import get_or_create_member
 from storage.queries.progress import (
     add_update,
     latest_for_task,
@@ -171,3 +173,23 @@ async def test_bad_reports_are_refused(
 def test_task_codes_sort_as_numbers() -> None:
     codes = ["10", "2.2.3", "2", "1", "2.10", "2.2"]
     assert sorted(codes, key=task_sort_key) == ["1", "2", "2.2", "2.2.3", "2.10", "10"]
+
+
+async def test_a_report_is_audited_with_its_reporter_by_the_database(
+    session: AsyncSession,
+) -> None:
+    units = await make_tree(session)
+    member = await get_or_create_member(session, channel="telegram", external_id="42")
+    await add_update(
+        session,
+        unit_id=unit_id(units["X1"]),
+        task_code="3.3",
+        status="hoan_thanh",
+        reporter_member_id=member.id,
+    )
+    await add_update(session, unit_id=unit_id(units["X1"]), task_code="3.2", status="vuong_mac")
+    rows = await list_audit(session, limit=10, action="progress.add")
+    assert sorted((r.actor, r.target, r.detail["status"]) for r in rows) == [
+        ("system", "3.2", "vuong_mac"),
+        ("telegram:42", "3.3", "hoan_thanh"),
+    ]
