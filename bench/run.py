@@ -2,7 +2,8 @@
 
 Figures: index build for the bundled directive, Library.answer() p50/p99 over
 the dev questions, cold `python -m bot ask`, 1,000 questions through
-`ask --json` stdin mode, and accuracy scored by ../shared/eval/score.py.
+`ask --json` stdin mode, and accuracy scored by ../shared/eval/score.py; then the
+storage and report figures of bench/bench_storage.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from bench import bench_storage
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -129,4 +132,8 @@ def main() -> int:
     bench_cold_ask()
     bench_stdin(questions)
     bench_accuracy(questions)
+    print("\nstorage and reports: 5,000 units × 60 tasks, 100,000 reports (PostgreSQL too when")
+    print("TEST_DATABASE_URL is set). Targets: reports ≥ 300/s through the handlers,")
+    print("/tiendo and /chuabaocao ≤ 200 ms, export ≤ 10 s.")
+    bench_storage.run()
     return 0

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from handlers import texts
+from knowledge.text import fold
 
 MAX_QUESTION = 2000  # characters; longer questions are refused
 MAX_MESSAGE = 4096  # characters of any command (a report's note may take 2,000 of them)
@@ -43,13 +44,6 @@ def clean_text(text: str) -> str:
     kept = (" " if ch in "\t\r\n\v\f" else ch for ch in text)
     text = "".join(ch for ch in kept if unicodedata.category(ch) not in _DROP)
     return " ".join(text.split())
-
-
-def fold(text: str) -> str:
-    """Return text lower-cased without diacritics (đ → d)."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return bare.replace("đ", "d")
 
 
 def question_problem(text: str) -> str | None:
