@@ -16,6 +16,7 @@ from bot.channels.base import Channel, Dispatch
 from bot.channels.console import ConsoleChannel
 from bot.database import Database
 from bot.settings import Settings
+from bot.web import WebServer
 from handlers import Handlers
 from handlers.ports import Clock
 from knowledge import Library, load_library
@@ -24,7 +25,32 @@ log = logging.getLogger(__name__)
 
 # One factory per chat platform; each returns None when its settings are absent.
 ChannelFactory = Callable[["Services", Dispatch], Channel | None]
-CHANNEL_FACTORIES: list[ChannelFactory] = []  # telegram, zalo_oa, zalo_bot plug in here
+
+
+def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
+    """Return the Telegram channel when TELEGRAM_BOT_TOKEN is set."""
+    settings = services.settings
+    if settings.telegram_bot_token is None:
+        return None
+    from bot.channels.telegram import TelegramChannel, TelegramConfig  # PTB only when used
+
+    secret = settings.telegram_webhook_secret
+    config = TelegramConfig(
+        token=settings.telegram_bot_token.get_secret_value(),
+        api_base_url=settings.telegram_api_base_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=secret.get_secret_value() if secret else "",
+        overall_rate=settings.telegram_overall_rate,
+    )
+    return TelegramChannel(
+        dispatch,
+        config,
+        web_server=services.web,
+        reachability=services.handlers.note_reachability,
+    )
+
+
+CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel]  # zalo_oa, zalo_bot plug in here
 
 
 def make_clock(zone: ZoneInfo) -> Clock:
@@ -45,6 +71,7 @@ class Services:
     clock: Clock
     database: Database
     handlers: Handlers
+    web: WebServer
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -59,14 +86,19 @@ class Services:
             admins=settings.admin_ids,
             timezone=settings.zone,
         )
-        return cls(settings, library, clock, database, handlers)
+        web = WebServer(settings.http_host, settings.http_port)
+        return cls(settings, library, clock, database, handlers, web)
 
     async def serve(self, channels: list[Channel]) -> None:
-        """Bring the schema up to date, run the channels until they stop, close the database."""
+        """Migrate, open the web server (chat platforms only), run the channels, clean up."""
         await self.database.upgrade()
+        serving = any(channel.name != "console" for channel in channels)
         try:
+            if serving:
+                await self.web.start()
             await run_channels(channels)
         finally:
+            await self.web.stop()
             await self.database.close()
 
     def console(self, user_id: str = "local") -> ConsoleChannel:

@@ -66,6 +66,7 @@ INVITE_CREATED = (
     "Cách dùng: người phụ trách đơn vị gõ /dangky {code} trong cuộc trò chuyện với trợ lý.\n"
     "Mã chỉ hiện lần này (cơ sở dữ liệu không lưu mã gốc), hãy chuyển ngay cho người nhận."
 )
+INVITE_LINK = "Trên Telegram, bấm liên kết này để đăng ký ngay: {link}"
 
 # --- export --------------------------------------------------------------------
 

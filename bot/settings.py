@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")  # SQLite file and console exports
     database_url: str = ""  # empty: SQLite file in data_dir
     admins: str = ""  # comma-separated CHANNEL:USER_ID, e.g. telegram:123,console:boss
+
+    http_host: str = "127.0.0.1"  # the webhook and health server (behind a TLS proxy)
+    http_port: int = 8080
+
+    telegram_bot_token: SecretStr | None = None  # set → the bot runs on Telegram
+    telegram_bot_username: str = ""  # for invite deep links t.me/<username>?start=<code>
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str = ""  # set → webhook mode (else long polling)
+    telegram_webhook_secret: SecretStr | None = None  # default: derived from the token
+    telegram_paid_broadcast: bool = False  # Telegram paid broadcasts: 1,000 msg/s overall
 
     @field_validator("log_level")
     @classmethod
@@ -40,6 +50,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="before")
+    @classmethod
+    def blank_secret_is_none(cls, value: object) -> object:
+        """Treat an empty TELEGRAM_BOT_TOKEN= as not set."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("documents_dir", mode="before")
     @classmethod
@@ -74,6 +90,11 @@ class Settings(BaseSettings):
         """Return the database URL, the SQLite file under data_dir by default."""
         default = f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').as_posix()}"
         return self.database_url.strip() or default
+
+    @property
+    def telegram_overall_rate(self) -> float:
+        """Return the messages per second Telegram allows this bot overall."""
+        return 1000.0 if self.telegram_paid_broadcast else 30.0
 
     @property
     def zone(self) -> ZoneInfo:

@@ -73,6 +73,7 @@ class Reporting:
         data = await self.load_state(turn)
         expected = data.get("step") if data else None
         if _STEP_OF[step] != expected and not (step in ("g", "t") and data is None):
+            await turn.audit("payload.refused", raw[:64], reason="stale step")
             return [Reply(texts.REPORT_STALE)]
         return await self.advance(turn, unit, data or {}, _STEP_OF[step], value)
 

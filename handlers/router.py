@@ -33,6 +33,7 @@ from handlers.tasks import (
 from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, Reply
 from handlers.views import Views
+from storage.queries.members import get_member, set_blocked
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,14 @@ class Handlers:
                 "failed to handle %s update in chat %s", incoming.channel, incoming.chat_id
             )
             return [Reply(texts.SORRY)]
+
+    async def note_reachability(self, channel: str, user_id: str, blocked: bool) -> None:
+        """Record that a member blocked the bot (or came back); the blocked get nothing."""
+        async with self.sessions() as session:
+            member = await get_member(session, channel=channel, external_id=user_id)
+            if member is not None and member.id is not None and member.blocked != blocked:
+                await set_blocked(session, member_id=member.id, blocked=blocked)
+                log.info("%s member %s %s", channel, member.id, "blocked" if blocked else "back")
 
     async def route(self, incoming: Incoming) -> list[Reply]:
         """Identify the sender, then send a button press, a command or text to its handler."""

@@ -75,6 +75,20 @@ OVERDUE = "đã quá hạn {days} ngày"
 PERIOD_LINE = "• Báo cáo định kỳ ({period}): «{phrase}»"
 PERIOD_NAMES = {"quarter": "hằng quý", "half_year": "6 tháng", "year": "cả năm"}
 
+# --- Telegram command menu (setMyCommands) -------------------------------------
+
+TELEGRAM_COMMANDS = (
+    ("hoi", "Hỏi về nội dung Kết luận"),
+    ("nhiemvu", "Danh sách nhiệm vụ trọng tâm"),
+    ("hanchot", "Các hạn chót và kỳ báo cáo"),
+    ("baocao", "Báo cáo tiến độ (lãnh đạo đơn vị)"),
+    ("tiendo", "Xem tiến độ"),
+    ("chuabaocao", "Đơn vị chưa báo cáo"),
+    ("dangky", "Đăng ký lãnh đạo đơn vị bằng mã mời"),
+    ("huy", "Hủy thao tác đang dở"),
+    ("help", "Hướng dẫn sử dụng"),
+)
+
 # --- registration ------------------------------------------------------------
 
 REGISTER_HOW = "Gõ /dangky <mã mời> để đăng ký làm lãnh đạo đơn vị. Mã mời do Ban Tổ chức cấp."

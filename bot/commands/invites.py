@@ -36,13 +36,22 @@ def run_invite(args: argparse.Namespace, settings: Settings) -> int:
     code_text = args.unit.strip()
     unit, code, expires = with_database(settings, lambda db: new_invite(db, code_text, ttl))
     expires_local = expires.astimezone(settings.zone)
+    link = deep_link(settings.telegram_bot_username, code)
     if args.json:
         shown = {"code": code, "unit": unit.code, "expires_at": expires_local.isoformat()}
-        print(json.dumps(shown, ensure_ascii=False))
+        print(json.dumps(shown | ({"link": link} if link else {}), ensure_ascii=False))
     else:
         when = expires_local.strftime(DATETIME_FORMAT)
         print(texts.INVITE_CREATED.format(unit=unit.code, name=unit.name, code=code, expires=when))
+        if link:
+            print(texts.INVITE_LINK.format(link=link))
     return EXIT_OK
+
+
+def deep_link(username: str, code: str) -> str:
+    """Return the Telegram link that opens the bot and registers with the code, or ""."""
+    name = username.strip().lstrip("@")
+    return f"https://t.me/{name}?start={code}" if name else ""
 
 
 async def new_invite(db: Database, unit_code: str, ttl: timedelta) -> tuple[Unit, str, datetime]:

@@ -68,6 +68,8 @@ async def get_or_create_member(
         member.display_name = display_name[:255]
     if as_utc(member.last_seen_at) < now - SEEN_EVERY:
         member.last_seen_at = now
+    if member.blocked:  # someone who writes to the bot can be reached again
+        member.blocked = False
     if session.dirty or session.new:
         await session.commit()
     return member

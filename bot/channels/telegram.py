@@ -1,0 +1,348 @@
+"""Telegram: python-telegram-bot 22 updates in, `Incoming`; `Reply` out, Bot API calls.
+
+Long polling by default; with a webhook URL, updates arrive on the process's web
+server at /telegram/webhook and are checked against the secret header first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.base import Channel, Dispatch
+from bot.channels.telegram_limits import FloodControl
+from bot.web import WebServer
+from handlers import texts
+from handlers.types import Button, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TYPING_AFTER = 0.5  # seconds a reply may take before "typing…" is shown
+CAPTION_LIMIT = 1024
+Reachability = Callable[[str, str, bool], Awaitable[None]]  # (channel, user id, blocked)
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the adapter needs from Settings."""
+
+    token: str
+    api_base_url: str
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    overall_rate: float = 30.0
+
+    @property
+    def secret(self) -> str:
+        """Return the webhook secret: the configured one, or one derived from the token."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        return hmac.new(self.token.encode(), b"telegram-webhook", hashlib.sha256).hexdigest()
+
+
+class TelegramChannel(Channel):
+    """The bot on Telegram."""
+
+    name = "telegram"
+    max_text = 4096
+    supports_buttons = True
+
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        config: TelegramConfig,
+        *,
+        web_server: WebServer | None,
+        reachability: Reachability,
+    ) -> None:
+        super().__init__(dispatch)
+        self.config = config
+        self.reachability = reachability
+        self.flood = FloodControl(overall_rate=config.overall_rate)
+        self.app: Application = self.build()
+        self.chat_locks: dict[str, asyncio.Lock] = {}
+        if config.webhook_url:
+            if web_server is None:
+                raise ValueError("webhook mode needs the web server")
+            web_server.add_post(WEBHOOK_PATH, self.receive_webhook)
+
+    def build(self) -> Application:
+        """Build the PTB application and register the update callbacks."""
+        base = self.config.api_base_url.rstrip("/")
+        builder = (
+            ApplicationBuilder()
+            .token(self.config.token)
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .rate_limiter(self.flood)
+            .concurrent_updates(True)
+            .job_queue(None)  # reminders use our own scheduler (persisted), not PTB's
+        )
+        if self.config.webhook_url:
+            builder = builder.updater(None)
+        app = builder.build()
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self.on_message))
+        app.add_error_handler(self.on_error)
+        return app
+
+    async def start(self) -> None:
+        """Connect, publish the command menu, then poll or register the webhook."""
+        await self.app.initialize()
+        await self.app.start()
+        commands = [BotCommand(name, text) for name, text in texts.TELEGRAM_COMMANDS]
+        await self.app.bot.set_my_commands(commands)
+        if self.config.webhook_url:
+            await self.app.bot.set_webhook(
+                self.config.webhook_url,
+                secret_token=self.config.secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("telegram: webhook registered")
+        else:
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: long polling")
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in flight, disconnect."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        self.finished.set()
+
+    async def receive_webhook(self, request: web.Request) -> web.Response:
+        """Queue one update POSTed by Telegram; refuse any request without the secret."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secrets.compare_digest(given.encode(), self.config.secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.app.bot)
+        except (json.JSONDecodeError, TypeError, ValueError, KeyError):
+            return web.Response(status=400)
+        await self.app.update_queue.put(update)
+        return web.Response()
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a private message, or a group message meant for the bot."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        addressed: str | None = message.text or message.caption or ""
+        is_group = message.chat.type != ChatType.PRIVATE
+        if is_group:
+            addressed = self.addressed_text(message, addressed or "")
+        if addressed is None:
+            return
+        text = addressed
+        incoming = self.incoming(
+            message.chat.id, user, text=text, is_group=is_group, at=message.date
+        )
+        await self.converse(incoming)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a button press; the first reply replaces the message with the buttons."""
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        message = query.message if isinstance(query.message, Message) else None
+        if message is None:
+            return
+        is_group = message.chat.type != ChatType.PRIVATE
+        incoming = self.incoming(
+            message.chat.id, query.from_user, payload=query.data or "", is_group=is_group
+        )
+        await self.converse(incoming, edit=message)
+
+    async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Note a user who blocked the bot (or came back) in a private chat."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return
+        blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        await self.reachability(self.name, str(change.from_user.id), blocked)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the failed update; apologise to its chat if we can."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram update %s failed: %r", update_id, context.error, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await self.app.bot.send_message(update.effective_chat.id, texts.SORRY)
+            except TelegramError:
+                log.warning("could not apologise in chat %s", update.effective_chat.id)
+
+    def addressed_text(self, message: Message, text: str) -> str | None:
+        """Return a group message's text if meant for the bot (command, mention, reply)."""
+        username = self.app.bot.username or ""
+        mention = f"@{username}"
+        if text.startswith("/"):
+            head = text.split(maxsplit=1)[0]
+            if "@" in head and not head.lower().endswith(mention.lower()):
+                return None
+            return text
+        if username and mention.lower() in text.lower():
+            start = text.lower().index(mention.lower())
+            return (text[:start] + text[start + len(mention) :]).strip()
+        reply_to = message.reply_to_message
+        if (
+            reply_to is not None
+            and reply_to.from_user is not None
+            and reply_to.from_user.id == self.app.bot.id
+        ):
+            return text
+        return None
+
+    def incoming(
+        self,
+        chat_id: int,
+        user: object,
+        *,
+        text: str = "",
+        payload: str | None = None,
+        is_group: bool = False,
+        at: datetime | None = None,
+    ) -> Incoming:
+        """Return the Incoming for a Telegram chat and user."""
+        return Incoming(
+            channel=self.name,
+            chat_id=str(chat_id),
+            user_id=str(getattr(user, "id", "")),
+            text=text,
+            payload=payload,
+            at=at or datetime.now().astimezone(),
+            display_name=getattr(user, "full_name", "") or "",
+            is_group=is_group,
+        )
+
+    async def converse(self, incoming: Incoming, edit: Message | None = None) -> None:
+        """Dispatch one update (one at a time per chat), showing "typing…" if slow, and reply."""
+        lock = self.chat_locks.setdefault(incoming.chat_id, asyncio.Lock())
+        async with lock:
+            work = asyncio.ensure_future(self.dispatch(incoming))
+            done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER)
+            if not done:
+                await self.show_typing(incoming.chat_id)
+            replies = await work
+            for index, reply in enumerate(replies):
+                await self.deliver(incoming.chat_id, reply, edit if index == 0 else None)
+
+    async def show_typing(self, chat_id: str) -> None:
+        """Show "typing…" in a chat; never fail the reply over it."""
+        try:
+            await self.app.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:
+            log.debug("typing action failed in %s: %s", chat_id, exc)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send one reply to a chat (used by reminders and broadcasts)."""
+        await self.deliver(chat_id, reply, None)
+
+    async def deliver(self, chat_id: str, reply: Reply, edit: Message | None) -> None:
+        """Send a reply: edit the pressed message, or send text chunks, then any file."""
+        try:
+            await self.send_reply(chat_id, reply, edit)
+        except Forbidden:
+            log.info("telegram chat %s blocked the bot", chat_id)
+            await self.reachability(self.name, chat_id, True)
+
+    async def send_reply(self, chat_id: str, reply: Reply, edit: Message | None) -> None:
+        """Send a reply's text (split to 4,096), buttons on the last part, and its file."""
+        markup = keyboard(reply.buttons)
+        if reply.file is not None:
+            caption = reply.text if len(reply.text) <= CAPTION_LIMIT else ""
+            if not caption and reply.text:
+                await self.send_texts(chat_id, reply.text, None, None)
+            await self.send_file(chat_id, reply, caption, markup)
+            return
+        await self.send_texts(chat_id, reply.text, markup, edit)
+
+    async def send_texts(
+        self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None, edit: Message | None
+    ) -> None:
+        """Send text as HTML-escaped messages of at most 4,096 characters."""
+        parts = self.texts_of(Reply(text))
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            body = html.escape(part, quote=False)
+            if edit is not None and len(parts) == 1 and await self.edit(edit, body, markup):
+                return
+            await self.app.bot.send_message(
+                chat_id, body, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+            )
+
+    async def edit(self, message: Message, body: str, markup: InlineKeyboardMarkup | None) -> bool:
+        """Replace the text of the message whose button was pressed; False if Telegram won't."""
+        try:
+            await self.app.bot.edit_message_text(
+                body,
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            log.debug("edit refused (%s); sending a new message", exc)
+            return False
+        return True
+
+    async def send_file(
+        self, chat_id: str, reply: Reply, caption: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Send the reply's file: a photo (chart) or a document (Excel)."""
+        assert reply.file is not None
+        upload = InputFile(reply.file.content, filename=reply.file.name)
+        body = html.escape(caption, quote=False) or None
+        if reply.file.kind == "photo":
+            await self.app.bot.send_photo(
+                chat_id, upload, caption=body, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        else:
+            await self.app.bot.send_document(
+                chat_id, upload, caption=body, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+
+
+def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """Return button rows as an inline keyboard (None when there are none)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.payload) for b in row] for row in rows]
+    )

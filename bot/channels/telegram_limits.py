@@ -1,0 +1,146 @@
+"""Stay inside Telegram's flood limits, and ride out 429s and short outages.
+
+Every request python-telegram-bot makes passes through `FloodControl`: messages
+are spaced per chat (1 s in a private chat, 3 s in a group: 20 a minute) and
+overall (30 a second, 1,000 with paid broadcasts); a 429 pauses every send for
+its retry_after and then tries again; network errors and 5xx are retried with
+exponential backoff. Requests for one chat go out in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+PRIVATE_INTERVAL = 1.0  # seconds between messages to one private chat
+GROUP_INTERVAL = 3.0  # 20 messages a minute to one group
+SAFETY = 0.95  # keep 5% under the overall limit, for jitter between here and Telegram
+MAX_PAUSE = 120.0  # a longer retry_after is not waited for here: the caller decides
+
+
+def seconds(value: float | timedelta) -> float:
+    """Return a retry_after (int or timedelta, by PTB version) in seconds."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class FloodControl(BaseRateLimiter[int]):
+    """Throttle message requests per chat and overall; retry 429s, 5xx and timeouts."""
+
+    def __init__(
+        self,
+        *,
+        overall_rate: float = 30.0,
+        retries: int = 6,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = 1.0 / (overall_rate * SAFETY)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.clock = clock
+        self.next_overall = 0.0
+        self.next_for_chat: dict[str, float] = {}
+        self.chat_locks: dict[str, asyncio.Lock] = {}
+        self.overall_lock = asyncio.Lock()
+        self.resume_at = 0.0  # set by a 429: nothing is sent before then
+        self.retry_after_total = 0.0  # seconds waited because of 429s (for metrics)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Send one request within the limits, retrying what is worth retrying."""
+        chat = str(data.get("chat_id", ""))
+        if endpoint not in MESSAGE_METHODS or not chat:
+            return await self.with_retries(callback, args, kwargs, endpoint)
+        lock = self.chat_locks.setdefault(chat, asyncio.Lock())
+        async with lock:
+            await self.wait_for_chat(chat)
+            await self.wait_overall()
+            try:
+                return await self.with_retries(callback, args, kwargs, endpoint)
+            finally:
+                gap = GROUP_INTERVAL if chat.startswith("-") else PRIVATE_INTERVAL
+                self.next_for_chat[chat] = self.clock() + gap
+
+    async def wait_for_chat(self, chat: str) -> None:
+        """Sleep until this chat may get its next message."""
+        delay = self.next_for_chat.get(chat, 0.0) - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def wait_overall(self) -> None:
+        """Take the next overall sending slot (and respect a 429 pause)."""
+        async with self.overall_lock:
+            now = self.clock()
+            slot = max(now, self.next_overall, self.resume_at)
+            self.next_overall = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def with_retries(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: Any,
+        endpoint: str,
+    ) -> Any:
+        """Call the API; wait out 429s, back off on network errors and 5xx."""
+        attempt = 0
+        while True:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                pause = seconds(exc.retry_after)
+                if pause > MAX_PAUSE or attempt >= self.retries:
+                    raise
+                await self.pause_all(pause, endpoint)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt >= self.retries:
+                    raise
+                delay = min(self.max_backoff, self.backoff * 2**attempt)
+                log.warning("%s failed (%s); retry %d in %.1f s", endpoint, exc, attempt + 1, delay)
+                await asyncio.sleep(delay)
+            attempt += 1
+
+    async def pause_all(self, pause: float, endpoint: str) -> None:
+        """Hold every send for a 429's retry_after, then let this one try again."""
+        log.warning("%s hit the flood limit; pausing all sends for %.1f s", endpoint, pause)
+        self.resume_at = max(self.resume_at, self.clock() + pause)
+        self.retry_after_total += pause
+        await asyncio.sleep(max(0.0, self.resume_at - self.clock()))
