@@ -1,11 +1,12 @@
 """A bare python-telegram-bot echo bot: the yardstick for the Telegram benchmark.
 
-Run: python -m bench.echo_bot TOKEN BASE_URL (polling, no rate limiter, no database).
+Run: TELEGRAM_BOT_TOKEN=… TELEGRAM_API_BASE_URL=… python -m bench.echo_bot
+(polling, no rate limiter, no database).
 """
 
 from __future__ import annotations
 
-import sys
+import os
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -19,7 +20,8 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main() -> None:
     """Poll the given Bot API server until stopped."""
-    token, base = sys.argv[1], sys.argv[2].rstrip("/")
+    token = os.environ["TELEGRAM_BOT_TOKEN"]
+    base = os.environ["TELEGRAM_API_BASE_URL"].rstrip("/")
     app = (
         ApplicationBuilder()
         .token(token)

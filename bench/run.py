@@ -3,7 +3,8 @@
 Figures: index build for the bundled directive, Library.answer() p50/p99 over
 the dev questions, cold `python -m bot ask`, 1,000 questions through
 `ask --json` stdin mode, and accuracy scored by ../shared/eval/score.py; then the
-storage and report figures of bench/bench_storage.py.
+storage and report figures of bench/bench_storage.py, and Telegram end to end
+(bench/bench_telegram.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import bench_storage
+from bench import bench_storage, bench_telegram
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -136,4 +137,6 @@ def main() -> int:
     print("TEST_DATABASE_URL is set). Targets: reports ≥ 300/s through the handlers,")
     print("/tiendo and /chuabaocao ≤ 200 ms, export ≤ 10 s.")
     bench_storage.run()
+    print("\nTelegram end to end (fake Bot API on loopback), this bot against a bare echo bot:")
+    bench_telegram.run()
     return 0

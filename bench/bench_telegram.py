@@ -1,0 +1,123 @@
+"""Telegram end to end: this bot against a bare PTB echo bot, on the same loopback fake.
+
+Each run starts the bot as a subprocess polling tests/fakes/telegram.py, sends it
+questions from distinct chats at a steady 50 updates/s (then all at once, for the
+most it can take) and times update → first reply. The fake allows 1,000 msg/s
+overall (Telegram's paid tier) so the overall flood limit is not what is measured.
+
+Run: .venv/bin/python -m bench.bench_telegram
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.fakes import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV_SET = ROOT.parent / "shared" / "eval" / "qa_dev.jsonl"
+RATE = 50  # updates per second, steady
+STEADY = 400  # updates at the steady rate
+BURST = 400  # updates all at once
+FALLBACK = ["hạn chót vị trí việc làm", "tinh giản biên chế đến năm nào", "báo cáo định kỳ"]
+
+
+def questions() -> list[str]:
+    """Return the dev questions (or a few of our own without ../shared)."""
+    if DEV_SET.is_file():
+        return [json.loads(line)["q"] for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    return FALLBACK
+
+
+async def start(command: list[str], fake: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:
+    """Start a bot process polling the fake; return once it polls."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.url,
+        "TELEGRAM_PAID_BROADCAST": "true",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=tmp,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await fake.wait_for(lambda f: f.calls_to("getUpdates"), timeout=60)
+    return process
+
+
+async def drive(
+    fake: FakeTelegram, texts: list[str], first_chat: int, rate: float | None
+) -> dict[str, float]:
+    """Send one update per chat (at `rate`/s, or all at once) and time the replies."""
+    sent_at: dict[int, float] = {}
+    began = time.monotonic()
+    for n, text in enumerate(texts):
+        chat = first_chat + n
+        if rate is not None:
+            await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
+        sent_at[chat] = time.monotonic()
+        fake.message(chat, text)
+    done = lambda f: all(f.sent_to(c) for c in sent_at)  # noqa: E731
+    await fake.wait_for(done, timeout=120)
+    replied = {c: fake.sent_to(c)[0]["at"] for c in sent_at}
+    latencies = sorted((replied[c] - sent_at[c]) * 1000 for c in sent_at)
+    span = max(replied.values()) - min(sent_at.values())
+    return {
+        "per_s": round(len(texts) / span, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+    }
+
+
+async def measure(command: list[str], label: str) -> dict[str, dict[str, float]]:
+    """Run the steady and burst loads against one bot."""
+    asked = questions()
+    steady = [asked[n % len(asked)] for n in range(STEADY)]
+    burst = [asked[n % len(asked)] for n in range(BURST)]
+    with tempfile.TemporaryDirectory() as tmp:
+        async with FakeTelegram(overall_limit=1000) as fake:
+            process = await start(command, fake, Path(tmp))
+            try:
+                results = {
+                    "steady": await drive(fake, steady, 1_000, RATE),
+                    "burst": await drive(fake, burst, 100_000, None),
+                }
+            finally:
+                process.terminate()
+                await process.wait()
+            breaches = len(fake.breaches)
+    steady, burst = results["steady"], results["burst"]
+    print(f"[{label}] steady {RATE}/s: {steady}  burst: {burst}  flood breaches: {breaches}")
+    return results
+
+
+async def run_all() -> None:
+    """Measure the echo bot and this bot, and print the ratios."""
+    echo = await measure([sys.executable, "-m", "bench.echo_bot"], "echo")
+    ours = await measure([sys.executable, "-m", "bot", "run"], "this bot")
+    for load in ("steady", "burst"):
+        ratio = ours[load]["per_s"] / echo[load]["per_s"]
+        print(f"{load}: this bot / echo throughput = {ratio:.2f}   (target ≥ 0.50)")
+    print(f"steady p99 {ours['steady']['p99_ms']} ms   (target ≤ 100 ms at {RATE}/s)")
+
+
+def run() -> None:
+    """Entry point for make bench."""
+    asyncio.run(run_all())
+
+
+if __name__ == "__main__":
+    run()
