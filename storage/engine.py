@@ -59,6 +59,9 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     async_url = to_async_url(url)
     if async_url.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+        # JIT compiling took longer than the short recipient queries themselves.
+        settings = kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})
+        settings.setdefault("jit", "off")
     engine = _create_async_engine(async_url, **kwargs)
     if async_url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

@@ -1,4 +1,5 @@
-"""SQLModel tables: units, members, invites, progress, conversation state, audit."""
+"""SQLModel tables: units, members, invites, progress, conversation state, audit,
+deadlines, the message outbox and broadcasts."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ class Member(MemberBase, table=True):
     unit_id: int | None = _fk("unit.id", "SET NULL")
     # Loaded with the member (one query per chat message, and async-safe: never lazy).
     unit: Unit | None = Relationship(sa_relationship=relationship("Unit", lazy="joined"))
-    subscribed: bool = Field(default=True)
+    subscribed: bool = Field(default=False)  # general reminders: opt-in with /nhacnho bat
     blocked: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -211,3 +212,103 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     target: str = Field(default="", max_length=255)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- Reminders (migration 0003) ---------------------------------------------------------
+
+OUTBOX_TEXT_MAX_CHARS = 4000
+OUTBOX_ERROR_MAX_CHARS = 500
+DEADLINE_TITLE_MAX_CHARS = 500
+
+
+class DeadlineSource(StrEnum):
+    """Where a deadline comes from."""
+
+    DOCUMENT = "document"  # parsed from the directive, synced at every start
+    ADMIN = "admin"  # added by an admin
+
+
+class Deadline(SQLModel, table=True):
+    """A due date of a task, with the offsets at which to remind (soft-deleted, never lost).
+
+    At most one not-removed row per (document, task_code, due_at): enforced by the queries.
+    """
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        Index("ix_deadline_task", "document", "task_code", "due_at"),
+        CheckConstraint("source IN ('document', 'admin')", name="source"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    document: str = Field(default=DEFAULT_DOCUMENT, max_length=64)
+    task_code: str = Field(max_length=32)
+    title: str = Field(default="", max_length=DEADLINE_TITLE_MAX_CHARS)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    offsets: str = Field(max_length=64)  # e.g. "30d,7d,1d,0d", validated by the caller
+    source: str = Field(default=DeadlineSource.ADMIN.value, max_length=16)
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxKind(StrEnum):
+    """Why a message is sent."""
+
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    PERIOD = "period"
+    BROADCAST = "broadcast"
+
+
+class OutboxStatus(StrEnum):
+    """Where a message is on its way out."""
+
+    PENDING = "pending"  # waiting for next_attempt_at (new, or retrying after an error)
+    SENDING = "sending"  # claimed by a sender (reclaimed when its lease expires)
+    SENT = "sent"
+    FAILED = "failed"  # reserved; retries are "pending" with attempts > 0
+    DEAD = "dead"  # gave up after max attempts
+    UNDELIVERABLE = "undeliverable"  # the platform refused for good (403, outside the window)
+
+
+class Outbox(SQLModel, table=True):
+    """One message to one chat; `key` is unique per (occasion, recipient), so never twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_occasion_status", "occasion", "status"),
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'undeliverable')",
+            name="status",
+        ),
+        CheckConstraint("kind IN ('reminder', 'overdue', 'period', 'broadcast')", name="kind"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True, index=True)
+    occasion: str = Field(max_length=128)
+    kind: str = Field(max_length=16)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    member_id: int | None = _fk("member.id", "SET NULL")
+    text: str = Field(max_length=OUTBOX_TEXT_MAX_CHARS)
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str = Field(default="", max_length=OUTBOX_ERROR_MAX_CHARS)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str = Field(default="", max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Broadcast(SQLModel, table=True):
+    """An admin's message to an audience; its messages are outbox rows "broadcast:<id>"."""
+
+    __tablename__ = "broadcast"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(max_length=OUTBOX_TEXT_MAX_CHARS)
+    audience: str = Field(max_length=96)  # "all" | "leaders" | "unit:CODE"
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    total: int = Field(default=0)

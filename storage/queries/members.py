@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -144,22 +143,6 @@ async def set_blocked(
     )
     await session.commit()
     return member
-
-
-async def list_leaders(
-    session: AsyncSession,
-    *,
-    unit_ids: Collection[int] | None = None,
-    reachable_only: bool = False,
-) -> list[Member]:
-    """Return leaders (of the given units, or all), optionally only subscribed and unblocked."""
-    query = select(Member).where(Member.role == Role.LEADER.value)
-    if unit_ids is not None:
-        query = query.where(col(Member.unit_id).in_(list(unit_ids)))
-    if reachable_only:
-        query = query.where(col(Member.subscribed).is_(True), col(Member.blocked).is_(False))
-    query = query.order_by(col(Member.unit_id), col(Member.id))
-    return list((await session.scalars(query)).all())
 
 
 async def list_admins(session: AsyncSession) -> list[Member]:

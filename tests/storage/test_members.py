@@ -9,16 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Member
 from storage.queries.audit import list_audit
 from storage.queries.members import (
-    bind_member,
     get_member,
     get_or_create_member,
     list_admins,
-    list_leaders,
     set_blocked,
     set_member_role,
     set_subscribed,
 )
-from tests.storage.helpers import make_member, make_tree, unit_id
+from tests.storage.helpers import make_member
 
 
 async def test_one_member_per_channel_and_user(session: AsyncSession) -> None:
@@ -53,18 +51,12 @@ async def test_admins_add_creates_or_updates_the_member(session: AsyncSession) -
     assert [row.target for row in audit] == ["telegram:43", "telegram:42"]
 
 
-async def test_leaders_of_units_and_reachability(session: AsyncSession) -> None:
-    units = await make_tree(session)
-    lan, minh, hoa = [await make_member(session, x) for x in ("1", "2", "3")]
-    for member, code in ((lan, "X1"), (minh, "X2"), (hoa, "X3")):
-        assert member.id is not None
-        await bind_member(
-            session, member_id=member.id, unit_id=unit_id(units[code]), role="leader", actor="cli"
-        )
-    assert minh.id is not None and hoa.id is not None
-    await set_blocked(session, member_id=minh.id)
-    await set_subscribed(session, member_id=hoa.id, subscribed=False, actor="telegram:3")
-    some = await list_leaders(session, unit_ids=[unit_id(units["X1"]), unit_id(units["X2"])])
-    assert [m.external_id for m in some] == ["1", "2"]
-    reachable = await list_leaders(session, reachable_only=True)
-    assert [m.external_id for m in reachable] == ["1"]
+async def test_blocking_and_subscribing_are_recorded(session: AsyncSession) -> None:
+    lan = await make_member(session, "1")
+    assert lan.id is not None and not lan.subscribed  # general reminders are opt-in
+    await set_blocked(session, member_id=lan.id)
+    await set_subscribed(session, member_id=lan.id, subscribed=True, actor="telegram:1")
+    again = await get_or_create_member(session, channel="telegram", external_id="1")
+    assert again.subscribed and not again.blocked  # writing again makes them reachable
+    actions = [row.action for row in await list_audit(session, limit=10)]
+    assert {"member.blocked", "member.subscribed"} <= set(actions)

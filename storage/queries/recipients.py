@@ -1,0 +1,238 @@
+"""Who must be told: recipients of reminders and broadcasts, one SQL statement per question.
+
+Planning reminders for 5,000 units × 60 deadlines must stay within about 2 s, so every
+function here is a single SELECT (joins, NOT EXISTS on progress_latest, a recursive CTE
+for subtrees) and never loops over units in Python. A recipient always has a chat id
+and has not blocked the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Exists, Select, exists, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from storage.errors import UnitNotFoundError
+from storage.models import DEFAULT_DOCUMENT, Member, ProgressLatest, Role, Unit
+from storage.queries.units import get_unit, subtree_ids
+from storage.status import Status
+
+PL = ProgressLatest
+
+#: Joins unit codes in one aggregated string (a control character no code contains).
+CODE_SEPARATOR = "\x1f"
+#: Roles that receive "leaders" and "unit:CODE" broadcasts.
+BROADCAST_LEADER_ROLES = (Role.LEADER.value, Role.ADMIN.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One chat to send to: a member on a channel, with their unit (code "" if none)."""
+
+    member_id: int
+    channel: str
+    chat_id: str
+    unit_id: int | None
+    unit_code: str
+    role: str
+
+
+def _recipients(*extra: Any) -> Select[Any]:
+    """Select reachable members (chat id set, not blocked) with their unit code."""
+    return (
+        sa_select(
+            col(Member.id),
+            col(Member.channel),
+            col(Member.chat_id),
+            col(Member.unit_id),
+            func.coalesce(col(Unit.code), ""),
+            col(Member.role),
+            *extra,
+        )
+        .select_from(Member)
+        .outerjoin(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(col(Member.blocked).is_(False), col(Member.chat_id) != "")
+    )
+
+
+def _ordered(query: Select[Any], *more: Any) -> Select[Any]:
+    """Order by unit code (no unit first on every backend), then member id."""
+    return query.order_by(func.coalesce(col(Unit.code), ""), col(Member.id), *more)
+
+
+def _leaders() -> list[ColumnElement[bool]]:
+    """WHERE terms: role leader, bound to a unit."""
+    return [col(Member.role) == Role.LEADER.value, col(Member.unit_id).is_not(None)]
+
+
+def _done(document: str, task_code: str, unit_id: Any) -> Exists:
+    """EXISTS: the unit's latest report on the task says done."""
+    return exists().where(
+        col(PL.unit_id) == unit_id,
+        col(PL.document) == document,
+        col(PL.task_code) == task_code,
+        col(PL.status) == Status.DONE.value,
+    )
+
+
+def _silent(document: str, since: datetime, unit_id: Any) -> Exists:
+    """EXISTS: the unit sent a report on any task of the document since `since`."""
+    return exists().where(
+        col(PL.unit_id) == unit_id, col(PL.document) == document, col(PL.reported_at) >= since
+    )
+
+
+def _recipient(row: Any) -> Recipient:
+    """Build a recipient from the first six columns of a _recipients() row."""
+    member_id, channel, chat_id, unit_id, unit_code, role = row[:6]
+    return Recipient(member_id, channel, chat_id, unit_id, unit_code, role)
+
+
+async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
+    """Run a query on the session's connection: plain rows, no ORM loading (twice faster)."""
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
+
+
+async def _fetch(session: AsyncSession, query: Select[Any]) -> list[Recipient]:
+    """Run a _recipients() query and build the recipients."""
+    return [_recipient(row) for row in await _rows(session, query)]
+
+
+async def leaders_not_done(
+    session: AsyncSession, *, task_code: str, document: str = DEFAULT_DOCUMENT
+) -> list[Recipient]:
+    """Return the leaders of every unit whose latest status on the task is not "done".
+
+    A unit that never reported counts as not done. One statement.
+    """
+    query = _recipients().where(*_leaders(), ~_done(document, task_code, col(Member.unit_id)))
+    return await _fetch(session, _ordered(query))
+
+
+async def subscribers(
+    session: AsyncSession, *, roles: Collection[str] | None = None
+) -> list[Recipient]:
+    """Return reachable members who asked for reminders (/nhacnho bat), optionally some roles."""
+    query = _recipients().where(col(Member.subscribed).is_(True))
+    if roles is not None:
+        query = query.where(col(Member.role).in_([Role(role).value for role in roles]))
+    return await _fetch(session, _ordered(query))
+
+
+async def overdue_by_parent(
+    session: AsyncSession, *, task_code: str, document: str = DEFAULT_DOCUMENT
+) -> list[tuple[Recipient, list[str]]]:
+    """Return each leader of a parent unit with the codes of its not-done descendants.
+
+    One summary per leader instead of one message per child: only leaders whose subtree
+    (children at any depth, not the unit itself) has a not-done unit appear; codes sorted.
+    The caller combines this with `leaders_not_done`, which reminds every not-done unit's
+    own leaders (leaves included, and a parent unit that is itself not done): a parent's
+    leader may get both their own reminder and the summary (merge by member_id if one
+    message is wanted). One statement (a recursive CTE from not-done units upwards).
+    """
+    # Walk up from each not-done unit to its ancestors: every step is a primary-key
+    # lookup, so PostgreSQL estimates few rows (walking down from every unit made it
+    # expect millions and spend 0.3 s compiling the query with JIT).
+    late = (
+        sa_select(col(Unit.parent_id).label("ancestor_id"), col(Unit.id).label("unit_id"))
+        .where(col(Unit.parent_id).is_not(None), ~_done(document, task_code, col(Unit.id)))
+        .cte("late", recursive=True)
+    )
+    parent = aliased(Unit)
+    late = late.union(
+        sa_select(col(parent.parent_id), late.c.unit_id)
+        .where(col(parent.id) == late.c.ancestor_id)
+        .where(col(parent.parent_id).is_not(None))
+    )
+    descendant = aliased(Unit)
+    codes = func.aggregate_strings(col(descendant.code), CODE_SEPARATOR)
+    query = (
+        _recipients(codes)
+        .join(late, late.c.ancestor_id == col(Member.unit_id))
+        .join(descendant, col(descendant.id) == late.c.unit_id)
+        .where(*_leaders())
+        .group_by(*_recipients().selected_columns, col(Unit.code))
+    )
+    return [
+        (_recipient(row), sorted(row[6].split(CODE_SEPARATOR)))
+        for row in await _rows(session, _ordered(query))
+    ]
+
+
+async def units_silent_since(
+    session: AsyncSession, *, since: datetime, document: str = DEFAULT_DOCUMENT
+) -> list[int]:
+    """Return the ids of units (by code) with no report on any task of the document since."""
+    query = (
+        sa_select(col(Unit.id))
+        .where(~_silent(document, since, col(Unit.id)))
+        .order_by(col(Unit.code))
+    )
+    return [unit_id for unit_id in (await session.scalars(query)).all() if unit_id is not None]
+
+
+async def leaders_of_silent_units(
+    session: AsyncSession, *, since: datetime, document: str = DEFAULT_DOCUMENT
+) -> list[Recipient]:
+    """Return the leaders of units with no report at all since `since` (period reminders)."""
+    query = _recipients().where(*_leaders(), ~_silent(document, since, col(Member.unit_id)))
+    return await _fetch(session, _ordered(query))
+
+
+async def audience(session: AsyncSession, *, audience: str) -> list[Recipient]:
+    """Return the recipients of a broadcast.
+
+    "all": every reachable member; "leaders": leaders and admins bound to a unit;
+    "unit:CODE": leaders and admins of that unit and its whole subtree. Raises
+    UnitNotFoundError for an unknown unit, ValueError for anything else.
+    """
+    query = _recipients()
+    if audience == "all":
+        pass
+    elif audience == "leaders" or audience.startswith("unit:"):
+        query = query.where(
+            col(Member.role).in_(BROADCAST_LEADER_ROLES), col(Member.unit_id).is_not(None)
+        )
+        if audience.startswith("unit:"):
+            code = audience.removeprefix("unit:").strip()
+            unit = await get_unit(session, code=code) if code else None
+            if unit is None or unit.id is None:
+                raise UnitNotFoundError(code)
+            query = query.where(col(Member.unit_id).in_(subtree_ids(unit.id)))
+    else:
+        raise ValueError(f"unknown audience {audience!r}: all, leaders or unit:CODE")
+    return await _fetch(session, _ordered(query))
+
+
+async def count_recipients_for_plan(
+    session: AsyncSession, *, task_codes: Sequence[str], document: str = DEFAULT_DOCUMENT
+) -> dict[str, int]:
+    """Return, per task, how many leaders `leaders_not_done` would return (SQL counts only).
+
+    Two statements whatever the number of tasks: all reachable leaders, minus those whose
+    unit is done, grouped by task.
+    """
+    if not task_codes:
+        return {}
+    reachable = _recipients().where(*_leaders()).subquery()
+    total = int(await session.scalar(sa_select(func.count()).select_from(reachable)) or 0)
+    done_query = (
+        sa_select(col(PL.task_code), func.count(col(Member.id)))
+        .select_from(Member)
+        .join(PL, col(PL.unit_id) == col(Member.unit_id))
+        .where(*_leaders(), col(Member.blocked).is_(False), col(Member.chat_id) != "")
+        .where(col(PL.document) == document, col(PL.task_code).in_(list(task_codes)))
+        .where(col(PL.status) == Status.DONE.value)
+        .group_by(col(PL.task_code))
+    )
+    done = {code: int(number) for code, number in (await session.execute(done_query)).all()}
+    return {code: total - done.get(code, 0) for code in task_codes}
