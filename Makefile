@@ -17,7 +17,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy bot handlers knowledge storage
+	@$(VENV)/bin/mypy bot handlers knowledge storage scheduler
 
 bench: $(STAMP)
 	@$(PY) -m bench

@@ -19,7 +19,11 @@ from bot.settings import Settings
 from bot.web import WebServer
 from handlers import Handlers
 from handlers.ports import Clock
+from handlers.reminders import ReminderDefaults
 from knowledge import Library, load_library
+from scheduler.clock import Clock as ShiftedClock
+from scheduler.plan import QuietHours, parse_clock_time, parse_span
+from scheduler.service import ReminderConfig, ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +57,11 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
 CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel]  # zalo_oa, zalo_bot plug in here
 
 
-def make_clock(zone: ZoneInfo) -> Clock:
-    """Return a clock giving aware datetimes in the users' zone."""
+def make_clock(shifted: ShiftedClock, zone: ZoneInfo) -> Clock:
+    """Return a clock giving aware datetimes in the users' zone (CLOCK_START shifts it)."""
 
     def now() -> datetime:
-        return datetime.now(zone)
+        return shifted.now().astimezone(zone)
 
     return now
 
@@ -72,12 +76,14 @@ class Services:
     database: Database
     handlers: Handlers
     web: WebServer
+    reminder_clock: ShiftedClock
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Load the library once, open the database and wire the handlers to both."""
         library = load_library(settings.documents_dir)
-        clock = make_clock(settings.zone)
+        shifted = ShiftedClock(settings.clock_start)
+        clock = make_clock(shifted, settings.zone)
         database = Database.open(settings)
         handlers = Handlers(
             library=library,
@@ -85,21 +91,52 @@ class Services:
             sessions=database.sessions,
             admins=settings.admin_ids,
             timezone=settings.zone,
+            reminder_defaults=ReminderDefaults(
+                settings.reminder_offsets, parse_clock_time(settings.reminder_time)
+            ),
         )
         web = WebServer(settings.http_host, settings.http_port)
-        return cls(settings, library, clock, database, handlers, web)
+        return cls(settings, library, clock, database, handlers, web, shifted)
 
     async def serve(self, channels: list[Channel]) -> None:
-        """Migrate, open the web server (chat platforms only), run the channels, clean up."""
+        """Migrate; with chat platforms, open the web server and run reminders; run the channels."""
         await self.database.upgrade()
-        serving = any(channel.name != "console" for channel in channels)
+        platforms = {c.name: c for c in channels if c.name != "console"}
+        reminders = self.reminders(platforms) if platforms else None
         try:
-            if serving:
+            if platforms:
                 await self.web.start()
+            if reminders is not None:
+                await reminders.start()
             await run_channels(channels)
         finally:
+            if reminders is not None:
+                await reminders.stop()
             await self.web.stop()
             await self.database.close()
+
+    def reminders(self, channels: dict[str, Channel]) -> ReminderService:
+        """Return the reminder service sending through these channels."""
+        settings = self.settings
+        config = ReminderConfig(
+            offsets=settings.reminder_offsets,
+            reminder_time=parse_clock_time(settings.reminder_time),
+            overdue_every=parse_span(settings.overdue_every),
+            overdue_for=parse_span(settings.overdue_for),
+            period_days=settings.period_reminder_days,
+            quiet=QuietHours.parse(settings.quiet_hours, settings.zone, settings.skip_weekends),
+            misfire_grace=parse_span(settings.misfire_grace),
+            max_attempts=settings.max_attempts,
+            zone=settings.zone,
+        )
+        return ReminderService(
+            config=config,
+            engine=self.database.engine,
+            sessions=self.database.sessions,
+            library=self.library,
+            channels=dict(channels),
+            clock=self.reminder_clock,
+        )
 
     def console(self, user_id: str = "local") -> ConsoleChannel:
         """Return a console channel on this process's stdin and stdout."""

@@ -113,9 +113,15 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# httpx logs every request URL at INFO, and Bot API URLs contain the token.
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
+
+
 def setup_logging(level: str) -> None:
-    """Send %-style log records to stderr at the configured level."""
+    """Send %-style log records to stderr at the configured level (chatty libraries quieter)."""
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def use_utf8_streams() -> None:

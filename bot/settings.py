@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scheduler.plan import parse_clock_time, parse_offsets, parse_span
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,17 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")  # SQLite file and console exports
     database_url: str = ""  # empty: SQLite file in data_dir
     admins: str = ""  # comma-separated CHANNEL:USER_ID, e.g. telegram:123,console:boss
+
+    reminder_offsets: str = "30d,7d,1d,0d"  # reminders this long before each deadline
+    reminder_time: str = "08:00"  # local time of day deadlines fall due and reminders go
+    overdue_every: str = "7d"
+    overdue_for: str = "90d"
+    period_reminder_days: int = 5  # days before each reporting period ends
+    quiet_hours: str = "21:00-07:00"  # local; nothing is delivered in these hours
+    skip_weekends: bool = False
+    misfire_grace: str = "6h"  # a reminder missed while down is sent if it is at most this late
+    max_attempts: int = 8  # tries of one outbox message before it is dead-lettered
+    clock_start: datetime | None = None  # tests and drills only: the reminder clock starts here
 
     http_host: str = "127.0.0.1"  # the webhook and health server (behind a TLS proxy)
     http_port: int = 8080
@@ -50,6 +64,44 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def valid_offsets(cls, value: str) -> str:
+        """Accept comma-separated spans like 30d,7d,1d,0d."""
+        parse_offsets(value)
+        return value
+
+    @field_validator("overdue_every", "overdue_for", "misfire_grace")
+    @classmethod
+    def valid_span(cls, value: str) -> str:
+        """Accept spans like 7d, 6h, 30m."""
+        parse_span(value)
+        return value
+
+    @field_validator("reminder_time")
+    @classmethod
+    def valid_time(cls, value: str) -> str:
+        """Accept HH:MM."""
+        parse_clock_time(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def valid_quiet_hours(cls, value: str) -> str:
+        """Accept HH:MM-HH:MM."""
+        first, sep, last = value.partition("-")
+        if not sep:
+            raise ValueError("quiet hours look like 21:00-07:00")
+        parse_clock_time(first)
+        parse_clock_time(last)
+        return value
+
+    @field_validator("clock_start", mode="before")
+    @classmethod
+    def blank_clock_is_none(cls, value: object) -> object:
+        """Treat an empty CLOCK_START= as the real clock."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="before")
     @classmethod

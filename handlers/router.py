@@ -9,7 +9,6 @@ from datetime import date, tzinfo
 from zoneinfo import ZoneInfo
 
 from handlers import texts
-from handlers.deadlines import format_deadlines
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
@@ -20,6 +19,7 @@ from handlers.inputs import (
 )
 from handlers.ports import Clock, KnowledgeBase, Sessions
 from handlers.registration import register
+from handlers.reminders import ReminderDefaults, Reminders
 from handlers.render import button_rows, replies, shorten
 from handlers.reporting import Reporting
 from handlers.tasks import (
@@ -53,6 +53,7 @@ class Handlers:
         sessions: Sessions,
         admins: frozenset[str] = frozenset(),
         timezone: tzinfo = VN_TZ,
+        reminder_defaults: ReminderDefaults | None = None,
     ) -> None:
         self.library = library
         self.clock = clock
@@ -61,12 +62,15 @@ class Handlers:
         self.timezone = timezone
         self.reporting = Reporting(library)
         self.views = Views(library, timezone)
+        self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
         self.commands: dict[str, Command] = {
             "start": self.start,
             "help": self.show_help,
             "hoi": self.ask,
             "nhiemvu": self.show_tasks,
-            "hanchot": self.show_deadlines,
+            "hanchot": self.reminders.deadlines,
+            "nhacnho": self.reminders.subscribe,
+            "phatthanh": self.reminders.broadcast,
             "dangky": register,
             "baocao": self.reporting.start,
             "huy": self.reporting.cancel_command,
@@ -118,6 +122,8 @@ class Handlers:
         """Handle a button press; the payload is user input and checked strictly."""
         if raw.startswith("bc:"):
             return await self.reporting.press(turn, raw)
+        if raw.startswith("pt:"):
+            return await self.reminders.press(turn, raw)
         payload = parse_payload(raw)
         if payload is None:
             log.info("refused payload of %d chars in chat %s", len(raw), turn.incoming.chat_id)
@@ -180,16 +186,6 @@ class Handlers:
         text = format_task(task, self.document_name(), self.today())
         return replies(text, task_buttons(task, children))
 
-    async def show_deadlines(self, turn: Turn, arg: str) -> list[Reply]:
-        """List the deadlines with days left or overdue, then the reporting rhythm."""
-        text = format_deadlines(
-            self.library.deadlines(),
-            today=self.today(),
-            document=self.document_name(),
-            title_of=self.task_title,
-        )
-        return replies(text)
-
     def menu(self) -> list[list[Button]]:
         """Return the main-menu buttons."""
         return [
@@ -203,11 +199,6 @@ class Handlers:
     def today(self) -> date:
         """Return today's date in the users' time zone."""
         return self.clock().astimezone(self.timezone).date()
-
-    def task_title(self, code: str) -> str:
-        """Return a task's title, or "" if unknown."""
-        task = self.library.find_task(code)
-        return task.title if task else ""
 
     def document_name(self) -> str:
         """Return the default directive's name, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""

@@ -27,6 +27,7 @@ HELP = (
     "/tiendo [mã] — xem tiến độ; /lichsu <mã> — lịch sử báo cáo\n"
     "/chuabaocao [mã] — đơn vị chưa báo cáo\n"
     "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
+    "/nhacnho bat|tat — bật/tắt nhắc hạn; /phatthanh <nội dung> — thông báo (quản trị)\n"
     "/help — xem lại hướng dẫn này\n"
     "\n"
     "Ví dụ: «Kế hoạch vị trí việc làm phải xong trước ngày nào?»"
@@ -85,6 +86,7 @@ TELEGRAM_COMMANDS = (
     ("tiendo", "Xem tiến độ"),
     ("chuabaocao", "Đơn vị chưa báo cáo"),
     ("dangky", "Đăng ký lãnh đạo đơn vị bằng mã mời"),
+    ("nhacnho", "Bật/tắt nhắc hạn: /nhacnho bat"),
     ("huy", "Hủy thao tác đang dở"),
     ("help", "Hướng dẫn sử dụng"),
 )
@@ -179,6 +181,58 @@ CHART_GROUP = "{code}. {title}"
 NO_UNITS = 'Chưa có đơn vị nào. Thêm bằng: python -m bot units add MÃ "Tên".'
 NOTE_SEPARATOR = " — "
 MORE_UNITS = "… và {count} đơn vị nữa (danh sách đầy đủ: /xuat)."
+
+# --- reminders and broadcasts ---------------------------------------------------
+
+REMINDER = (
+    "⏰ Nhắc hạn: nhiệm vụ {code} — {title}\n"
+    "Hạn: {due} ({left}). Đơn vị chưa báo cáo hoàn thành; gõ /baocao {code} để cập nhật tiến độ.\n"
+    "(Gõ /nhacnho tat nếu không muốn nhận nhắc nhở chung.)"
+)
+OVERDUE_REMINDER = (
+    "⚠️ Quá hạn: nhiệm vụ {code} — {title}\nHạn đã qua: {due}. "
+    "Xin đồng chí chỉ đạo hoàn thành và báo cáo bằng /baocao {code}."
+)
+OVERDUE_SUMMARY = "{base}\nĐơn vị trực thuộc chưa hoàn thành ({count}): {units}."
+AND_MORE = " và {count} đơn vị khác"
+PERIOD_REMINDER = (
+    "📋 Sắp đến kỳ báo cáo {periods} (kết thúc {end}). Đơn vị chưa gửi báo cáo tiến độ "
+    "nào trong kỳ; gõ /baocao để cập nhật trước khi tổng hợp gửi Ban Tổ chức Trung ương."
+)
+PERIOD_REMINDER_NAMES = {"quarter": "quý", "half_year": "6 tháng", "year": "năm"}
+
+SUBSCRIBE_HINT = "Gõ /nhacnho bat để nhận nhắc hạn, /nhacnho tat để thôi."
+DEADLINE_ADMIN_HINT = (
+    "\nQuản trị: /hanchot them <mã> <dd/mm/yyyy> [HH:MM] [tiêu đề] để thêm hạn, "
+    "/hanchot xoa <số> để bỏ."
+)
+DEADLINE_SET_BY_COMMITTEE = "hạn do Ban Tổ chức đặt, {at}"
+DEADLINE_ADD_USAGE = "Cách thêm hạn: /hanchot them 3.3 15/12/2026 [08:00] [tiêu đề]"
+DEADLINE_REMOVE_USAGE = "Cách bỏ một hạn: /hanchot xoa <số của hạn>, số hiện trong /hanchot."
+DEADLINE_ADDED = (
+    "Đã thêm hạn #{id}: nhiệm vụ {code}, hạn {due}. Trợ lý sẽ nhắc trước {offsets} "
+    "các đơn vị chưa hoàn thành."
+)
+DEADLINE_REMOVED = "Đã bỏ hạn #{id}; các lời nhắc của hạn này sẽ không gửi nữa."
+DEADLINE_UNKNOWN = "Không có hạn số {id}."
+SUBSCRIBE_USAGE = "Nhắc hạn chung đang {state}. Gõ /nhacnho bat để bật, /nhacnho tat để tắt."
+SUBSCRIBED_ON = "bật"
+SUBSCRIBED_OFF = "tắt"
+SUBSCRIBED = "Đã bật nhắc hạn: trợ lý sẽ nhắc đồng chí các hạn chót của Kết luận."
+UNSUBSCRIBED = (
+    "Đã tắt nhắc hạn chung. (Lãnh đạo đơn vị vẫn được nhắc các nhiệm vụ của đơn vị mình.)"
+)
+BROADCAST_CONFIRM = "Gửi thông báo sau tới {count} người?\n\n{text}"
+BROADCAST_QUEUED = (
+    "Đã xếp lịch gửi thông báo #{id} tới {count} người (ngoài giờ nghỉ, theo giới hạn của "
+    "nền tảng). Gõ /phatthanh để xem tiến độ."
+)
+BROADCAST_CANCELLED = "Đã hủy, thông báo không được gửi."
+BROADCAST_TOO_LONG = "Thông báo dài {length} ký tự, quá giới hạn {limit}."
+BROADCAST_USAGE = "Gửi thông báo tới mọi người: /phatthanh <nội dung>. Các lần gửi gần đây:"
+BROADCAST_PROGRESS = (
+    "• #{id} ({at}) «{text}»: đã gửi {sent}, lỗi {failed}, đang chờ {waiting} / {total}"
+)
 
 # --- errors and channels -----------------------------------------------------
 

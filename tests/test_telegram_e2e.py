@@ -326,3 +326,8 @@ def hand_made_update(chat: int, text: str, *, update_id: int) -> dict[str, Any]:
         "text": text,
     }
     return {"update_id": update_id, "message": message}
+
+
+async def test_the_token_never_reaches_the_log(polling: Bot) -> None:
+    await polling.say(108, "/help")
+    assert polling.fake.token not in polling.log.read_text(errors="replace")

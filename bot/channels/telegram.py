@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -39,10 +39,11 @@ from telegram.ext import (
 )
 
 from bot.channels.base import Channel, Dispatch
-from bot.channels.telegram_limits import FloodControl
+from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
 from handlers import texts
 from handlers.types import Button, Incoming, Reply
+from scheduler.delivery import RateLimited, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -271,8 +272,14 @@ class TelegramChannel(Channel):
             log.debug("typing action failed in %s: %s", chat_id, exc)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Send one reply to a chat (used by reminders and broadcasts)."""
-        await self.deliver(chat_id, reply, None)
+        """Send one outbox message; say Undeliverable or RateLimited when that is why it failed."""
+        try:
+            await self.send_reply(chat_id, reply, None)
+        except Forbidden as exc:
+            await self.reachability(self.name, chat_id, True)
+            raise Undeliverable(str(exc)) from exc
+        except RetryAfter as exc:  # longer than FloodControl waits by itself
+            raise RateLimited(seconds(exc.retry_after)) from exc
 
     async def deliver(self, chat_id: str, reply: Reply, edit: Message | None) -> None:
         """Send a reply: edit the pressed message, or send text chunks, then any file."""

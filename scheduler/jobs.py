@@ -1,0 +1,162 @@
+"""The jobs APScheduler runs: module-level functions taking ids, deciding who is told what.
+
+APScheduler stores a job as a reference to one of these functions and its arguments,
+so they can't close over anything: they find the running service in `RUNTIME`, set by
+the leader process (scheduler/service.py) while it leads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from handlers import texts
+from handlers.ports import KnowledgeBase, Sessions
+from scheduler.clock import Clock
+from storage.queries.deadlines import get_deadline
+from storage.queries.outbox import OutboxRow, enqueue
+from storage.queries.recipients import (
+    Recipient,
+    leaders_not_done,
+    leaders_of_silent_units,
+    overdue_by_parent,
+    subscribers,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What the jobs need, from the service that runs them."""
+
+    sessions: Sessions
+    library: KnowledgeBase
+    clock: Clock
+    zone: tzinfo
+    wake_sender: object  # a callable: new rows are waiting
+
+
+RUNTIME: Runtime | None = None
+LISTED_UNITS = 50  # child units named in a parent's overdue summary; the rest are counted
+
+
+def runtime() -> Runtime:
+    """Return the running service's context (jobs only run in the leader)."""
+    if RUNTIME is None:
+        raise RuntimeError("reminder jobs run only inside the reminder service")
+    return RUNTIME
+
+
+async def fire_deadline(deadline_id: int, offset: str) -> None:
+    """Remind not-done leaders (and subscribers) of a deadline, `offset` before it."""
+    rt = runtime()
+    async with rt.sessions() as session:
+        deadline = await get_deadline(session, deadline_id=deadline_id)
+        if deadline is None or deadline.removed_at is not None:
+            return
+        people = await leaders_not_done(
+            session, document=deadline.document, task_code=deadline.task_code
+        )
+        people += await subscribers(session)
+        text = texts.REMINDER.format(
+            code=deadline.task_code,
+            title=_title(rt, deadline.task_code, deadline.title),
+            due=_local(deadline.due_at, rt.zone),
+            left=_days_left(deadline.due_at, rt.clock.now(), rt.zone),
+        )
+        occasion = f"deadline:{deadline_id}:{offset}"
+        await _send(rt, session, occasion, "reminder", people, lambda _: text)
+
+
+async def fire_overdue(deadline_id: int, round_no: int) -> None:
+    """Nag the leaders of units still not done after the due date; parents get one summary."""
+    rt = runtime()
+    async with rt.sessions() as session:
+        deadline = await get_deadline(session, deadline_id=deadline_id)
+        if deadline is None or deadline.removed_at is not None:
+            return
+        args = {"document": deadline.document, "task_code": deadline.task_code}
+        parents = await overdue_by_parent(session, **args)
+        parent_ids = {leader.member_id for leader, _ in parents}
+        plain = [
+            r for r in await leaders_not_done(session, **args) if r.member_id not in parent_ids
+        ]
+        title = _title(rt, deadline.task_code, deadline.title)
+        due = _local(deadline.due_at, rt.zone)
+        base = texts.OVERDUE_REMINDER.format(code=deadline.task_code, title=title, due=due)
+        children = {leader.member_id: codes for leader, codes in parents}
+        occasion = f"overdue:{deadline_id}:{round_no}"
+
+        def text_for(person: Recipient) -> str:
+            codes = children.get(person.member_id)
+            if codes is None:
+                return base
+            shown = ", ".join(codes[:LISTED_UNITS])
+            if len(codes) > LISTED_UNITS:
+                shown += texts.AND_MORE.format(count=len(codes) - LISTED_UNITS)
+            return texts.OVERDUE_SUMMARY.format(base=base, count=len(codes), units=shown)
+
+        await _send(rt, session, occasion, "overdue", [*plain, *(p for p, _ in parents)], text_for)
+
+
+async def fire_period(end: str, since: str, kinds: str) -> None:
+    """Remind leaders of units with no report since the period began."""
+    rt = runtime()
+    ending = date.fromisoformat(end)
+    async with rt.sessions() as session:
+        people = await leaders_of_silent_units(
+            session,
+            document=rt.library.default.number,
+            since=datetime.combine(date.fromisoformat(since), datetime.min.time(), rt.zone),
+        )
+        names = ", ".join(texts.PERIOD_REMINDER_NAMES.get(k, k) for k in kinds.split(","))
+        text = texts.PERIOD_REMINDER.format(periods=names, end=f"{ending:%d/%m/%Y}")
+        await _send(rt, session, f"period:{end}", "period", people, lambda _: text)
+
+
+async def _send(
+    rt: Runtime,
+    session: object,
+    occasion: str,
+    kind: str,
+    people: Iterable[Recipient],
+    text_for: object,
+) -> None:
+    """Write one outbox row per recipient (once per occasion), then wake the sender."""
+    items, seen = [], set()
+    for person in people:
+        if person.member_id in seen or not person.chat_id:
+            continue
+        seen.add(person.member_id)
+        items.append(
+            OutboxRow(
+                key=f"{occasion}:member:{person.member_id}",
+                occasion=occasion,
+                kind=kind,
+                channel=person.channel,
+                chat_id=person.chat_id,
+                member_id=person.member_id,
+                text=text_for(person),  # type: ignore[operator]
+            )
+        )
+    new = await enqueue(session, rows=items, now=rt.clock.now()) if items else 0  # type: ignore[arg-type]
+    log.info("%s: %d recipient(s), %d new outbox row(s)", occasion, len(items), new)
+    if new:
+        rt.wake_sender()  # type: ignore[operator]
+
+
+def _title(rt: Runtime, code: str, title: str) -> str:
+    task = rt.library.find_task(code)
+    return title or (task.title if task else "")
+
+
+def _local(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%d/%m/%Y}"
+
+
+def _days_left(due: datetime, now: datetime, zone: tzinfo) -> str:
+    days = (due.astimezone(zone).date() - now.astimezone(zone).date()).days
+    return texts.DUE_TODAY if days <= 0 else texts.DAYS_LEFT.format(days=days)

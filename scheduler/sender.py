@@ -1,0 +1,126 @@
+"""Drain the outbox: claim due messages per channel, send them within limits, record each.
+
+At-least-once: a message is marked sent right after the platform accepted it, so a
+crash can resend at most the messages in flight; a claimed row whose sender died is
+claimed again after its lease. Nothing is sent in quiet hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from handlers.ports import Sessions
+from handlers.types import Reply
+from scheduler.clock import Clock
+from scheduler.delivery import Deliverer, RateLimited, Undeliverable
+from scheduler.plan import QuietHours
+from storage.models import Outbox
+from storage.queries.outbox import claim_due, mark_failed, mark_sent, mark_undeliverable, postpone
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # rows claimed at a time per channel
+CONCURRENCY = 32  # sends in flight at once (the channel's own limiter spaces them)
+IDLE = 1.0  # seconds between looks at an empty outbox (a new row wakes the sender at once)
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(hours=1)
+
+
+class OutboxSender:
+    """Sends what the jobs and broadcasts put in the outbox."""
+
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        channels: dict[str, Deliverer],
+        clock: Clock,
+        quiet: QuietHours,
+        max_attempts: int,
+        worker: str,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.clock = clock
+        self.quiet = quiet
+        self.max_attempts = max_attempts
+        self.worker = worker
+        self.wakeup = asyncio.Event()
+        self.limit = asyncio.Semaphore(CONCURRENCY)
+
+    def wake(self) -> None:
+        """Look at the outbox now (new rows were written)."""
+        self.wakeup.set()
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        while True:
+            now = self.clock.now()
+            if self.quiet.is_quiet(now):
+                await self.idle((self.quiet.next_open(now) - now).total_seconds())
+                continue
+            busy = False
+            for name, channel in self.channels.items():
+                busy |= await self.drain_once(name, channel)
+            if not busy:
+                await self.idle(IDLE)
+
+    async def idle(self, seconds: float) -> None:
+        """Wait `seconds` or until woken."""
+        self.wakeup.clear()
+        try:
+            await asyncio.wait_for(self.wakeup.wait(), timeout=max(0.05, min(seconds, 60.0)))
+        except TimeoutError:
+            pass
+
+    async def drain_once(self, name: str, channel: Deliverer) -> bool:
+        """Claim one batch of a channel's due rows and send them; tell whether there were any."""
+        async with self.sessions() as session:
+            rows = await claim_due(
+                session, channel=name, now=self.clock.now(), limit=BATCH, worker=self.worker
+            )
+        if rows:
+            await asyncio.gather(*(self.send_one(channel, row) for row in rows))
+        return bool(rows)
+
+    async def send_one(self, channel: Deliverer, row: Outbox) -> None:
+        """Send one row and record what happened to it."""
+        assert row.id is not None
+        async with self.limit:
+            try:
+                await channel.send(row.chat_id, Reply(row.text))
+            except Undeliverable as exc:
+                await self.record(mark_undeliverable, outbox_id=row.id, error=str(exc)[:500])
+            except RateLimited as exc:
+                await self.pause(channel.name, row, exc.retry_after)
+            except Exception as exc:  # network, 5xx after the channel's own retries, bugs
+                log.warning("outbox %s to %s:%s failed: %s", row.id, channel.name, row.chat_id, exc)
+                await self.retry_later(row, exc)
+            else:
+                await self.record(mark_sent, outbox_id=row.id, now=self.clock.now())
+
+    async def retry_later(self, row: Outbox, exc: Exception) -> None:
+        """Back off exponentially; dead-letter after max_attempts."""
+        assert row.id is not None
+        delay = min(LAST_RETRY, FIRST_RETRY * 2**row.attempts)
+        await self.record(
+            mark_failed,
+            outbox_id=row.id,
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            retry_at=self.clock.now() + delay,
+            max_attempts=self.max_attempts,
+        )
+
+    async def pause(self, name: str, row: Outbox, retry_after: float) -> None:
+        """Hold the whole channel for retry_after (this row included, not counted as a try)."""
+        until = self.clock.now() + timedelta(seconds=retry_after)
+        log.warning("channel %s rate limited; pausing its outbox until %s", name, until)
+        async with self.sessions() as session:
+            await postpone(session, channel=name, until=until, outbox_id=row.id)
+
+    async def record(self, action: object, **values: object) -> None:
+        """Run one outbox update in its own session (sends run concurrently)."""
+        async with self.sessions() as session:
+            await action(session, **values)  # type: ignore[operator]
