@@ -1,5 +1,6 @@
 """User-facing Vietnamese strings of the admin commands (`db`, `admins`, `units`, `invite`,
-`export`). The chat texts live in handlers/texts.py; these are only seen on a terminal."""
+`export`, `deadlines`, `remind`, `outbox`, `broadcast`). The chat texts live in
+handlers/texts.py; these are only seen on a terminal."""
 
 from __future__ import annotations
 
@@ -82,3 +83,136 @@ WRITE_PROBLEM_OTHER = "lỗi ghi tệp (ổ đĩa đầy hoặc tệp đang mở
 EXPORT_DONE = "Đã xuất {rows} dòng tiến độ ra {path}."
 EXPORT_SINCE = " Chỉ gồm các báo cáo từ ngày {since}."
 EXPORT_EMPTY = " Chưa có báo cáo nào nên tệp chỉ có dòng tiêu đề."
+
+# --- deadlines -----------------------------------------------------------------
+
+DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+DUE_BAD = (
+    "Hạn «{value}» không hợp lệ. Viết dạng 2026-12-15, 15/12/2026 "
+    "hoặc thời điểm đầy đủ có múi giờ, ví dụ 2026-12-15T08:00:00+07:00."
+)
+DUE_NO_ZONE = (
+    "Thời điểm «{value}» thiếu múi giờ. Thêm múi giờ (ví dụ 2026-12-15T08:00:00+07:00) "
+    "hoặc chỉ ghi ngày và dùng --at 08:00."
+)
+AT_WITH_DATETIME = "Hạn «{value}» đã có giờ; bỏ --at, hoặc chỉ ghi ngày rồi dùng --at."
+AT_BAD = "Giờ «{value}» không hợp lệ. Viết dạng GIỜ:PHÚT, ví dụ 08:00 hoặc 17:30."
+REMIND_BAD = (
+    "Mốc nhắc «{value}» không hợp lệ. Viết các khoảng cách nhau bằng dấu phẩy, mỗi khoảng là "
+    "số kèm d (ngày), h (giờ) hoặc m (phút), ví dụ 30d,7d,1d,0d."
+)
+REMIND_TOO_LONG = "Danh sách mốc nhắc quá dài (tối đa 64 ký tự): «{value}»."
+TASK_EMPTY = "Thiếu mã nhiệm vụ, ví dụ --task 3.3."
+TASK_UNKNOWN = (
+    "Không có nhiệm vụ mã {code} trong văn bản {document}. Mã gần nhất: {close}. "
+    "Xem danh sách nhiệm vụ: gõ /nhiemvu trong cuộc trò chuyện với trợ lý."
+)
+TITLE_TOO_LONG = "Tiêu đề dài quá {limit} ký tự."
+DEADLINE_ID_BAD = (
+    "Mã hạn «{value}» không hợp lệ: cần một số, xem cột ID của: python -m bot deadlines list"
+)
+DEADLINE_UNKNOWN = (
+    "Không có hạn #{id} đang hiệu lực (chưa từng có hoặc đã xóa). "
+    "Xem: python -m bot deadlines list --all"
+)
+DEADLINE_ADDED = "Đã thêm hạn #{id}: nhiệm vụ {task}{title}."
+DEADLINE_UPDATED = "Hạn #{id} (nhiệm vụ {task}{title}) đã có; đã cập nhật mốc nhắc."
+DEADLINE_DUE = "Hạn: {due} (giờ {zone})."
+DEADLINE_PAST = "Lưu ý: hạn này đã qua; bot sẽ chỉ gửi các lần nhắc quá hạn còn lại."
+DEADLINE_REMINDERS = "Sẽ nhắc lãnh đạo các đơn vị chưa báo cáo hoàn thành lúc:"
+DEADLINE_REMINDER_LINE = "  • {at} — {offset}{note}"
+REMINDER_PAST_NOTE = " (đã qua, không gửi)"
+REMINDER_QUIET_NOTE = " (giờ yên lặng: gửi lúc {at})"
+DEADLINE_PICKED_UP = (
+    "Bot đang chạy tự nhận thay đổi trong vài giây (dịch vụ nhắc hạn đọc lại bảng hạn), "
+    "không cần khởi động lại."
+)
+DEADLINE_REMOVED = "Đã xóa hạn #{id}: nhiệm vụ {task}, hạn {due}. " + DEADLINE_PICKED_UP
+DEADLINES_NONE = (
+    "Chưa có hạn nào. Thêm bằng: python -m bot deadlines add --task 3.3 --due 15/12/2026"
+)
+DEADLINES_HEADERS = ("ID", "Nhiệm vụ", "Tiêu đề", "Hạn", "Nhắc trước", "Nguồn", "Tình trạng")
+DEADLINE_SOURCES = {"admin": "quản trị", "document": "văn bản"}
+DEADLINE_OVERDUE = "đã quá hạn"
+DEADLINE_OVERDUE_DAYS = "đã quá hạn {days} ngày"
+DEADLINE_TODAY = "đến hạn hôm nay"
+DEADLINE_DAYS_LEFT = "còn {days} ngày"
+DEADLINE_REMOVED_MARK = "đã xóa"
+OFFSET_AT_DUE = "đúng hạn"
+OFFSET_BEFORE = "trước {amount} {unit}"
+OFFSET_UNITS = {"d": "ngày", "h": "giờ", "m": "phút"}
+
+# --- remind plan ---------------------------------------------------------------
+
+LIMIT_BAD = "Số mục «{value}» không hợp lệ: cần một số từ 1 đến {most}."
+PLAN_HEADER = "Lịch nhắc sắp tới (bây giờ {now}, giờ {zone}):"
+PLAN_HEADERS = ("Thời điểm", "Dịp", "Người nhận", "Ghi chú")
+PLAN_DEADLINE = "hạn {task} — {offset}"
+PLAN_OVERDUE = "quá hạn {task} lần {round}"
+PLAN_PERIOD = "hết kỳ báo cáo {end} ({kinds})"
+PLAN_QUIET = "giờ yên lặng → gửi {at}"
+PLAN_NONE = (
+    "Không có lần nhắc nào sắp tới. Thêm hạn: python -m bot deadlines add --task 3.3 "
+    "--due 15/12/2026"
+)
+PLAN_FOOTER = (
+    "Người nhận tính theo dữ liệu hiện tại: lãnh đạo đơn vị chưa báo cáo hoàn thành nhiệm vụ "
+    "(kỳ báo cáo: chưa gửi báo cáo nào trong kỳ); đến giờ gửi bot tính lại. "
+    "Giờ yên lặng {quiet}: tin rơi vào giờ này được gửi khi hết giờ yên lặng."
+)
+PLAN_MORE = "… còn {count} lần nhắc nữa (xem thêm: --limit {more})."
+
+# --- outbox --------------------------------------------------------------------
+
+OUTBOX_EMPTY = "Hàng đợi trống: chưa có tin nhắn nào được xếp để gửi."
+OUTBOX_HEADER = "Hàng đợi tin nhắn gửi đi:"
+OUTBOX_STATUS_LABELS = {
+    "pending": "Chờ gửi",
+    "sending": "Đang gửi",
+    "sent": "Đã gửi",
+    "failed": "Lỗi",
+    "dead": "Bỏ cuộc",
+    "undeliverable": "Không gửi được",
+}
+OUTBOX_CHANNEL = "Kênh"
+OUTBOX_TOTAL = "Tổng"
+OUTBOX_ERRORS = "Lỗi gần đây:"
+OUTBOX_ERROR_LINE = "  • {at} {occasion} → {chat}: {error}"
+OUTBOX_UNREACHABLE = "Không liên lạc được ({count} người):"
+OUTBOX_UNREACHABLE_LINE = "  • {who}: {error}"
+OUTBOX_NO_NAME = "(chưa rõ tên)"
+
+# --- broadcast -----------------------------------------------------------------
+
+BROADCAST_EMPTY = "Nội dung thông báo không được để trống."
+BROADCAST_TOO_LONG = "Thông báo dài {length} ký tự, tối đa {limit} ký tự."
+BROADCAST_AUDIENCE_BAD = (
+    "Nhóm nhận «{value}» không hợp lệ. Dùng: all (mọi người), leaders (lãnh đạo các đơn vị) "
+    "hoặc unit:MÃ (lãnh đạo một đơn vị và các đơn vị trực thuộc), ví dụ unit:HU-TP."
+)
+BROADCAST_WAIT_BAD = "Thời gian chờ «{value}» không hợp lệ: cần số giây từ 0 đến {most}."
+BROADCAST_NOBODY = (
+    "Không có ai trong nhóm nhận «{audience}» liên lạc được qua bot (chưa ai đăng ký, "
+    "hoặc đã chặn bot). Chưa gửi gì."
+)
+BROADCAST_AUDIENCES = {
+    "all": "mọi người dùng bot",
+    "leaders": "lãnh đạo các đơn vị",
+    "unit": "lãnh đạo đơn vị {code} và các đơn vị trực thuộc",
+}
+BROADCAST_QUEUED = "Đã xếp thông báo #{id} để gửi tới {total} người ({audience})."
+BROADCAST_QUIET = "Đang trong giờ yên lặng ({quiet}); tin có thể chỉ được gửi sau {until}."
+BROADCAST_WATCH = "Bot đang chạy sẽ gửi; theo dõi tối đa {wait} giây (Ctrl+C để thôi theo dõi):"
+BROADCAST_PROGRESS = "  đã gửi {sent}/{total} · lỗi {failed} · đang chờ {pending}"
+BROADCAST_DONE = "Xong: đã gửi {sent}/{total}, lỗi {failed}."
+BROADCAST_TIMEOUT = (
+    "Hết {wait} giây theo dõi: đã gửi {sent}/{total}, lỗi {failed}, còn {pending} tin đang chờ; "
+    "bot vẫn tiếp tục gửi. Xem lại: python -m bot outbox status"
+)
+BROADCAST_NOT_WATCHED = (
+    "Còn {pending} tin đang chờ; bot đang chạy sẽ gửi. Xem tiến độ: python -m bot outbox status"
+)
+BROADCAST_NO_SENDER = (
+    "Chưa tin nào được gửi: cần bot đang chạy (python -m bot run, đã cấu hình kênh chat) "
+    "để gửi. Thông báo #{id} vẫn nằm trong hàng đợi ({pending} tin) và sẽ được gửi khi bot chạy."
+)

@@ -97,9 +97,9 @@ class Launcher:
             await bot.stop()
 
 
-async def wait_for_log(bot: BotProcess, needle: str, timeout: float = 30) -> None:
+async def wait_for_log(bot: BotProcess, needle: str, seconds: float = 30) -> None:
     """Wait until the bot's log contains `needle`."""
-    for _ in range(int(timeout * 10)):
+    for _ in range(int(seconds * 10)):
         if needle in bot.text():
             return
         if bot.process.returncode is not None:

@@ -103,13 +103,16 @@ class FloodControl(BaseRateLimiter[int]):
             await asyncio.sleep(delay)
 
     async def wait_overall(self) -> None:
-        """Take the next overall sending slot (and respect a 429 pause)."""
-        async with self.overall_lock:
-            now = self.clock()
-            slot = max(now, self.next_overall, self.resume_at)
-            self.next_overall = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        """Take the next overall sending slot; a 429 pause taken meanwhile means wait again."""
+        while True:
+            async with self.overall_lock:
+                now = self.clock()
+                slot = max(now, self.next_overall, self.resume_at)
+                self.next_overall = slot + self.interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self.clock() >= self.resume_at:
+                return
 
     async def with_retries(
         self,
@@ -142,5 +145,6 @@ class FloodControl(BaseRateLimiter[int]):
         """Hold every send for a 429's retry_after, then let this one try again."""
         log.warning("%s hit the flood limit; pausing all sends for %.1f s", endpoint, pause)
         self.resume_at = max(self.resume_at, self.clock() + pause)
+        self.next_overall = max(self.next_overall, self.resume_at)  # no burst when it ends
         self.retry_after_total += pause
         await asyncio.sleep(max(0.0, self.resume_at - self.clock()))
