@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import bench_storage, bench_telegram
+from bench import bench_broadcast, bench_plan, bench_storage, bench_telegram
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -139,4 +139,7 @@ def main() -> int:
     bench_storage.run()
     print("\nTelegram end to end (fake Bot API on loopback), this bot against a bare echo bot:")
     bench_telegram.run()
+    print("\nReminders: planning over 5,000 units × 60 deadlines, and broadcasts to 2,000:")
+    bench_plan.run()
+    bench_broadcast.run()
     return 0

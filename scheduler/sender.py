@@ -1,7 +1,8 @@
 """Drain the outbox: claim due messages per channel, send them within limits, record each.
 
-At-least-once: a message is marked sent right after the platform accepted it, so a
-crash can resend at most the messages in flight; a claimed row whose sender died is
+At-least-once: messages the platform accepted are marked sent within RECORD_EVERY
+(one statement for all of them), so a crash resends at most the messages in flight
+or accepted in that last fraction of a second; a claimed row whose sender died is
 claimed again after its lease. Nothing is sent in quiet hours.
 """
 
@@ -17,13 +18,20 @@ from scheduler.clock import Clock
 from scheduler.delivery import Deliverer, RateLimited, Undeliverable
 from scheduler.plan import QuietHours
 from storage.models import Outbox
-from storage.queries.outbox import claim_due, mark_failed, mark_sent, mark_undeliverable, postpone
+from storage.queries.outbox import (
+    claim_due,
+    mark_failed,
+    mark_sent_many,
+    mark_undeliverable,
+    postpone,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # rows claimed at a time per channel
-CONCURRENCY = 32  # sends in flight at once (the channel's own limiter spaces them)
+CONCURRENCY = 8  # sends in flight at once (the channel's own limiter spaces them)
 IDLE = 1.0  # seconds between looks at an empty outbox (a new row wakes the sender at once)
+RECORD_EVERY = 0.1  # seconds between writes marking sent messages (one statement for all)
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 
@@ -49,13 +57,37 @@ class OutboxSender:
         self.worker = worker
         self.wakeup = asyncio.Event()
         self.limit = asyncio.Semaphore(CONCURRENCY)
+        self.sent: list[int] = []  # accepted by the platform, not yet recorded
 
     def wake(self) -> None:
         """Look at the outbox now (new rows were written)."""
         self.wakeup.set()
 
     async def run(self) -> None:
-        """Send until cancelled."""
+        """Send until cancelled (recording what went out a few times a second)."""
+        recorder = asyncio.create_task(self.record_sent_forever(), name="outbox-recorder")
+        try:
+            await self.send_forever()
+        finally:
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+            await self.record_sent()
+
+    async def record_sent_forever(self) -> None:
+        """Mark sent messages every RECORD_EVERY seconds."""
+        while True:
+            await asyncio.sleep(RECORD_EVERY)
+            await self.record_sent()
+
+    async def record_sent(self) -> None:
+        """Mark the messages sent since the last time, in one statement."""
+        ids, self.sent = self.sent, []
+        if ids:
+            async with self.sessions() as session:
+                await mark_sent_many(session, outbox_ids=ids, now=self.clock.now())
+
+    async def send_forever(self) -> None:
+        """Send due messages until cancelled."""
         while True:
             now = self.clock.now()
             if self.quiet.is_quiet(now):
@@ -83,6 +115,7 @@ class OutboxSender:
             )
         if rows:
             await asyncio.gather(*(self.send_one(channel, row) for row in rows))
+            await self.record_sent()
         return bool(rows)
 
     async def send_one(self, channel: Deliverer, row: Outbox) -> None:
@@ -99,7 +132,7 @@ class OutboxSender:
                 log.warning("outbox %s to %s:%s failed: %s", row.id, channel.name, row.chat_id, exc)
                 await self.retry_later(row, exc)
             else:
-                await self.record(mark_sent, outbox_id=row.id, now=self.clock.now())
+                self.sent.append(row.id)
 
     async def retry_later(self, row: Outbox, exc: Exception) -> None:
         """Back off exponentially; dead-letter after max_attempts."""

@@ -1,8 +1,9 @@
 """Stay inside Telegram's flood limits, and ride out 429s and short outages.
 
 Every request python-telegram-bot makes passes through `FloodControl`: messages
-are spaced per chat (1 s in a private chat, 3 s in a group: 20 a minute) and
-overall (30 a second, 1,000 with paid broadcasts); a 429 pauses every send for
+are spaced per chat (1 s in a private chat, 3 s in a group: 20 a minute) and kept
+under the overall limit in every sliding second (30, or 1,000 with paid broadcasts,
+counted at the moment each message leaves); a 429 pauses every send for
 its retry_after and then tries again; network errors and 5xx are retried with
 exponential backoff. Requests for one chat go out in order.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -34,7 +36,7 @@ MESSAGE_METHODS = frozenset(
 )
 PRIVATE_INTERVAL = 1.0  # seconds between messages to one private chat
 GROUP_INTERVAL = 3.0  # 20 messages a minute to one group
-SAFETY = 0.95  # keep 5% under the overall limit, for jitter between here and Telegram
+WINDOW = 1.02  # seconds; one message under the limit per window, and 2% slack for jitter
 MAX_PAUSE = 120.0  # a longer retry_after is not waited for here: the caller decides
 
 
@@ -55,12 +57,12 @@ class FloodControl(BaseRateLimiter[int]):
         max_backoff: float = 8.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.interval = 1.0 / (overall_rate * SAFETY)
+        self.capacity = max(1, int(overall_rate) - 1)  # messages in any WINDOW
+        self.recent: deque[float] = deque(maxlen=self.capacity)  # when the last ones went
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.clock = clock
-        self.next_overall = 0.0
         self.next_for_chat: dict[str, float] = {}
         self.chat_locks: dict[str, asyncio.Lock] = {}
         self.overall_lock = asyncio.Lock()
@@ -103,16 +105,17 @@ class FloodControl(BaseRateLimiter[int]):
             await asyncio.sleep(delay)
 
     async def wait_overall(self) -> None:
-        """Take the next overall sending slot; a 429 pause taken meanwhile means wait again."""
-        while True:
-            async with self.overall_lock:
+        """Wait until one more message keeps every 1 s window under the overall limit."""
+        async with self.overall_lock:
+            while True:
                 now = self.clock()
-                slot = max(now, self.next_overall, self.resume_at)
-                self.next_overall = slot + self.interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self.clock() >= self.resume_at:
-                return
+                if now < self.resume_at:  # a 429 pause
+                    await asyncio.sleep(self.resume_at - now)
+                    continue
+                if len(self.recent) < self.capacity or now - self.recent[0] >= WINDOW:
+                    self.recent.append(now)
+                    return
+                await asyncio.sleep(WINDOW - (now - self.recent[0]))
 
     async def with_retries(
         self,
@@ -145,6 +148,5 @@ class FloodControl(BaseRateLimiter[int]):
         """Hold every send for a 429's retry_after, then let this one try again."""
         log.warning("%s hit the flood limit; pausing all sends for %.1f s", endpoint, pause)
         self.resume_at = max(self.resume_at, self.clock() + pause)
-        self.next_overall = max(self.next_overall, self.resume_at)  # no burst when it ends
         self.retry_after_total += pause
         await asyncio.sleep(max(0.0, self.resume_at - self.clock()))

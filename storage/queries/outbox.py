@@ -180,14 +180,19 @@ async def _status(session: AsyncSession, outbox_id: int) -> str:
 
 async def mark_sent(session: AsyncSession, *, outbox_id: int, now: datetime) -> bool:
     """Record a message as sent (whatever its state: it went out); False if it already was."""
+    return await mark_sent_many(session, outbox_ids=[outbox_id], now=now) == 1
+
+
+async def mark_sent_many(session: AsyncSession, *, outbox_ids: Sequence[int], now: datetime) -> int:
+    """Record messages as sent in one statement; return how many were not already."""
     result = await session.execute(
         update(Outbox)
-        .where(col(Outbox.id) == outbox_id, col(Outbox.status) != OutboxStatus.SENT.value)
+        .where(col(Outbox.id).in_(list(outbox_ids)), col(Outbox.status) != OutboxStatus.SENT.value)
         .values(status=OutboxStatus.SENT.value, sent_at=as_utc(now))
         .execution_options(synchronize_session=False)
     )
     await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_failed(
