@@ -39,8 +39,6 @@ from storage.types import as_utc, utcnow
 
 #: How long a claimed row may stay "sending" before another sender may claim it again.
 CLAIM_LEASE = timedelta(minutes=5)
-#: Kinds still claimed during quiet hours (an admin's broadcast was asked for now).
-QUIET_KINDS = (OutboxKind.BROADCAST.value,)
 #: Rows per INSERT statement (PostgreSQL allows 32,767 bound parameters per statement).
 INSERT_CHUNK = 1000
 
@@ -133,19 +131,16 @@ async def claim_due(
     now: datetime,
     limit: int,
     worker: str,
-    quiet: bool = False,
     lease: timedelta = CLAIM_LEASE,
 ) -> list[Outbox]:
     """Claim up to `limit` due messages of a channel for `worker`; return them oldest first.
 
     Claimed rows become "sending" (claimed_by, claimed_at = now); rows some sender left
-    "sending" for longer than `lease` are claimed again. During quiet hours (`quiet`)
-    only QUIET_KINDS are claimed. Safe with several processes; commit.
+    "sending" for longer than `lease` are claimed again (the sender claims nothing in
+    quiet hours, broadcasts included). Safe with several processes; commit.
     """
     now = as_utc(now)
     where = _claimable(channel, now, lease)
-    if quiet:
-        where.append(col(Outbox.kind).in_(QUIET_KINDS))
     # A CTE, not "id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)": PostgreSQL may run
     # such a subquery more than once and update more than `limit` rows; a CTE with row
     # locks is evaluated exactly once. SQLite ignores FOR UPDATE (a single writer).

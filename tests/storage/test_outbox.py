@@ -242,15 +242,6 @@ async def test_a_rate_limited_message_waits_with_its_channel_without_a_try(
     assert [(row.chat_id, row.attempts) for row in again] == [("0", 0), ("2", 0)]
 
 
-async def test_quiet_hours_claim_only_broadcasts(session: AsyncSession) -> None:
-    await enqueue(session, rows=rows("deadline:5:1d", 2), now=T0)
-    await enqueue(session, rows=rows("broadcast:7", 1, kind="broadcast"), now=T0)
-    quiet = await claim_due(session, channel="telegram", now=T0, limit=9, worker="w", quiet=True)
-    assert [row.kind for row in quiet] == ["broadcast"]
-    normal = await claim_due(session, channel="telegram", now=T0, limit=9, worker="w")
-    assert [row.kind for row in normal] == ["reminder", "reminder"]
-
-
 async def test_status_counts_by_channel_and_occasion_prefix(session: AsyncSession) -> None:
     await enqueue(session, rows=rows("deadline:1:7d", 2) + rows("broadcast:1", 1), now=T0)
     await enqueue(session, rows=rows("deadline:1:1d", 1, channel="zalo_oa"), now=T0)
