@@ -12,7 +12,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.app import Services
 from bot.ask import answer_lines, answer_one
 from bot.commands import add_parsers
 from bot.settings import Settings
@@ -88,6 +87,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     """Chat in the terminal until end of input."""
+    from bot.app import Services  # the whole bot: not needed by `ask` or `documents`
+
     services = Services.build(settings)
     asyncio.run(services.serve([services.console(user_id=args.user)]))
     return EXIT_OK
@@ -95,6 +96,8 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """Start every configured channel (the console when none is)."""
+    from bot.app import Services  # the whole bot: not needed by `ask` or `documents`
+
     services = Services.build(settings)
     asyncio.run(services.serve(services.channels()))
     return EXIT_OK
