@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import bench_broadcast, bench_plan, bench_storage, bench_telegram
+from bench import bench_broadcast, bench_plan, bench_storage, bench_telegram, bench_zalo
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -142,4 +142,6 @@ def main() -> int:
     print("\nReminders: planning over 5,000 units × 60 deadlines, and broadcasts to 2,000:")
     bench_plan.run()
     bench_broadcast.run()
+    print("\nZalo OA webhook:")
+    bench_zalo.run()
     return 0

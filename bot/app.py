@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import Channel, Dispatch
@@ -54,7 +56,53 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
     )
 
 
-CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel]  # zalo_oa, zalo_bot plug in here
+def zalo_oa_channel(services: Services, dispatch: Dispatch) -> Channel | None:
+    """Return the Zalo Official Account channel when its app id and secrets are set."""
+    s = services.settings
+    if not (s.zalo_oa_app_id and s.zalo_oa_app_secret and s.zalo_oa_secret_key):
+        return None
+    from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAConfig
+
+    config = ZaloOAConfig(
+        app_id=s.zalo_oa_app_id,
+        app_secret=s.zalo_oa_app_secret.get_secret_value(),
+        secret_key=s.zalo_oa_secret_key.get_secret_value(),
+        refresh_token=s.zalo_oa_refresh_token.get_secret_value() if s.zalo_oa_refresh_token else "",
+        api_base_url=s.zalo_oa_api_base_url,
+        oauth_base_url=s.zalo_oauth_base_url,
+        max_event_age=timedelta(seconds=s.zalo_max_event_age),
+    )
+    return ZaloOAChannel(
+        dispatch,
+        config,
+        web_server=services.web,
+        sessions=services.database.sessions,
+        reachability=services.handlers.note_reachability,
+    )
+
+
+def zalo_bot_channel(services: Services, dispatch: Dispatch) -> Channel | None:
+    """Return the Zalo Bot channel when ZALO_BOT_TOKEN is set."""
+    s = services.settings
+    if s.zalo_bot_token is None:
+        return None
+    from bot.channels.zalo_bot import ZaloBotChannel, ZaloBotConfig
+
+    token = s.zalo_bot_token.get_secret_value()
+    given = s.zalo_bot_webhook_secret
+    secret = given.get_secret_value() if given else derived_secret(token, "zalo-bot-webhook")
+    config = ZaloBotConfig(token, s.zalo_bot_api_base_url, s.zalo_bot_webhook_url, secret)
+    return ZaloBotChannel(
+        dispatch, config, web_server=services.web, reachability=services.handlers.note_reachability
+    )
+
+
+def derived_secret(token: str, purpose: str) -> str:
+    """Return a webhook secret every process derives alike from the token (hex)."""
+    return hmac.new(token.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+CHANNEL_FACTORIES: list[ChannelFactory] = [telegram_channel, zalo_oa_channel, zalo_bot_channel]
 
 
 def make_clock(shifted: ShiftedClock, zone: ZoneInfo) -> Clock:

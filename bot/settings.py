@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     max_attempts: int = 8  # tries of one outbox message before it is dead-lettered
     clock_start: datetime | None = None  # tests and drills only: the reminder clock starts here
 
+    zalo_oa_app_id: str = ""  # set (with the secrets below) → the bot runs on the Zalo OA
+    zalo_oa_app_secret: SecretStr | None = None  # the app's secret key (OAuth)
+    zalo_oa_secret_key: SecretStr | None = None  # the OA secret key (webhook signatures)
+    zalo_oa_refresh_token: SecretStr | None = None  # the first refresh token
+    zalo_oa_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_max_event_age: int = 600  # seconds; older webhook events are refused
+
+    zalo_bot_token: SecretStr | None = None  # set → the bot runs on the Zalo Bot platform
+    zalo_bot_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_webhook_url: str = ""  # set → webhook mode (else long polling)
+    zalo_bot_webhook_secret: SecretStr | None = None  # default: derived from the token
+
     http_host: str = "127.0.0.1"  # the webhook and health server (behind a TLS proxy)
     http_port: int = 8080
 
@@ -103,7 +116,16 @@ class Settings(BaseSettings):
         """Treat an empty CLOCK_START= as the real clock."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_bot_token", "telegram_webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "zalo_oa_app_secret",
+        "zalo_oa_secret_key",
+        "zalo_oa_refresh_token",
+        "zalo_bot_token",
+        "zalo_bot_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def blank_secret_is_none(cls, value: object) -> object:
         """Treat an empty TELEGRAM_BOT_TOKEN= as not set."""

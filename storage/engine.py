@@ -62,6 +62,12 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         # JIT compiling took longer than the short recipient queries themselves.
         settings = kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})
         settings.setdefault("jit", "off")
+    if async_url.get_backend_name() == "sqlite" and "poolclass" not in kwargs:
+        # One connection per process: SQLite has one writer anyway, and transactions of
+        # concurrent sessions that read then write otherwise fail with "database is
+        # locked" (a WAL snapshot can't be upgraded) instead of waiting their turn.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
     engine = _create_async_engine(async_url, **kwargs)
     if async_url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

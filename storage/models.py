@@ -312,3 +312,15 @@ class Broadcast(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     total: int = Field(default=0)
+
+
+class PlatformToken(SQLModel, table=True):
+    """A platform's current OAuth pair (Zalo OA): the refresh token is single-use, so the
+    new pair is stored, in one write, before the new access token is used."""
+
+    __tablename__ = "platform_token"
+    channel: str = Field(primary_key=True, max_length=32)
+    access_token: str = Field(max_length=2048)
+    refresh_token: str = Field(max_length=2048)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

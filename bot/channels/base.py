@@ -11,6 +11,7 @@ from handlers.render import split_text
 from handlers.types import Button, Incoming, Reply
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+Reachability = Callable[[str, str, bool], Awaitable[None]]  # (channel, user id, blocked)
 
 
 class Channel(ABC):

@@ -1,0 +1,209 @@
+"""The Zalo Bot platform (Telegram-like API, no buttons): long polling or a webhook.
+
+It has no buttons, so choices are shown numbered and the number typed back picks one,
+as on the console. An idle long poll ends with 408: just poll again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.base import Channel, Dispatch, NumberedChoices, Reachability, format_choices
+from bot.web import WebServer
+from handlers.types import Incoming, Reply
+from scheduler.delivery import RateLimited, Undeliverable
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/zalo/bot/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL_TIMEOUT = 30  # seconds a getUpdates may wait
+MAX_BACKOFF = 30.0
+
+
+class ZaloBotError(Exception):
+    """An error answer of the Zalo Bot API."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"Zalo Bot error {code}: {description}")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ZaloBotConfig:
+    """What the adapter needs from Settings."""
+
+    token: str
+    api_base_url: str
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+
+class ZaloBotChannel(Channel):
+    """The bot on the Zalo Bot platform."""
+
+    name = "zalo_bot"
+    max_text = 2000
+    supports_buttons = False
+
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        config: ZaloBotConfig,
+        *,
+        web_server: WebServer | None,
+        reachability: Reachability,
+    ) -> None:
+        super().__init__(dispatch)
+        self.config = config
+        self.reachability = reachability
+        self.http: aiohttp.ClientSession | None = None
+        self.choices = NumberedChoices()
+        self.chat_locks: dict[str, asyncio.Lock] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.poller: asyncio.Task[None] | None = None
+        if config.webhook_url:
+            if web_server is None:
+                raise ValueError("webhook mode needs the web server")
+            web_server.add_post(WEBHOOK_PATH, self.receive_webhook)
+
+    async def start(self) -> None:
+        """Check the token, then register the webhook or start long polling."""
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=POLL_TIMEOUT + 15))
+        await self.call("getMe")
+        if self.config.webhook_url:
+            await self.call(
+                "setWebhook", url=self.config.webhook_url, secret_token=self.config.webhook_secret
+            )
+            log.info("zalo_bot: webhook registered")
+        else:
+            await self.call("deleteWebhook")
+            self.poller = asyncio.create_task(self.poll(), name="zalo_bot-poll")
+            log.info("zalo_bot: long polling")
+
+    async def stop(self) -> None:
+        """Stop polling, finish what is in flight, close the client."""
+        if self.poller is not None:
+            self.poller.cancel()
+            await asyncio.gather(self.poller, return_exceptions=True)
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.close()
+        self.finished.set()
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """Call one Bot API method; return its result or raise ZaloBotError."""
+        assert self.http is not None
+        url = f"{self.config.api_base_url.rstrip('/')}/bot{self.config.token}/{method}"
+        async with self.http.post(url, json=params) as response:
+            answer = await response.json(content_type=None)
+        if not answer.get("ok"):
+            code = int(answer.get("error_code") or response.status)
+            raise ZaloBotError(code, str(answer.get("description", "")))
+        return answer.get("result")
+
+    async def poll(self) -> None:
+        """Long-poll for updates for ever; back off on errors."""
+        backoff = 1.0
+        while True:
+            try:
+                result = await self.call("getUpdates", timeout=POLL_TIMEOUT)
+            except ZaloBotError as exc:
+                if exc.code == 408:  # nothing arrived: poll again
+                    continue
+                log.warning("zalo_bot getUpdates failed: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+                continue
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("zalo_bot getUpdates failed: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+                continue
+            backoff = 1.0
+            for update in result if isinstance(result, list) else [result]:
+                if isinstance(update, dict):
+                    self.spawn(update)
+
+    async def receive_webhook(self, request: web.Request) -> web.Response:
+        """Queue one update; refuse a request without the secret (constant-time check)."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secrets.compare_digest(given.encode(), self.config.webhook_secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(update, dict):
+            return web.Response(status=400)
+        self.spawn(update)
+        return web.Response()
+
+    def spawn(self, update: dict[str, Any]) -> None:
+        """Handle an update in the background, keeping a reference until it is done."""
+        task = asyncio.create_task(self.handle_update(update))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def handle_update(self, update: dict[str, Any]) -> None:
+        """Answer one text message; a typed number picks a shown choice."""
+        message = update.get("message") or {}
+        text = message.get("text")
+        chat = str((message.get("chat") or {}).get("id", ""))
+        user = str((message.get("from") or {}).get("id", "") or chat)
+        if not chat or not isinstance(text, str):
+            return
+        try:
+            async with self.chat_locks.setdefault(chat, asyncio.Lock()):
+                choice = self.choices.pick(chat, text)
+                self.choices.forget(chat)
+                group = (message.get("chat") or {}).get("chat_type") == "GROUP"
+                incoming = Incoming(
+                    channel=self.name,
+                    chat_id=chat,
+                    user_id=user,
+                    text="" if choice else text,
+                    payload=choice.payload if choice else None,
+                    at=datetime.now(UTC),
+                    display_name=str((message.get("from") or {}).get("name", "")),
+                    is_group=group,
+                )
+                for reply in await self.dispatch(incoming):
+                    await self.deliver(chat, reply)
+        except Exception:
+            log.exception("zalo_bot update in chat %s failed", chat)
+
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        """Send a direct reply; an unreachable user is noted, not retried."""
+        try:
+            await self.send(chat_id, reply)
+        except (Undeliverable, RateLimited) as exc:
+            log.warning("zalo_bot reply to %s not sent: %s", chat_id, exc)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send text (≤ 2,000 a message) with the choices numbered at the end."""
+        parts = self.texts_of(reply)
+        buttons = reply.flat_buttons()
+        if buttons:
+            self.choices.remember(chat_id, buttons)
+            parts = [*parts[:-1], f"{parts[-1]}\n{format_choices(buttons)}".strip()]
+            parts = [p for chunk in parts for p in self.texts_of(Reply(chunk))]
+        for part in parts:
+            try:
+                await self.call("sendMessage", chat_id=chat_id, text=part)
+            except ZaloBotError as exc:
+                if exc.code == 429:
+                    raise RateLimited(30.0) from exc
+                if exc.code == 403:
+                    await self.reachability(self.name, chat_id, True)
+                    raise Undeliverable(str(exc)) from exc
+                raise

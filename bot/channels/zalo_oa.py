@@ -1,0 +1,311 @@
+"""Zalo Official Account (API v3): signed webhook events in, consultation messages out.
+
+Every event's X-ZEvent-Signature (sha256 of app id + raw body + timestamp + OA secret
+key) is checked in constant time before anything else; stale events are refused; an
+event delivered twice (same msg_id) is handled once; the webhook answers at once and
+the work happens in the background. Buttons are `oa.query.show`: their payload comes
+back as a text message starting with "#", and is checked like any other input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.base import Channel, Dispatch, Reachability
+from bot.web import WebServer
+from handlers.ports import Sessions
+from handlers.types import Button, Incoming, Reply
+from scheduler.delivery import RateLimited, Undeliverable
+from storage.queries.tokens import get_tokens, save_tokens
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/zalo/oa/webhook"
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+PAYLOAD_MARK = "#"  # a button's payload comes back as this mark + the payload
+MAX_BUTTONS = 5  # Zalo shows at most 5 buttons under one message
+TOKEN_INVALID, TOKEN_EXPIRED = -216, -220
+RATE_LIMITED, NIGHT = -32, -234
+OUT_OF_WINDOW = (-230, -232)
+REFRESH_AHEAD = timedelta(minutes=10)
+SEEN_EVENTS = 10_000  # msg_ids remembered to drop Zalo's second delivery
+
+
+class ZaloError(Exception):
+    """An error answer from the OA API (HTTP 200 with a negative "error")."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"Zalo OA error {code}: {message}")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ZaloOAConfig:
+    """What the adapter needs from Settings."""
+
+    app_id: str
+    app_secret: str
+    secret_key: str  # the OA secret key, used in webhook signatures
+    refresh_token: str  # the first one; later ones live in the database
+    api_base_url: str
+    oauth_base_url: str
+    max_event_age: timedelta = timedelta(minutes=10)
+
+
+class ZaloOAChannel(Channel):
+    """The bot on a Zalo Official Account."""
+
+    name = "zalo_oa"
+    max_text = 2000
+    supports_buttons = True
+
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        config: ZaloOAConfig,
+        *,
+        web_server: WebServer,
+        sessions: Sessions,
+        reachability: Reachability,
+    ) -> None:
+        super().__init__(dispatch)
+        self.config = config
+        self.sessions = sessions
+        self.reachability = reachability
+        self.http: aiohttp.ClientSession | None = None
+        self.refresh_lock = asyncio.Lock()
+        self.seen: OrderedDict[str, None] = OrderedDict()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.chat_locks: dict[str, asyncio.Lock] = {}
+        web_server.add_post(WEBHOOK_PATH, self.receive)
+
+    async def start(self) -> None:
+        """Open the HTTP client; make sure a usable token pair is stored."""
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        if await self.stored_tokens() is None:
+            await self.refresh(self.config.refresh_token)
+        log.info("zalo_oa: ready for webhook events on %s", WEBHOOK_PATH)
+
+    async def stop(self) -> None:
+        """Finish the events being handled, close the HTTP client."""
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.close()
+        self.finished.set()
+
+    # --- receiving -------------------------------------------------------------
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """Check the signature and age, drop repeats, answer 200 and work in the background."""
+        body = await request.read()
+        try:
+            event = json.loads(body)
+            stamp = str(event["timestamp"])
+        except (ValueError, KeyError, TypeError):
+            return web.Response(status=400)
+        if not self.signed(body, stamp, request.headers.get(SIGNATURE_HEADER, "")):
+            return web.Response(status=401)
+        if self.too_old(stamp):
+            return web.Response(status=401)
+        msg_id = str((event.get("message") or {}).get("msg_id") or "")
+        if msg_id and self.already_seen(msg_id):
+            return web.Response()
+        task = asyncio.create_task(self.handle_event(event))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return web.Response()
+
+    def signed(self, body: bytes, stamp: str, header: str) -> bool:
+        """Tell whether the header is 'mac=' + sha256(app_id + body + timestamp + secret)."""
+        cfg = self.config
+        digest = hashlib.sha256(
+            cfg.app_id.encode() + body + stamp.encode() + cfg.secret_key.encode()
+        )
+        expected = f"mac={digest.hexdigest()}"
+        return secrets.compare_digest(header.strip().encode(), expected.encode())
+
+    def too_old(self, stamp: str) -> bool:
+        """Tell whether an event's timestamp (ms) is older than the allowed age."""
+        try:
+            age = time.time() - int(stamp) / 1000
+        except ValueError:
+            return True
+        return age > self.config.max_event_age.total_seconds()
+
+    def already_seen(self, msg_id: str) -> bool:
+        """Remember a msg_id; tell whether it came before."""
+        if msg_id in self.seen:
+            return True
+        self.seen[msg_id] = None
+        if len(self.seen) > SEEN_EVENTS:
+            self.seen.popitem(last=False)
+        return False
+
+    async def handle_event(self, event: dict[str, Any]) -> None:
+        """Turn one event into an Incoming (text or button) or a follow change."""
+        name = event.get("event_name")
+        try:
+            if name == "user_send_text":
+                await self.converse(event)
+            elif name in ("follow", "unfollow"):
+                user = str((event.get("follower") or event.get("sender") or {}).get("id", ""))
+                if user:
+                    await self.reachability(self.name, user, name == "unfollow")
+        except Exception:
+            log.exception("zalo_oa event %s failed", name)
+
+    async def converse(self, event: dict[str, Any]) -> None:
+        """Answer a user's text (or pressed button) in order within their chat."""
+        user = str((event.get("sender") or {}).get("id", ""))
+        text = str((event.get("message") or {}).get("text", ""))
+        if not user:
+            return
+        payload = text[len(PAYLOAD_MARK) :] if text.startswith(PAYLOAD_MARK) else None
+        incoming = Incoming(
+            channel=self.name,
+            chat_id=user,
+            user_id=user,
+            text="" if payload is not None else text,
+            payload=payload,
+            at=datetime.now(UTC),
+        )
+        async with self.chat_locks.setdefault(user, asyncio.Lock()):
+            for reply in await self.dispatch(incoming):
+                try:
+                    await self.send(user, reply)
+                except (Undeliverable, RateLimited) as exc:
+                    log.warning("zalo_oa reply to %s not sent: %s", user, exc)
+
+    # --- sending ---------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send a reply as consultation messages: text ≤ 2,000, at most 5 buttons each."""
+        parts = self.texts_of(reply)
+        buttons = reply.flat_buttons()
+        groups = [buttons[i : i + MAX_BUTTONS] for i in range(0, len(buttons), MAX_BUTTONS)]
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self.post_message(chat_id, part, groups[0] if last and groups else [])
+        for more in groups[1:]:
+            await self.post_message(chat_id, "…", more)
+
+    async def post_message(self, user: str, text: str, buttons: list[Button]) -> None:
+        """POST one message; refresh the token once if Zalo says it is invalid or expired."""
+        message: dict[str, Any] = {"text": text}
+        if buttons:
+            message["attachment"] = {
+                "type": "template",
+                "payload": {"buttons": [_button(b) for b in buttons]},
+            }
+        body = {"recipient": {"user_id": user}, "message": message}
+        try:
+            await self.call_api(body)
+        except ZaloError as exc:
+            await self.fail(user, exc)
+
+    async def call_api(self, body: dict[str, Any]) -> None:
+        """Send with the current token; on -216/-220 refresh (once, shared) and retry."""
+        token = await self.access_token()
+        try:
+            await self.post_cs(token, body)
+        except ZaloError as exc:
+            if exc.code not in (TOKEN_INVALID, TOKEN_EXPIRED):
+                raise
+            await self.refresh_after_failure(token)
+            await self.post_cs(await self.access_token(), body)
+
+    async def post_cs(self, token: str, body: dict[str, Any]) -> None:
+        """POST /v3.0/oa/message/cs; raise ZaloError on an error answer."""
+        assert self.http is not None
+        url = f"{self.config.api_base_url.rstrip('/')}/v3.0/oa/message/cs"
+        async with self.http.post(url, json=body, headers={"access_token": token}) as response:
+            answer = await response.json(content_type=None)
+        code = int(answer.get("error", 0) or 0)
+        if code != 0:
+            raise ZaloError(code, str(answer.get("message", "")))
+
+    async def fail(self, user: str, exc: ZaloError) -> None:
+        """Turn a Zalo error into what the sender understands."""
+        if exc.code in OUT_OF_WINDOW:
+            await self.reachability(self.name, user, True)
+            raise Undeliverable(str(exc)) from exc
+        if exc.code == RATE_LIMITED:
+            raise RateLimited(60.0) from exc
+        if exc.code == NIGHT:
+            raise RateLimited(3600.0) from exc
+        raise exc
+
+    # --- tokens ----------------------------------------------------------------
+
+    async def stored_tokens(self) -> tuple[str, datetime] | None:
+        """Return the stored access token and its expiry."""
+        async with self.sessions() as session:
+            row = await get_tokens(session, channel=self.name)
+        return (row.access_token, row.expires_at) if row else None
+
+    async def access_token(self) -> str:
+        """Return a usable access token, refreshing it shortly before it expires."""
+        stored = await self.stored_tokens()
+        if stored is None or stored[1] - REFRESH_AHEAD <= datetime.now(UTC):
+            await self.refresh_after_failure(stored[0] if stored else "")
+            stored = await self.stored_tokens()
+        assert stored is not None
+        return stored[0]
+
+    async def refresh_after_failure(self, failed_token: str) -> None:
+        """Refresh once for everyone: if another task already did, use its new token."""
+        async with self.refresh_lock:
+            stored = await self.stored_tokens()
+            fresh = stored is not None and stored[0] != failed_token
+            if fresh and stored is not None and stored[1] - REFRESH_AHEAD > datetime.now(UTC):
+                return
+            async with self.sessions() as session:
+                row = await get_tokens(session, channel=self.name)
+            await self.refresh(row.refresh_token if row else self.config.refresh_token)
+
+    async def refresh(self, refresh_token: str) -> None:
+        """Trade the single-use refresh token for a new pair; store the pair before use."""
+        assert self.http is not None
+        url = f"{self.config.oauth_base_url.rstrip('/')}/v4/oa/access_token"
+        form = {
+            "app_id": self.config.app_id,
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        }
+        headers = {"secret_key": self.config.app_secret}
+        async with self.http.post(url, data=form, headers=headers) as response:
+            answer = await response.json(content_type=None)
+        if "access_token" not in answer:
+            raise ZaloError(int(answer.get("error", -1) or -1), str(answer.get("error_name", "")))
+        expires = datetime.now(UTC) + timedelta(seconds=int(answer.get("expires_in", 90000)))
+        async with self.sessions() as session:
+            await save_tokens(
+                session,
+                channel=self.name,
+                access_token=answer["access_token"],
+                refresh_token=answer["refresh_token"],
+                expires_at=expires,
+            )
+        log.info("zalo_oa: access token refreshed, valid until %s", expires.isoformat())
+
+
+def _button(button: Button) -> dict[str, str]:
+    """Return a button as an oa.query.show action whose payload comes back as text."""
+    return {
+        "title": button.label[:100],
+        "type": "oa.query.show",
+        "payload": PAYLOAD_MARK + button.payload,
+    }
