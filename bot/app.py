@@ -40,12 +40,13 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         return None
     from bot.channels.telegram import TelegramChannel, TelegramConfig  # PTB only when used
 
-    secret = settings.telegram_webhook_secret
+    token = settings.telegram_bot_token.get_secret_value()
+    given = settings.telegram_webhook_secret
     config = TelegramConfig(
-        token=settings.telegram_bot_token.get_secret_value(),
+        token=token,
         api_base_url=settings.telegram_api_base_url,
         webhook_url=settings.telegram_webhook_url,
-        webhook_secret=secret.get_secret_value() if secret else "",
+        secret=given.get_secret_value() if given else derived_secret(token, "telegram-webhook"),
         overall_rate=settings.telegram_overall_rate,
     )
     return TelegramChannel(

@@ -7,8 +7,6 @@ server at /telegram/webhook and are checked against the secret header first.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import html
 import json
 import logging
@@ -62,15 +60,8 @@ class TelegramConfig:
     token: str
     api_base_url: str
     webhook_url: str = ""
-    webhook_secret: str = ""
+    secret: str = ""  # the webhook secret Telegram sends back in SECRET_HEADER
     overall_rate: float = 30.0
-
-    @property
-    def secret(self) -> str:
-        """Return the webhook secret: the configured one, or one derived from the token."""
-        if self.webhook_secret:
-            return self.webhook_secret
-        return hmac.new(self.token.encode(), b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
 class TelegramChannel(Channel):
