@@ -110,7 +110,11 @@ class Handlers:
             text = clean_text(incoming.text)
             command = parse_command(text)
             if command is None:
-                return await self.reporting.type(turn, text) or await self.answer(text)
+                flow = await self.reporting.type(turn, text)
+                if flow is not None:
+                    return flow
+                await session.close()  # a question needs no database: free the connection
+                return await self.answer(text)
             if len(text) > MAX_MESSAGE:
                 return [Reply(texts.TOO_LONG.format(length=len(text), limit=MAX_MESSAGE))]
             handler = self.commands.get(command.name)

@@ -135,16 +135,21 @@ class Views:
             texts.TASK_ACROSS_LINE.format(
                 unit=_name(u), status=_status(r), percent=_percent(r), note=_note(r)
             )
-            for u, r in rows
+            for u, r in rows[:LIST_LIMIT]
         ]
-        silent = await units_not_reported(
-            turn.session, document=self.document, task_code=task.code, root_id=root
-        )
-        lines += [
-            texts.TASK_ACROSS_LINE.format(unit=_name(u), status=SILENT_LABEL, percent="", note="")
-            for u in silent
-        ]
-        return replies("\n".join([head, *_capped(lines)]))
+        if len(lines) < LIST_LIMIT and counts.silent:
+            silent = await units_not_reported(
+                turn.session, document=self.document, task_code=task.code, root_id=root
+            )
+            lines += [
+                texts.TASK_ACROSS_LINE.format(
+                    unit=_name(u), status=SILENT_LABEL, percent="", note=""
+                )
+                for u in silent[: LIST_LIMIT - len(lines)]
+            ]
+        if counts.total > len(lines):
+            lines.append(texts.MORE_UNITS.format(count=counts.total - len(lines)))
+        return replies("\n".join([head, *lines]))
 
     async def history(self, turn: Turn, arg: str) -> list[Reply]:
         """Show every report of one unit on one task, newest first."""

@@ -58,6 +58,7 @@ class FloodControl(BaseRateLimiter[int]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.capacity = max(1, int(overall_rate) - 1)  # messages in any WINDOW
+        self.spacing = 1.0 / overall_rate  # and never two closer: a stalled loop can't burst
         self.recent: deque[float] = deque(maxlen=self.capacity)  # when the last ones went
         self.retries = retries
         self.backoff = backoff
@@ -105,12 +106,16 @@ class FloodControl(BaseRateLimiter[int]):
             await asyncio.sleep(delay)
 
     async def wait_overall(self) -> None:
-        """Wait until one more message keeps every 1 s window under the overall limit."""
+        """Wait until one more message keeps every 1 s window under the limit, evenly spaced."""
         async with self.overall_lock:
             while True:
                 now = self.clock()
                 if now < self.resume_at:  # a 429 pause
                     await asyncio.sleep(self.resume_at - now)
+                    continue
+                spaced = not self.recent or now - self.recent[-1] >= self.spacing
+                if not spaced:
+                    await asyncio.sleep(self.spacing - (now - self.recent[-1]))
                     continue
                 if len(self.recent) < self.capacity or now - self.recent[0] >= WINDOW:
                     self.recent.append(now)
