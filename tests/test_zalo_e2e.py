@@ -216,3 +216,8 @@ async def test_a_reminder_reaches_leaders_on_all_three_channels_once(fakes: Fake
     )
     assert [len(s) for s in sent] == [1, 1, 1]
     assert all("2.1" in (s[0].get("plain") or s[0]["text"]) for s in sent)
+
+
+async def test_a_hashtag_is_text_not_a_button(fakes: Fakes) -> None:
+    reply = await oa_say(fakes, "oa-q4", "#VTVL hạn chót")
+    assert "31/3/2024" in reply["text"]

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/zalo/oa/webhook"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 PAYLOAD_MARK = "#"  # a button's payload comes back as this mark + the payload
+PAYLOAD_KINDS = ("bc:", "nv:", "cmd:", "pt:")  # the handlers' payload prefixes
 MAX_BUTTONS = 5  # Zalo shows at most 5 buttons under one message
 TOKEN_INVALID, TOKEN_EXPIRED = -216, -220
 RATE_LIMITED, NIGHT = -32, -234
@@ -173,7 +174,8 @@ class ZaloOAChannel(Channel):
         text = str((event.get("message") or {}).get("text", ""))
         if not user:
             return
-        payload = text[len(PAYLOAD_MARK) :] if text.startswith(PAYLOAD_MARK) else None
+        marked = text.startswith(PAYLOAD_MARK) and text[1:].startswith(PAYLOAD_KINDS)
+        payload = text[len(PAYLOAD_MARK) :] if marked else None  # else a "#hashtag" is text
         incoming = Incoming(
             channel=self.name,
             chat_id=user,
