@@ -37,18 +37,16 @@ import re
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import telegram
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
+
+from .base import FaultQueue, Handler, Json, UpdateServer, one_line, read_params
 
 log = logging.getLogger(__name__)
-
-Json = dict[str, Any]
-Handler = Callable[[Json, dict[str, Json]], Coroutine[Any, Any, Any]]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
@@ -181,27 +179,6 @@ def param_chat_id(params: Json) -> int | str:
 def same_chat(a: int | str, b: int | str) -> bool:
     """Compare chat ids given as int or numeric string."""
     return str(a) == str(b)
-
-
-async def read_params(request: web.Request) -> tuple[Json, dict[str, Json]]:
-    """Read parameters from a query string, a JSON body, a form or a multipart body."""
-    params: Json = dict(request.query)
-    files: dict[str, Json] = {}
-    if request.method != "POST" or not request.can_read_body:
-        return params, files
-    if request.content_type == "application/json":
-        body = await request.json()
-        params.update(body if isinstance(body, dict) else {})
-        return params, files
-    for key, value in (await request.post()).items():
-        if isinstance(value, web.FileField):
-            content = value.file.read()
-            files[key] = {"name": value.filename, "mime": value.content_type, "content": content}
-        elif isinstance(value, bytes | bytearray):
-            params[key] = bytes(value).decode("utf-8", "replace")
-        else:
-            params[key] = value
-    return params, files
 
 
 # --- text and markup validation ------------------------------------------------------
@@ -351,8 +328,11 @@ def utf16_len(text: str) -> int:
 # --- the server ----------------------------------------------------------------------
 
 
-class FakeTelegram:
+class FakeTelegram(UpdateServer):
     """An in-process Bot API server on 127.0.0.1 that records what the bot does."""
+
+    label = "fake Telegram"
+    client_max_size = 52 * 1024 * 1024
 
     def __init__(
         self,
@@ -365,35 +345,27 @@ class FakeTelegram:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host, port)
         self.token = token
         self.enforce = enforce
         self.overall_limit = overall_limit
-        self.host = host
-        self.port = port
         self.bot_user: Json = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
             "first_name": bot_name,
             "username": bot_username,
         }
-        self.sent: list[Json] = []
-        self.calls: list[Json] = []
         self.breaches: list[str] = []
         self.answers: list[Json] = []
         self.actions: list[Json] = []
-        self.deliveries: list[Json] = []
-        self.unknown_methods: list[str] = []
         self.commands: list[Json] = []
-        self.webhook: Json | None = None
         self.allowed_updates: list[str] | None = None
         self.files: dict[str, Json] = {}
-        self.started_at = time.monotonic()
-        self._queue: list[Json] = []
         self._messages: dict[tuple[str, int], Json] = {}
         self._last_bot_message: dict[str, int] = {}
         self._open_queries: set[str] = set()
         self._blocked: set[str] = set()
-        self._faults: dict[str, list[Fault]] = {}
+        self._faults: FaultQueue[Fault] = FaultQueue()
         self._delays: dict[str, list[float]] = {}
         self._outage: tuple[float, int] | None = None
         self._last_private: dict[int, float] = {}
@@ -405,12 +377,6 @@ class FakeTelegram:
         self._query_ids = itertools.count(5_000_000_001)
         self._file_ids = itertools.count(1)
         self._poll_generation = 0
-        self._changed = asyncio.Event()
-        self._closing = False
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._delivery_lock = asyncio.Lock()
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
         self._handlers: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -432,48 +398,11 @@ class FakeTelegram:
 
     # --- lifecycle ---
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1 on a free port (or `port`) and start serving."""
-        app = web.Application(client_max_size=52 * 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        app.router.add_route("*", "/{tail:.*}", self._handle_other)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        self._session = ClientSession(timeout=ClientTimeout(total=10))
-        self.started_at = time.monotonic()
-        log.info("fake Telegram listening on %s", self.url)
-
-    async def stop(self) -> None:
-        """Release pending long polls, cancel webhook deliveries and close the server."""
-        self._closing = True
-        self._wake()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeTelegram:
-        """Start the server."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop the server."""
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """Return the server's root, e.g. "http://127.0.0.1:PORT"."""
-        if self._runner is None:
-            raise RuntimeError("FakeTelegram is not started")
-        return f"http://{self.host}:{self.port}"
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        """Route /bot<TOKEN>/<method>, /file/bot<TOKEN>/<path> and 404 for the rest."""
+        router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        router.add_route("*", "/{tail:.*}", self._handle_other)
 
     # --- injecting updates ---
 
@@ -557,56 +486,32 @@ class FakeTelegram:
             headers[SECRET_HEADER] = token
         self._remember(update)
         body = json.dumps(update, ensure_ascii=False).encode("utf-8")
-        async with self._session.post(self.webhook["url"], data=body, headers=headers) as resp:
-            await resp.read()
-            status = resp.status
+        status = await self._post(self.webhook["url"], body, headers)
         self.deliveries.append({"update_id": update.get("update_id"), "status": status})
         return status
+
+    def _failed_delivery(self, update: Json) -> Json:
+        """Return the `deliveries` record of an update that could not be POSTed."""
+        return {"update_id": update["update_id"], "status": 0}
 
     # --- reading what happened ---
 
     def sent_to(self, chat_id: int | str) -> list[Json]:
         """Return the message-producing calls to one chat, oldest first."""
-        return [record for record in self.sent if same_chat(record["chat_id"], chat_id)]
+        return self._sent_to(chat_id)
 
-    def calls_to(self, method: str) -> list[Json]:
-        """Return the API calls of one method, oldest first."""
-        return [call for call in self.calls if call["method"].lower() == method.lower()]
+    def _describe_sent(self, record: Json) -> str:
+        """Describe one message-producing call for `dump`."""
+        return (
+            f"{record['method']} chat={record['chat_id']} #{record['message_id']} "
+            f"{one_line(record['text'])!r}"
+            f"{' buttons' if record['reply_markup'] else ''}"
+            f"{' file=' + record['file']['name'] if record['file'] else ''}"
+        )
 
-    @property
-    def pending_updates(self) -> list[Json]:
-        """Return the updates not yet confirmed by a getUpdates offset."""
-        return list(self._queue)
-
-    async def wait_for(
-        self,
-        predicate_or_count: Callable[[FakeTelegram], Any] | int,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the tests' API
-    ) -> Any:
-        """Wait until predicate(fake) is truthy (or `count` messages were sent); return it."""
-        if isinstance(predicate_or_count, int):
-            count = predicate_or_count
-            predicate: Callable[[FakeTelegram], Any] = lambda fake: len(fake.sent) >= count  # noqa: E731
-        else:
-            predicate = predicate_or_count
-        deadline = time.monotonic() + timeout
-        while not (result := predicate(self)):
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"condition not met within {timeout} s\n{self.dump()}")
-            await asyncio.sleep(0.02)
-        return result
-
-    def dump(self) -> str:
-        """Describe what was sent, unknown methods and breaches, for failure messages."""
-        lines = [f"sent ({len(self.sent)}):"]
-        for record in self.sent:
-            text = (record["text"] or "")[:300].replace("\n", "\\n")
-            lines.append(
-                f"  +{record['at'] - self.started_at:7.3f}s {record['method']} "
-                f"chat={record['chat_id']} #{record['message_id']} {text!r}"
-                f"{' buttons' if record['reply_markup'] else ''}"
-                f"{' file=' + record['file']['name'] if record['file'] else ''}"
-            )
+    def _dump_tail(self) -> list[str]:
+        """Unknown methods, breaches and failed calls, for `dump`."""
+        lines = []
         if self.unknown_methods:
             lines.append(f"unhandled methods: {sorted(set(self.unknown_methods))}")
         if self.breaches:
@@ -616,7 +521,7 @@ class FakeTelegram:
         ]
         if errors:
             lines.append(f"failed calls: {errors[-20:]}")
-        return "\n".join(lines)
+        return lines
 
     # --- injecting failures ---
 
@@ -632,8 +537,7 @@ class FakeTelegram:
         """Make the next `times` calls of `method` ("*" = any) fail with `status`."""
         after = retry_after if status == 429 else None
         text = description or default_description(status, after)
-        fault = Fault(status, text, after, times)
-        self._faults.setdefault(method.lower(), []).append(fault)
+        self._faults.add(method.lower(), Fault(status, text, after, times))
 
     def fail_all(self, status: int = 502, seconds: float = 30) -> None:
         """Answer every call with `status` for `seconds` (an outage)."""
@@ -711,14 +615,9 @@ class FakeTelegram:
 
     def _raise_fault(self, key: str) -> None:
         """Raise the next injected fault for this method (or for "*"), if any."""
-        for queue_key in (key, "*"):
-            faults = self._faults.get(queue_key)
-            if faults:
-                fault = faults[0]
-                fault.times -= 1
-                if fault.times <= 0:
-                    faults.pop(0)
-                raise ApiError(fault.status, fault.description, fault.retry_after)
+        fault = self._faults.take(key, "*")
+        if fault is not None:
+            raise ApiError(fault.status, fault.description, fault.retry_after)
 
     # --- methods: bot, updates, webhook, commands ---
 
@@ -1146,26 +1045,6 @@ class FakeTelegram:
             key = (str(message["chat"]["id"]), int(message["message_id"]))
             self._messages.setdefault(key, copy.deepcopy(message))
             self._next_message_id = max(self._next_message_id, key[1] + 1)
-
-    def _wake(self) -> None:
-        """Wake every waiting long poll."""
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run a background task, keeping a reference until it is done."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver_in_order(self, update: Json) -> None:
-        """Deliver one update to the webhook after the ones before it (no retries)."""
-        async with self._delivery_lock:
-            try:
-                await self.deliver(update)
-            except (ClientError, TimeoutError, RuntimeError) as exc:
-                log.warning("fake Telegram: webhook delivery failed: %r", exc)
-                self.deliveries.append({"update_id": update["update_id"], "status": 0})
 
     # --- flood limits ---
 

@@ -30,15 +30,15 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
+
+from . import base
+from .base import FaultQueue, Handler, Json, UpdateServer, one_line
 
 log = logging.getLogger(__name__)
-
-Json = dict[str, Any]
-Handler = Callable[[Json, dict[str, Json]], Coroutine[Any, Any, Any]]
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_TEXT = 2000
@@ -62,26 +62,18 @@ class BotApiError(Exception):
 
 async def read_params(request: web.Request) -> tuple[Json, dict[str, Json]]:
     """Read parameters from a query string, a JSON body, a form or a multipart body."""
-    params: Json = dict(request.query)
-    files: dict[str, Json] = {}
-    if request.method != "POST" or not request.can_read_body:
-        return params, files
-    if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise BotApiError(400, "Bad Request: body is not valid JSON") from None
-        params.update(body if isinstance(body, dict) else {})
-        return params, files
-    for key, value in (await request.post()).items():
-        if isinstance(value, web.FileField):
-            content = value.file.read()
-            files[key] = {"name": value.filename, "mime": value.content_type, "content": content}
-        elif isinstance(value, bytes | bytearray):
-            params[key] = bytes(value).decode("utf-8", "replace")
-        else:
-            params[key] = value
-    return params, files
+    return await base.read_params(
+        request, lambda: BotApiError(400, "Bad Request: body is not valid JSON")
+    )
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next `times` calls of one method ("*" = any)."""
+
+    code: int
+    description: str
+    times: int
 
 
 def required(params: Json, key: str) -> str:
@@ -99,8 +91,11 @@ def check_text(text: str, key: str = "text") -> str:
     return text
 
 
-class FakeZaloBot:
+class FakeZaloBot(UpdateServer):
     """An in-process Zalo Bot API server on 127.0.0.1 that records what the bot does."""
+
+    label = "fake Zalo Bot"
+    client_max_size = 20 * 1024 * 1024
 
     def __init__(
         self,
@@ -110,31 +105,17 @@ class FakeZaloBot:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host, port)
         self.token = token
-        self.host = host
-        self.port = port
         self.bot_info: Json = {
             "id": token.split(":", 1)[0],
             "account_name": account_name,
             "account_type": "BASIC",
             "can_join_groups": False,
         }
-        self.sent: list[Json] = []
-        self.calls: list[Json] = []
         self.actions: list[Json] = []
-        self.deliveries: list[Json] = []
-        self.unknown_methods: list[str] = []
-        self.webhook: Json | None = None
-        self.started_at = time.monotonic()
-        self._queue: list[Json] = []
-        self._faults: dict[str, list[list[Any]]] = {}  # method -> [[code, description, times]]
+        self._faults: FaultQueue[Fault] = FaultQueue()
         self._ids = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._closing = False
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._delivery_lock = asyncio.Lock()
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
         self._handlers: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -149,46 +130,10 @@ class FakeZaloBot:
 
     # --- lifecycle ---
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1 on a free port (or `port`) and start serving."""
-        app = web.Application(client_max_size=20 * 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_route("*", "/{tail:.*}", self._handle_other)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
-        self._session = ClientSession(timeout=ClientTimeout(total=10))
-        self.started_at = time.monotonic()
-        log.info("fake Zalo Bot listening on %s", self.url)
-
-    async def stop(self) -> None:
-        """Release pending long polls, cancel webhook deliveries and close the server."""
-        self._closing = True
-        self._wake()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeZaloBot:
-        """Start the server."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop the server."""
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """Return the server's root, e.g. "http://127.0.0.1:PORT" (the API is under /bot)."""
-        if self._runner is None:
-            raise RuntimeError("FakeZaloBot is not started")
-        return f"http://{self.host}:{self.port}"
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        """Route /bot<TOKEN>/<method> (the API is under /bot) and 404 for the rest."""
+        router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        router.add_route("*", "/{tail:.*}", self._handle_other)
 
     # --- injecting updates ---
 
@@ -227,63 +172,38 @@ class FakeZaloBot:
             headers[SECRET_HEADER] = token
         payload = {"ok": True, "result": update} if wrapped else update
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        async with self._session.post(self.webhook["url"], data=body, headers=headers) as resp:
-            await resp.read()
-            status = resp.status
+        status = await self._post(self.webhook["url"], body, headers)
         message_id = (update.get("message") or {}).get("message_id")
         self.deliveries.append({"message_id": message_id, "status": status})
         return status
+
+    def _failed_delivery(self, update: Json) -> Json:
+        """Return the `deliveries` record of an update that could not be POSTed."""
+        message_id = (update.get("message") or {}).get("message_id")
+        return {"message_id": message_id, "status": 0}
 
     # --- reading what happened ---
 
     def sent_to(self, chat_id: str) -> list[Json]:
         """Return the message-producing calls to one chat, oldest first."""
-        return [record for record in self.sent if record["chat_id"] == str(chat_id)]
+        return self._sent_to(chat_id)
 
-    def calls_to(self, method: str) -> list[Json]:
-        """Return the API calls of one method, oldest first."""
-        return [call for call in self.calls if call["method"].lower() == method.lower()]
+    def _describe_sent(self, record: Json) -> str:
+        """Describe one message-producing call for `dump`."""
+        photo = f" photo={record['photo']}" if record["photo"] else ""
+        text = one_line(record["text"])
+        return f"{record['method']} chat={record['chat_id']} {text!r}{photo}"
 
-    @property
-    def pending_updates(self) -> list[Json]:
-        """Return the updates no getUpdates call has taken yet."""
-        return list(self._queue)
-
-    async def wait_for(
-        self,
-        predicate_or_count: Callable[[FakeZaloBot], Any] | int,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the tests' API
-    ) -> Any:
-        """Wait until predicate(fake) is truthy (or `count` messages were sent); return it."""
-        if isinstance(predicate_or_count, int):
-            count = predicate_or_count
-            predicate: Callable[[FakeZaloBot], Any] = lambda fake: len(fake.sent) >= count  # noqa: E731
-        else:
-            predicate = predicate_or_count
-        deadline = time.monotonic() + timeout
-        while not (result := predicate(self)):
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"condition not met within {timeout} s\n{self.dump()}")
-            await asyncio.sleep(0.02)
-        return result
-
-    def dump(self) -> str:
-        """Describe what was sent, unknown methods and failed calls, for failure messages."""
-        lines = [f"sent ({len(self.sent)}):"]
-        for record in self.sent:
-            text = (record["text"] or "")[:300].replace("\n", "\\n")
-            photo = f" photo={record['photo']}" if record["photo"] else ""
-            lines.append(
-                f"  +{record['at'] - self.started_at:7.3f}s {record['method']} "
-                f"chat={record['chat_id']} {text!r}{photo}"
-            )
+    def _dump_tail(self) -> list[str]:
+        """Unknown methods and failed calls, for `dump`."""
+        lines = []
         if self.unknown_methods:
             lines.append(f"unknown methods: {sorted(set(self.unknown_methods))}")
         errors = [f"{c['method']}={c['status']}" for c in self.calls if c["status"] not in (200,)]
         errors = [e for e in errors if not e.startswith("getUpdates=408")]
         if errors:
             lines.append(f"failed calls: {errors[-20:]}")
-        return "\n".join(lines)
+        return lines
 
     # --- injecting failures ---
 
@@ -297,7 +217,7 @@ class FakeZaloBot:
     ) -> None:
         """Make the next `times` calls of `method` ("*" = any) fail with `error_code`."""
         text = description or ("Too Many Requests" if error_code == 429 else f"Error {error_code}")
-        self._faults.setdefault(method.lower(), []).append([error_code, text, times])
+        self._faults.add(method.lower(), Fault(error_code, text, times))
 
     # --- HTTP ---
 
@@ -334,14 +254,9 @@ class FakeZaloBot:
         if handler is None:
             self.unknown_methods.append(method)
             raise BotApiError(404, "Not Found")
-        for queue_key in (key, "*"):
-            faults = self._faults.get(queue_key)
-            if faults:
-                fault = faults[0]
-                fault[2] -= 1
-                if fault[2] <= 0:
-                    faults.pop(0)
-                raise BotApiError(fault[0], fault[1])
+        fault = self._faults.take(key, "*")
+        if fault is not None:
+            raise BotApiError(fault.code, fault.description)
         return await handler(params, files)
 
     # --- methods ---
@@ -461,27 +376,6 @@ class FakeZaloBot:
             self._queue.append(update)
             self._wake()
         return update
-
-    def _wake(self) -> None:
-        """Wake every waiting long poll."""
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run a background task, keeping a reference until it is done."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver_in_order(self, update: Json) -> None:
-        """Deliver one update to the webhook after the ones before it (no retries)."""
-        async with self._delivery_lock:
-            try:
-                await self.deliver(update)
-            except (ClientError, TimeoutError, RuntimeError) as exc:
-                log.warning("fake Zalo Bot: webhook delivery failed: %r", exc)
-                message_id = (update.get("message") or {}).get("message_id")
-                self.deliveries.append({"message_id": message_id, "status": 0})
 
     def _hex_id(self) -> str:
         """Return a fresh 20-digit hex id."""

@@ -32,14 +32,14 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import web
+
+from .base import FaultQueue, Json, LoopbackServer, one_line
 
 log = logging.getLogger(__name__)
-
-Json = dict[str, Any]
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 MAX_TEXT = 2000
@@ -88,6 +88,14 @@ class OAuthError(Exception):
         return {"error": self.code, "error_name": self.name, "error_description": self.description}
 
 
+@dataclass
+class Fault:
+    """An injected failure for the next `times` sends."""
+
+    code: int
+    times: int
+
+
 def signature(app_id: str, body: bytes, timestamp: str, secret_key: str) -> str:
     """Return the hex mac of a webhook event: sha256(app_id + body + timestamp + secret)."""
     data = app_id.encode() + body + str(timestamp).encode() + secret_key.encode()
@@ -99,8 +107,11 @@ def encode_event(event: Json) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class FakeZaloOA:
+class FakeZaloOA(LoopbackServer):
     """An in-process Zalo OA API + OAuth server on 127.0.0.1 that records what the bot does."""
+
+    label = "fake Zalo OA"
+    recipient = "user_id"
 
     def __init__(
         self,
@@ -117,6 +128,7 @@ class FakeZaloOA:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host, port)
         self.app_id = app_id
         self.secret_key = secret_key
         self.app_secret = app_secret
@@ -124,66 +136,27 @@ class FakeZaloOA:
         self.grace = grace
         self.refresh_delay = refresh_delay
         self.enforce = enforce
-        self.host = host
-        self.port = port
         self.access_token = access_token or "at-0"
         self.refresh_token = refresh_token
-        self.sent: list[Json] = []
-        self.calls: list[Json] = []
         self.refreshes: list[Json] = []
         self.breaches: list[str] = []
-        self.deliveries: list[Json] = []
         self.unknown_paths: list[str] = []
         self.max_concurrent_refreshes = 0
-        self.started_at = time.monotonic()
         # access token -> "valid" | "expired" | "revoked" | deadline (float) after a refresh
         self._tokens: dict[str, str | float] = {self.access_token: "valid"}
-        self._faults: list[list[int]] = []  # [code, times left]
+        self._faults: FaultQueue[Fault] = FaultQueue()
         self._out_of_window: dict[str, int] = {}
         self._refreshing = 0
         self._serial = itertools.count(1)
         self._ids = itertools.count(1)
-        self._session: ClientSession | None = None
-        self._runner: web.AppRunner | None = None
 
     # --- lifecycle ---
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1 on a free port (or `port`) and start serving."""
-        app = web.Application()
-        app.router.add_post("/v3.0/oa/message/cs", self._handle_send)
-        app.router.add_post("/v4/oa/access_token", self._handle_token)
-        app.router.add_route("*", "/{tail:.*}", self._handle_other)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
-        self._session = ClientSession(timeout=ClientTimeout(total=10))
-        self.started_at = time.monotonic()
-        log.info("fake Zalo OA listening on %s", self.url)
-
-    async def stop(self) -> None:
-        """Close the client session and the server."""
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeZaloOA:
-        """Start the server."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop the server."""
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """Return the server's root, e.g. "http://127.0.0.1:PORT"."""
-        if self._runner is None:
-            raise RuntimeError("FakeZaloOA is not started")
-        return f"http://{self.host}:{self.port}"
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        """Route the send and token endpoints, and 404 for the rest."""
+        router.add_post("/v3.0/oa/message/cs", self._handle_send)
+        router.add_post("/v4/oa/access_token", self._handle_token)
+        router.add_route("*", "/{tail:.*}", self._handle_other)
 
     # --- tokens and failures ---
 
@@ -197,7 +170,7 @@ class FakeZaloOA:
 
     def fail(self, error: int = -32, times: int = 1) -> None:
         """Make the next `times` sends (with a valid token) fail with `error`."""
-        self._faults.append([error, times])
+        self._faults.add("*", Fault(error, times))
 
     def out_of_window(self, user_id: str, *, error: int = -230) -> None:
         """Answer sends to `user_id` with `error` (-230 or -232) until `in_window`."""
@@ -266,9 +239,7 @@ class FakeZaloOA:
             headers[SIGNATURE_HEADER] = f"mac={self.sign(body, stamp)}"
         elif signature is not None:
             headers[SIGNATURE_HEADER] = signature
-        async with self._session.post(url, data=body, headers=headers) as resp:
-            await resp.read()
-            status = resp.status
+        status = await self._post(url, body, headers)
         self.deliveries.append({"event_name": event.get("event_name"), "status": status})
         return status
 
@@ -276,38 +247,17 @@ class FakeZaloOA:
 
     def sent_to(self, user_id: str) -> list[Json]:
         """Return the messages sent to one user, oldest first."""
-        return [record for record in self.sent if record["user_id"] == str(user_id)]
+        return self._sent_to(user_id)
 
-    async def wait_for(
-        self,
-        predicate_or_count: Callable[[FakeZaloOA], Any] | int,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the tests' API
-    ) -> Any:
-        """Wait until predicate(fake) is truthy (or `count` messages were sent); return it."""
-        if isinstance(predicate_or_count, int):
-            count = predicate_or_count
-            predicate: Callable[[FakeZaloOA], Any] = lambda fake: len(fake.sent) >= count  # noqa: E731
-        else:
-            predicate = predicate_or_count
-        deadline = time.monotonic() + timeout
-        while not (result := predicate(self)):
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"condition not met within {timeout} s\n{self.dump()}")
-            await asyncio.sleep(0.02)
-        return result
+    def _describe_sent(self, record: Json) -> str:
+        """Describe one send for `dump`."""
+        buttons = f" buttons={[p for _, p in record['buttons']]}" if record["buttons"] else ""
+        return f"user={record['user_id']} {one_line(record['text'])!r}{buttons}"
 
-    def dump(self) -> str:
-        """Describe sends, refreshes, failed calls and breaches, for failure messages."""
-        lines = [f"sent ({len(self.sent)}):"]
-        for record in self.sent:
-            text = record["text"][:300].replace("\n", "\\n")
-            buttons = f" buttons={[p for _, p in record['buttons']]}" if record["buttons"] else ""
-            lines.append(
-                f"  +{record['at'] - self.started_at:7.3f}s user={record['user_id']} "
-                f"{text!r}{buttons}"
-            )
+    def _dump_tail(self) -> list[str]:
+        """Refreshes, failed calls, breaches and unknown paths, for `dump`."""
         most = self.max_concurrent_refreshes
-        lines.append(f"refreshes: {len(self.refreshes)} (at most {most} at once)")
+        lines = [f"refreshes: {len(self.refreshes)} (at most {most} at once)"]
         errors = [f"{c['path']}={c['error']}" for c in self.calls if c["error"]]
         if errors:
             lines.append(f"failed calls: {errors[-20:]}")
@@ -315,7 +265,7 @@ class FakeZaloOA:
             lines.append(f"breaches: {self.breaches}")
         if self.unknown_paths:
             lines.append(f"unknown paths: {sorted(set(self.unknown_paths))}")
-        return "\n".join(lines)
+        return lines
 
     # --- HTTP: sending ---
 
@@ -371,12 +321,9 @@ class FakeZaloOA:
 
     def _raise_fault(self) -> None:
         """Raise the next injected fault, if any."""
-        if self._faults:
-            fault = self._faults[0]
-            fault[1] -= 1
-            if fault[1] <= 0:
-                self._faults.pop(0)
-            raise OAError(fault[0])
+        fault = self._faults.take("*")
+        if fault is not None:
+            raise OAError(fault.code)
 
     # --- HTTP: OAuth ---
 
