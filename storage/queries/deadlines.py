@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import DEADLINE_TITLE_MAX_CHARS, DEFAULT_DOCUMENT, Deadline, DeadlineSource
+from storage.models import (
+    DEADLINE_TITLE_MAX_CHARS,
+    DEFAULT_DOCUMENT,
+    Deadline,
+    DeadlineSource,
+    Outbox,
+    OutboxStatus,
+)
 from storage.queries.audit import add_audit
 from storage.types import as_utc, utcnow
 
@@ -166,12 +173,25 @@ async def upsert_document_deadline(
 
 
 async def remove_deadline(session: AsyncSession, *, deadline_id: int, actor: str) -> bool:
-    """Soft-delete a deadline (its history stays); False if missing or already removed."""
+    """Soft-delete a deadline (its history stays) and drop its reminders still queued
+    (e.g. waiting for the morning); False if missing or already removed."""
     deadline = await session.get(Deadline, deadline_id)
     if deadline is None or deadline.removed_at is not None:
         return False
     deadline.removed_at = utcnow()
     session.add(deadline)
+    await session.execute(
+        update(Outbox)
+        .where(
+            col(Outbox.status) == OutboxStatus.PENDING.value,
+            or_(
+                col(Outbox.occasion).startswith(f"deadline:{deadline_id}:"),
+                col(Outbox.occasion).startswith(f"overdue:{deadline_id}:"),
+            ),
+        )
+        .values(status=OutboxStatus.DEAD.value, last_error="deadline removed")
+        .execution_options(synchronize_session=False)
+    )
     add_audit(
         session,
         actor=actor,

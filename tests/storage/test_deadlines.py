@@ -19,6 +19,7 @@ from storage.queries.deadlines import (
     remove_deadline,
     upsert_document_deadline,
 )
+from storage.queries.outbox import OutboxRow, enqueue, status_counts
 
 HANOI = timezone(timedelta(hours=7))
 MARCH = datetime(2024, 3, 31, 17, 0, tzinfo=UTC)
@@ -125,3 +126,23 @@ async def test_concurrent_syncs_do_not_duplicate_a_deadline(engine: AsyncEngine)
     assert sorted(created) == [False, False, False, True]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Deadline)) == 1
+
+
+async def test_removing_a_deadline_drops_its_queued_reminders(session: AsyncSession) -> None:
+    row = await add_deadline(session, task_code="3.3", due_at=MARCH, offsets="7d,0d", actor="cli")
+    other = await add_deadline(session, task_code="3.2", due_at=MARCH, offsets="0d", actor="cli")
+    items = [
+        OutboxRow(
+            key=f"{occasion}:member:1",
+            occasion=occasion,
+            kind="reminder",
+            channel="telegram",
+            chat_id="1",
+            text="nhắc hạn",
+        )
+        for occasion in (f"deadline:{row.id}:7d", f"overdue:{row.id}:1", f"deadline:{other.id}:0d")
+    ]
+    assert await enqueue(session, rows=items, now=MARCH) == 3
+    assert await remove_deadline(session, deadline_id=row.id or 0, actor="cli")
+    counts = (await status_counts(session))["telegram"]
+    assert counts == {"dead": 2, "pending": 1}  # the other deadline's reminder still goes
