@@ -8,9 +8,11 @@ the leader process (scheduler/service.py) while it leads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
 from handlers.ports import KnowledgeBase, Sessions
@@ -36,7 +38,7 @@ class Runtime:
     library: KnowledgeBase
     clock: Clock
     zone: tzinfo
-    wake_sender: object  # a callable: new rows are waiting
+    wake_sender: Callable[[], None]  # new rows are waiting
 
 
 RUNTIME: Runtime | None = None
@@ -119,11 +121,11 @@ async def fire_period(end: str, since: str, kinds: str) -> None:
 
 async def _send(
     rt: Runtime,
-    session: object,
+    session: AsyncSession,
     occasion: str,
     kind: str,
     people: Iterable[Recipient],
-    text_for: object,
+    text_for: Callable[[Recipient], str],
 ) -> None:
     """Write one outbox row per recipient (once per occasion), then wake the sender."""
     items, seen = [], set()
@@ -139,13 +141,13 @@ async def _send(
                 channel=person.channel,
                 chat_id=person.chat_id,
                 member_id=person.member_id,
-                text=text_for(person),  # type: ignore[operator]
+                text=text_for(person),
             )
         )
-    new = await enqueue(session, rows=items, now=rt.clock.now()) if items else 0  # type: ignore[arg-type]
+    new = await enqueue(session, rows=items, now=rt.clock.now()) if items else 0
     log.info("%s: %d recipient(s), %d new outbox row(s)", occasion, len(items), new)
     if new:
-        rt.wake_sender()  # type: ignore[operator]
+        rt.wake_sender()
 
 
 def _title(rt: Runtime, code: str, title: str) -> str:

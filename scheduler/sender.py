@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from handlers.ports import Sessions
@@ -153,7 +154,7 @@ class OutboxSender:
         async with self.sessions() as session:
             await postpone(session, channel=name, until=until, outbox_id=row.id)
 
-    async def record(self, action: object, **values: object) -> None:
+    async def record(self, action: Callable[..., Awaitable[object]], **values: object) -> None:
         """Run one outbox update in its own session (sends run concurrently)."""
         async with self.sessions() as session:
-            await action(session, **values)  # type: ignore[operator]
+            await action(session, **values)

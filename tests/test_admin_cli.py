@@ -26,6 +26,7 @@ from storage.export import HEADERS, PROGRESS_SHEET
 from storage.migrate import alembic_config
 from storage.queries.progress import add_update
 from storage.queries.units import get_unit
+from tests.clitools import ok, refused
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -63,21 +64,6 @@ def bot(tmp_path: Path, db_path: Path) -> Run:
         )
 
     return run
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    """Assert the command succeeded cleanly; return its stdout."""
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
-
-
-def refused(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
-    """Assert the command failed with `code`, a message and no traceback; return stderr."""
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip()
-    return result.stderr
 
 
 def units_json(bot: Run) -> list[dict[str, str | None]]:

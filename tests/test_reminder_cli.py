@@ -25,6 +25,8 @@ from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.outbox import OutboxRow, claim_due, enqueue, mark_failed, mark_undeliverable
 from storage.queries.progress import add_update
 from storage.queries.units import get_unit
+from tests.clitools import ok
+from tests.clitools import refused as shared_refused
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=VN)
@@ -74,17 +76,9 @@ def bot(tmp_path: Path, db_url: str) -> Run:
     return run
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    """Assert the command succeeded cleanly; return its stdout."""
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
-
-
 def refused(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
     """Assert the command failed with `code`, one message and no traceback; return it."""
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
+    shared_refused(result, code)
     lines = [line for line in result.stderr.splitlines() if " INFO " not in line]
     assert len(lines) == 1, result.stderr
     return lines[0]
