@@ -59,13 +59,15 @@ class OutboxSender:
         self.wakeup = asyncio.Event()
         self.limit = asyncio.Semaphore(CONCURRENCY)
         self.sent: list[int] = []  # accepted by the platform, not yet recorded
+        self.stopping = False
 
     def wake(self) -> None:
         """Look at the outbox now (new rows were written)."""
         self.wakeup.set()
 
     async def run(self) -> None:
-        """Send until cancelled (recording what went out a few times a second)."""
+        """Send until stopped (recording what went out a few times a second)."""
+        self.stopping = False
         recorder = asyncio.create_task(self.record_sent_forever(), name="outbox-recorder")
         try:
             await self.send_forever()
@@ -87,9 +89,14 @@ class OutboxSender:
             async with self.sessions() as session:
                 await mark_sent_many(session, outbox_ids=ids, now=self.clock.now())
 
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from run() (no database call is cut off)."""
+        self.stopping = True
+        self.wakeup.set()
+
     async def send_forever(self) -> None:
-        """Send due messages until cancelled."""
-        while True:
+        """Send due messages until stopped."""
+        while not self.stopping:
             now = self.clock.now()
             if self.quiet.is_quiet(now):
                 await self.idle((self.quiet.next_open(now) - now).total_seconds())
@@ -102,6 +109,8 @@ class OutboxSender:
 
     async def idle(self, seconds: float) -> None:
         """Wait `seconds` or until woken."""
+        if self.stopping:
+            return
         self.wakeup.clear()
         try:
             await asyncio.wait_for(self.wakeup.wait(), timeout=max(0.05, min(seconds, 60.0)))

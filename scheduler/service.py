@@ -41,6 +41,7 @@ from storage.queries.deadlines import list_deadlines, upsert_document_deadline
 log = logging.getLogger(__name__)
 
 SYNC_EVERY = timedelta(hours=6)  # re-sync: new period ends come into the horizon
+STOP_WAIT = 10.0  # seconds the sender may take to finish its batch when the bot stops
 CHANGE_POLL = 5.0  # seconds between looks for deadlines changed by the CLI or another process
 PERIOD_HORIZON = timedelta(days=400)
 
@@ -112,10 +113,10 @@ class ReminderService:
                 syncing = asyncio.create_task(self.resync(), name="resync")
                 await self.leadership.hold()
             finally:
-                for task in (sending, syncing):
-                    if task is not None:
-                        task.cancel()
-                        await asyncio.gather(task, return_exceptions=True)
+                await self.stop_sending(sending)
+                if syncing is not None:
+                    syncing.cancel()
+                    await asyncio.gather(syncing, return_exceptions=True)
                 self.stop_scheduler()
                 await self.leadership.release()
 
@@ -140,6 +141,15 @@ class ReminderService:
         self.scheduler = scheduler
         await self.sync()
         log.info("reminder service: %d job(s) scheduled", len(scheduler.get_jobs()))
+
+    async def stop_sending(self, sending: asyncio.Task[None]) -> None:
+        """Let the sender finish its batch and record it; cancel only if it hangs."""
+        self.sender.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(sending), timeout=STOP_WAIT)
+        except (TimeoutError, asyncio.CancelledError):
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
 
     async def resync(self) -> None:
         """Re-sync when deadlines change (in any process) and every SYNC_EVERY."""
