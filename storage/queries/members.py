@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.errors import MemberNotFoundError
-from storage.models import Member, Role
+from storage.models import (
+    AuditLog,
+    Broadcast,
+    ConversationState,
+    Deadline,
+    Invite,
+    InviteAttempt,
+    Member,
+    Outbox,
+    OutboxStatus,
+    ProgressUpdate,
+    Role,
+)
 from storage.queries.audit import add_audit
 from storage.types import as_utc, utcnow
 
@@ -149,3 +163,79 @@ async def list_admins(session: AsyncSession) -> list[Member]:
     """Return every admin member."""
     query = select(Member).where(Member.role == Role.ADMIN.value).order_by(col(Member.id))
     return list((await session.scalars(query)).all())
+
+
+#: The channel of a forgotten member's row: no platform sends it, so no account maps to it.
+FORGOTTEN_CHANNEL = "forgotten"
+#: Outbox states of a message not delivered yet: a forgotten member's are deleted.
+UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.FAILED.value)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget_member` did."""
+
+    member_id: int
+    reports_kept: int
+    states_deleted: int
+    outbox_deleted: int
+    outbox_scrubbed: int
+    audit_scrubbed: int
+
+
+async def forget_member(
+    session: AsyncSession, *, channel: str, external_id: str, actor: str, label: str
+) -> Forgotten:
+    """Erase a member's personal data but keep their reports (shown as `label`); commit.
+
+    The row stays, as channel "forgotten" / external id = member id, so reports and audit
+    rows keep pointing at it; the account's next message makes a new, unregistered member.
+    Audit rows and `created_by` columns naming the account name `member:<id>` instead.
+    """
+    member = await get_member(session, channel=channel, external_id=external_id)
+    if member is None or member.id is None or channel == FORGOTTEN_CHANNEL:
+        raise MemberNotFoundError(f"{channel}:{external_id}")
+    account, alias = f"{channel}:{external_id}", f"member:{member.id}"
+    chats = {member.chat_id, external_id} - {""}
+    states = await session.execute(
+        delete(ConversationState).where(
+            col(ConversationState.channel) == channel,
+            col(ConversationState.chat_id).in_(sorted(chats)),
+        )
+    )
+    theirs = or_(
+        col(Outbox.member_id) == member.id,
+        (col(Outbox.channel) == channel) & col(Outbox.chat_id).in_(sorted(chats)),
+    )
+    unsent = await session.execute(delete(Outbox).where(theirs, col(Outbox.status).in_(UNSENT)))
+    scrubbed = await session.execute(update(Outbox).where(theirs).values(chat_id=""))
+    await session.execute(delete(InviteAttempt).where(col(InviteAttempt.member_id) == member.id))
+    named = or_(col(AuditLog.actor) == account, col(AuditLog.target) == account)
+    audit = int(await session.scalar(select(func.count()).where(named)) or 0)
+    for column in (AuditLog.actor, AuditLog.target):
+        await session.execute(
+            update(AuditLog).where(col(column) == account).values({column: alias})
+        )
+    for table in (Invite, Deadline, Broadcast):
+        await session.execute(
+            update(table).where(col(table.created_by) == account).values(created_by=alias)
+        )
+    reports = await session.scalar(
+        select(func.count()).where(col(ProgressUpdate.reporter_member_id) == member.id)
+    )
+    member.channel, member.external_id, member.chat_id = FORGOTTEN_CHANNEL, str(member.id), ""
+    member.display_name, member.role, member.unit_id = label, Role.MEMBER.value, None
+    member.subscribed, member.blocked = False, True
+    done = Forgotten(
+        member.id,
+        int(reports or 0),
+        states.rowcount,  # type: ignore[attr-defined]
+        unsent.rowcount,  # type: ignore[attr-defined]
+        scrubbed.rowcount,  # type: ignore[attr-defined]
+        audit,
+    )
+    detail = {"channel": channel, "reports_kept": done.reports_kept}
+    detail |= {"outbox_deleted": done.outbox_deleted, "audit_scrubbed": done.audit_scrubbed}
+    add_audit(session, actor=actor, action="member.forget", target=alias, detail=detail)
+    await session.commit()
+    return done
