@@ -1,6 +1,6 @@
-"""User-facing Vietnamese strings of the admin commands (`db`, `admins`, `units`, `invite`,
-`export`, `deadlines`, `remind`, `outbox`, `broadcast`). The chat texts live in
-handlers/texts.py; these are only seen on a terminal."""
+"""User-facing Vietnamese strings of the admin commands (`db`, `admins`, `members`, `units`,
+`invite`, `export`, `backup`, `restore`, `deadlines`, `remind`, `outbox`, `broadcast`). The
+chat texts live in handlers/texts.py; these are only seen on a terminal."""
 
 from __future__ import annotations
 
@@ -31,6 +31,20 @@ ADMIN_NAME = " — {name}"
 ADMIN_FROM_SETTINGS = " (theo cấu hình ADMINS)"
 ADMINS_NONE = (
     "Chưa có quản trị viên nào. Thêm bằng: python -m bot admins add KÊNH:MÃ, ví dụ console:boss"
+)
+
+# --- members -------------------------------------------------------------------
+
+MEMBER_UNKNOWN = "Không có thành viên {member} (có thể đã bị xoá trước đó). Chưa có gì thay đổi."
+MEMBER_FORGOTTEN = (
+    "Đã xoá dữ liệu cá nhân của {member}: tên, mã tài khoản, mã cuộc trò chuyện, "
+    "{states} trạng thái hội thoại và {outbox} tin chưa gửi; {audit} dòng nhật ký không còn "
+    "ghi danh tính. Giữ {reports} báo cáo của đơn vị, người báo cáo hiện là «{label}». "
+    "Nếu tài khoản này nhắn lại, bot coi là người mới, chưa đăng ký."
+)
+MEMBER_STILL_IN_ADMINS = (
+    "Lưu ý: {member} vẫn có trong cấu hình ADMINS; bỏ khỏi ADMINS nếu không muốn tài khoản "
+    "này có quyền quản trị khi nhắn lại."
 )
 
 # --- units ---------------------------------------------------------------------
@@ -83,6 +97,56 @@ WRITE_PROBLEM_OTHER = "lỗi ghi tệp (ổ đĩa đầy hoặc tệp đang mở
 EXPORT_DONE = "Đã xuất {rows} dòng tiến độ ra {path}."
 EXPORT_SINCE = " Chỉ gồm các báo cáo từ ngày {since}."
 EXPORT_EMPTY = " Chưa có báo cáo nào nên tệp chỉ có dòng tiêu đề."
+
+# --- backup / restore ------------------------------------------------------------
+
+BACKUP_EXISTS = "Tệp {path} đã có; chọn tên khác (bản sao lưu cũ không bị ghi đè)."
+BACKUP_NO_FOLDER = "Không có thư mục {folder} để ghi bản sao lưu."
+BACKUP_NO_DATABASE = "Không có cơ sở dữ liệu để sao lưu ({path} không tồn tại)."
+BACKUP_WRITE_FAILED = "Không ghi được bản sao lưu {path}: {reason}"
+BACKUP_KINDS = {
+    "sqlite": "bản sao SQLite trực tuyến",
+    "pg_dump": "pg_dump",
+    "rows": "dữ liệu từng bảng dạng JSON",
+}
+BACKUP_DONE = (
+    "Đã sao lưu cơ sở dữ liệu vào {path} ({kind}; {rows} dòng trong {tables} bảng; {size}).\n"
+    "Khôi phục vào một cơ sở dữ liệu trống bằng: python -m bot restore {path}"
+)
+RESTORE_BAD_FILE = "Không khôi phục được từ {path}: {reason}. Chưa có gì thay đổi."
+RESTORE_PROBLEMS = {
+    "not_zip": "đây không phải tệp sao lưu của bot (không đọc được dạng nén zip)",
+    "no_manifest": "tệp thiếu phần mô tả manifest.json, không phải bản sao lưu của bot",
+    "bad_manifest": "phần mô tả (manifest.json) hỏng hoặc không phải của bot này",
+    "version": "định dạng sao lưu này chưa được hỗ trợ",
+    "checksum": "dữ liệu trong tệp bị hỏng (mã kiểm tra không khớp)",
+    "payload": "dữ liệu trong tệp bị hỏng hoặc không khớp với phần mô tả",
+}
+RESTORE_NEWER = (
+    "Bản sao lưu {path} có lược đồ phiên bản {revision}, mới hơn bản bot này; "
+    "hãy cập nhật bot rồi khôi phục lại. Chưa có gì thay đổi."
+)
+RESTORE_WRONG_ENGINE = (
+    "Bản sao lưu {path} là pg_dump của PostgreSQL, không khôi phục được vào SQLite. "
+    "Trên máy chủ cũ, tạo bản sao lưu dạng dữ liệu: python -m bot backup TỆP --logical. "
+    "Chưa có gì thay đổi."
+)
+RESTORE_NOT_EMPTY = (
+    "Cơ sở dữ liệu đích không trống ({tables}). Chỉ khôi phục vào cơ sở dữ liệu trống "
+    "(mới tạo, hoặc chỉ có các bảng rỗng). Chưa có gì thay đổi."
+)
+RESTORE_TOOL_MISSING = (
+    "Cần chương trình {tool} của PostgreSQL để khôi phục bản pg_dump (cài gói "
+    "postgresql-client, đúng phiên bản máy chủ). Chưa có gì thay đổi."
+)
+RESTORE_TOOL_FAILED = (
+    "pg_restore báo lỗi khi khôi phục {path}; chi tiết trong nhật ký (log). "
+    "Cơ sở dữ liệu đích vẫn trống, chưa có dữ liệu nào được nạp."
+)
+RESTORE_DONE = (
+    "Đã khôi phục {path} (tạo lúc {created}, {engine}, {kind}): {rows} dòng trong {tables} bảng. "
+    "Cơ sở dữ liệu ở phiên bản mới nhất ({revision}); có thể chạy bot."
+)
 
 # --- deadlines -----------------------------------------------------------------
 
@@ -215,4 +279,17 @@ BROADCAST_NOT_WATCHED = (
 BROADCAST_NO_SENDER = (
     "Chưa tin nào được gửi: cần bot đang chạy (python -m bot run, đã cấu hình kênh chat) "
     "để gửi. Thông báo #{id} vẫn nằm trong hàng đợi ({pending} tin) và sẽ được gửi khi bot chạy."
+)
+
+TOKENS_NONE = "Chưa lưu mã truy cập nào (Zalo OA lấy mã đầu tiên từ ZALO_OA_REFRESH_TOKEN)."
+TOKEN_LINE = "• {channel}: mã truy cập dùng được đến {until} (cập nhật {updated})."
+TOKEN_WAITING = (
+    "• {channel}: đã có refresh token mới (cập nhật {updated}), "
+    "bot sẽ đổi lấy mã truy cập ở lần gọi tới."
+)
+TOKEN_PROMPT = "Dán refresh token mới (không hiện trên màn hình): "
+TOKEN_BAD = "Refresh token trống hoặc không hợp lệ (một dòng, không có khoảng trắng)."
+TOKEN_REPLACED = (
+    "Đã lưu refresh token mới cho {channel}. Các tiến trình bot đang chạy sẽ dùng nó "
+    "ở lần gọi tới; không cần khởi động lại."
 )

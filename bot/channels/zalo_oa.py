@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
+import itertools
 import logging
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -22,13 +23,16 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Channel, Dispatch, Reachability
+from bot.channels.base import Channel, ChannelStats, Dispatch, NoStats, Reachability
+from bot.channels.shapes import parse_json, zalo_oa_event_problem
 from bot.web import WebServer
 from handlers.ports import Sessions
 from handlers.types import Button, Incoming, Reply
 from scheduler.delivery import RateLimited, Undeliverable
-from storage.queries.tokens import get_tokens, save_tokens
+from storage.queries.tokens import get_tokens, lock_tokens, save_tokens, seed_tokens
+from storage.types import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,9 @@ TOKEN_INVALID, TOKEN_EXPIRED = -216, -220
 RATE_LIMITED, NIGHT = -32, -234
 OUT_OF_WINDOW = (-230, -232)
 REFRESH_AHEAD = timedelta(minutes=10)
+KEEP_FRESH_EVERY = 300.0  # seconds between looks at the token's expiry when idle
 SEEN_EVENTS = 10_000  # msg_ids remembered to drop Zalo's second delivery
+TIMESTAMP_FIELD = re.compile(rb'"timestamp"\s*:\s*(?:"([^"\\]{0,32})"|(-?\d{1,20}))')
 
 
 class ZaloError(Exception):
@@ -80,13 +86,16 @@ class ZaloOAChannel(Channel):
         web_server: WebServer,
         sessions: Sessions,
         reachability: Reachability,
+        stats: ChannelStats | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
         self.sessions = sessions
         self.reachability = reachability
+        self.stats = stats or NoStats()
         self.http: aiohttp.ClientSession | None = None
         self.refresh_lock = asyncio.Lock()
+        self.keeper: asyncio.Task[None] | None = None
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
         self.chat_locks: dict[str, asyncio.Lock] = {}
@@ -95,12 +104,15 @@ class ZaloOAChannel(Channel):
     async def start(self) -> None:
         """Open the HTTP client; make sure a usable token pair is stored."""
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        if await self.stored_tokens() is None:
-            await self.refresh(self.config.refresh_token)
+        await self.access_token()
+        self.keeper = asyncio.create_task(self.keep_tokens_fresh(), name="zalo_oa tokens")
         log.info("zalo_oa: ready for webhook events on %s", WEBHOOK_PATH)
 
     async def stop(self) -> None:
         """Finish the events being handled, close the HTTP client."""
+        if self.keeper is not None:
+            self.keeper.cancel()
+            await asyncio.gather(self.keeper, return_exceptions=True)
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.http is not None:
@@ -110,24 +122,42 @@ class ZaloOAChannel(Channel):
     # --- receiving -------------------------------------------------------------
 
     async def receive(self, request: web.Request) -> web.Response:
-        """Check the signature and age, drop repeats, answer 200 and work in the background."""
-        body = await request.read()
-        try:
-            event = json.loads(body)
-            stamp = str(event["timestamp"])
-        except (ValueError, KeyError, TypeError):
-            return web.Response(status=400)
-        if not self.signed(body, stamp, request.headers.get(SIGNATURE_HEADER, "")):
+        """Check the signature, then the JSON and the age; drop repeats; answer 200, work later."""
+        body = await request.read()  # over 1 MB: 413
+        stamp = self.signed_stamp(body, request.headers.get(SIGNATURE_HEADER, ""))
+        if stamp is None:
             return web.Response(status=401)
+        try:
+            event = parse_json(body)
+        except ValueError:
+            return web.Response(status=400)
+        problem = zalo_oa_event_problem(event)
+        if problem is not None or str(event["timestamp"]) != stamp:
+            log.info("zalo_oa: malformed webhook event refused (%s)", problem or "timestamp")
+            return web.Response(status=400)
         if self.too_old(stamp):
             return web.Response(status=401)
-        msg_id = str((event.get("message") or {}).get("msg_id") or "")
+        message = event.get("message")
+        msg_id = str(message.get("msg_id") or "") if isinstance(message, dict) else ""
         if msg_id and self.already_seen(msg_id):
             return web.Response()
         task = asyncio.create_task(self.handle_event(event))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return web.Response()
+
+    def signed_stamp(self, body: bytes, header: str) -> str | None:
+        """Return the timestamp the body was signed with, or None if it is not signed.
+
+        The timestamp is found in the raw bytes: nothing is parsed before the signature
+        is checked. A few "timestamp" fields are tried (the event's, perhaps nested ones).
+        """
+        for match in itertools.islice(TIMESTAMP_FIELD.finditer(body), 4):
+            quoted, bare = match.groups()
+            stamp = (quoted if quoted is not None else bare).decode("utf-8", "replace")
+            if self.signed(body, stamp, header):
+                return stamp
+        return None
 
     def signed(self, body: bytes, stamp: str, header: str) -> bool:
         """Tell whether the header is 'mac=' + sha256(app_id + body + timestamp + secret)."""
@@ -233,11 +263,13 @@ class ZaloOAChannel(Channel):
         """POST /v3.0/oa/message/cs; raise ZaloError on an error answer."""
         assert self.http is not None
         url = f"{self.config.api_base_url.rstrip('/')}/v3.0/oa/message/cs"
+        started = time.monotonic()
         async with self.http.post(url, json=body, headers={"access_token": token}) as response:
             answer = await response.json(content_type=None)
         code = int(answer.get("error", 0) or 0)
         if code != 0:
             raise ZaloError(code, str(answer.get("message", "")))
+        self.stats.sent(time.monotonic() - started)
 
     async def fail(self, user: str, exc: ZaloError) -> None:
         """Turn a Zalo error into what the sender understands."""
@@ -245,6 +277,7 @@ class ZaloOAChannel(Channel):
             await self.reachability(self.name, user, True)
             raise Undeliverable(str(exc)) from exc
         if exc.code == RATE_LIMITED:
+            self.stats.rate_limited(60.0)
             raise RateLimited(60.0) from exc
         if exc.code == NIGHT:
             raise RateLimited(3600.0) from exc
@@ -258,6 +291,15 @@ class ZaloOAChannel(Channel):
             row = await get_tokens(session, channel=self.name)
         return (row.access_token, row.expires_at) if row else None
 
+    async def keep_tokens_fresh(self) -> None:
+        """Refresh on time even when nothing is sent, so the 3-month refresh token never lapses."""
+        while True:
+            await asyncio.sleep(KEEP_FRESH_EVERY)
+            try:
+                await self.access_token()
+            except Exception as exc:  # tried again next round; sends will also retry
+                log.warning("zalo_oa: could not refresh the access token: %s", exc)
+
     async def access_token(self) -> str:
         """Return a usable access token, refreshing it shortly before it expires."""
         stored = await self.stored_tokens()
@@ -268,17 +310,25 @@ class ZaloOAChannel(Channel):
         return stored[0]
 
     async def refresh_after_failure(self, failed_token: str) -> None:
-        """Refresh once for everyone: if another task already did, use its new token."""
-        async with self.refresh_lock:
-            stored = await self.stored_tokens()
-            fresh = stored is not None and stored[0] != failed_token
-            if fresh and stored is not None and stored[1] - REFRESH_AHEAD > datetime.now(UTC):
-                return
-            async with self.sessions() as session:
-                row = await get_tokens(session, channel=self.name)
-            await self.refresh(row.refresh_token if row else self.config.refresh_token)
+        """Refresh once for everyone: if another task or process already did, use its token.
 
-    async def refresh(self, refresh_token: str) -> None:
+        The stored row stays locked (PostgreSQL) from the check to the new pair's commit,
+        so two processes never spend the same single-use refresh token.
+        """
+        async with self.refresh_lock, self.sessions() as session:
+            if self.config.refresh_token:  # the first token, until a pair is stored
+                await seed_tokens(
+                    session, channel=self.name, refresh_token=self.config.refresh_token
+                )
+            row = await lock_tokens(session, channel=self.name)
+            if row is None:
+                raise ZaloError(TOKEN_INVALID, "no refresh token: set ZALO_OA_REFRESH_TOKEN")
+            usable = row.access_token and row.access_token != failed_token
+            if usable and as_utc(row.expires_at) - REFRESH_AHEAD > datetime.now(UTC):
+                return
+            await self.refresh(session, row.refresh_token)
+
+    async def refresh(self, session: AsyncSession, refresh_token: str) -> None:
         """Trade the single-use refresh token for a new pair; store the pair before use."""
         assert self.http is not None
         url = f"{self.config.oauth_base_url.rstrip('/')}/v4/oa/access_token"
@@ -293,14 +343,13 @@ class ZaloOAChannel(Channel):
         if "access_token" not in answer:
             raise ZaloError(int(answer.get("error", -1) or -1), str(answer.get("error_name", "")))
         expires = datetime.now(UTC) + timedelta(seconds=int(answer.get("expires_in", 90000)))
-        async with self.sessions() as session:
-            await save_tokens(
-                session,
-                channel=self.name,
-                access_token=answer["access_token"],
-                refresh_token=answer["refresh_token"],
-                expires_at=expires,
-            )
+        await save_tokens(
+            session,
+            channel=self.name,
+            access_token=answer["access_token"],
+            refresh_token=answer["refresh_token"],
+            expires_at=expires,
+        )
         log.info("zalo_oa: access token refreshed, valid until %s", expires.isoformat())
 
 

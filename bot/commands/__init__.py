@@ -1,5 +1,5 @@
-"""Admin commands of `python -m bot`: db, admins, units, invite, export, and the reminder
-commands deadlines, remind, outbox, broadcast.
+"""Admin commands of `python -m bot`: db, admins, members, units, invite, export, backup,
+restore, the reminder commands deadlines, remind, outbox, broadcast, and tokens (Zalo OA).
 
 Each module has `add_parser(sub)`; every command opens the configured database,
 applies pending migrations, and reports bad input as one Vietnamese line on
@@ -12,18 +12,34 @@ import argparse
 
 from bot.commands import (
     admins,
+    backup,
     broadcast,
     db,
     deadlines,
     export,
     invites,
+    members,
     outbox,
     remind,
+    tokens,
     units,
 )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register every admin command on the top-level subparsers."""
-    for module in (db, admins, units, invites, export, deadlines, remind, outbox, broadcast):
+    for module in (
+        db,
+        admins,
+        members,
+        units,
+        invites,
+        export,
+        backup,
+        deadlines,
+        remind,
+        outbox,
+        broadcast,
+        tokens,
+    ):
         module.add_parser(sub)
