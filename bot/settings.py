@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scheduler.plan import parse_clock_time, parse_offsets, parse_span
@@ -20,10 +21,12 @@ class Settings(BaseSettings):
 
     documents_dir: Path | None = None  # extra directives (*.txt) beside the bundled one
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (journald, Loki)
     timezone: str = "Asia/Ho_Chi_Minh"
     data_dir: Path = Path("data")  # SQLite file and console exports
     database_url: str = ""  # empty: SQLite file in data_dir
     admins: str = ""  # comma-separated CHANNEL:USER_ID, e.g. telegram:123,console:boss
+    flood_per_minute: int = Field(default=20, ge=0)  # messages a member may send a minute; 0: off
 
     reminder_offsets: str = "30d,7d,1d,0d"  # reminders this long before each deadline
     reminder_time: str = "08:00"  # local time of day deadlines fall due and reminders go
@@ -164,6 +167,12 @@ class Settings(BaseSettings):
         """Return the database URL, the SQLite file under data_dir by default."""
         default = f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').as_posix()}"
         return self.database_url.strip() or default
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Return every secret that is set, for the log redactor (never for printing)."""
+        values = [getattr(self, name) for name in type(self).model_fields]
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
 
     @property
     def telegram_overall_rate(self) -> float:

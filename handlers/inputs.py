@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handlers import texts
+from handlers.types import Incoming
 from knowledge.text import fold
 
 MAX_QUESTION = 2000  # characters; longer questions are refused
@@ -44,6 +45,28 @@ def clean_text(text: str) -> str:
     kept = (" " if ch in "\t\r\n\v\f" else ch for ch in text)
     text = "".join(ch for ch in kept if unicodedata.category(ch) not in _DROP)
     return " ".join(text.split())
+
+
+def storable(text: str) -> str:
+    """Return text UTF-8 can encode: surrogate pairs joined, lone surrogates made U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # e.g. a "\ud800" escape in a JSON update
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def storable_incoming(incoming: Incoming) -> Incoming:
+    """Return the update with every string storable (the database refuses lone surrogates)."""
+    payload = None if incoming.payload is None else storable(incoming.payload)
+    return replace(
+        incoming,
+        chat_id=storable(incoming.chat_id),
+        user_id=storable(incoming.user_id),
+        text=storable(incoming.text),
+        payload=payload,
+        display_name=storable(incoming.display_name),
+    )
 
 
 def question_problem(text: str) -> str | None:

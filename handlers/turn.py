@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,9 +10,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.types import Incoming
+from storage.engine import is_unavailable
 from storage.models import Member, Role
 from storage.queries.audit import record
-from storage.queries.members import get_or_create_member
+from storage.queries.members import get_member, get_or_create_member
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,7 +40,9 @@ class Turn:
 
     @property
     def unit_id(self) -> int | None:
-        """Return the sender's unit, if they lead one."""
+        """Return the sender's unit, if they lead one (a plain member sees no unit's data)."""
+        if self.member.role not in (Role.LEADER.value, Role.ADMIN.value):
+            return None
         return self.member.unit_id
 
     async def audit(self, action: str, target: str = "", **detail: Any) -> None:
@@ -48,13 +54,33 @@ async def begin_turn(
     session: AsyncSession, incoming: Incoming, admins: frozenset[str], now: datetime
 ) -> Turn:
     """Find or register the sender and return the turn."""
-    member = await get_or_create_member(
-        session,
-        channel=incoming.channel,
-        external_id=incoming.user_id,
-        chat_id=None if incoming.is_group else incoming.chat_id,
-        display_name=incoming.display_name or None,
-    )
+    try:
+        member = await get_or_create_member(
+            session,
+            channel=incoming.channel,
+            external_id=incoming.user_id,
+            chat_id=None if incoming.is_group else incoming.chat_id,
+            display_name=incoming.display_name or None,
+        )
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        member = await read_only_member(session, incoming, exc)
     named = f"{incoming.channel}:{incoming.user_id}" in admins
     is_admin = named or member.role == Role.ADMIN.value
     return Turn(incoming, session, member, is_admin=is_admin, now=now)
+
+
+async def read_only_member(session: AsyncSession, incoming: Incoming, exc: Exception) -> Member:
+    """Return the sender as stored (or a new, unsaved member) when the database refused a write.
+
+    Registering a newcomer or refreshing "last seen" is not worth failing the message for:
+    a question is still answered when the disk is full. If reading fails too, that error
+    goes up (the database is down, not just full).
+    """
+    await session.rollback()
+    member = await get_member(session, channel=incoming.channel, external_id=incoming.user_id)
+    log.warning("member of %s:%s not updated: %s", incoming.channel, incoming.user_id, exc)
+    return member or Member(
+        channel=incoming.channel, external_id=incoming.user_id, chat_id=incoming.chat_id
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -35,7 +34,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.base import Channel, Dispatch, Reachability
+from bot.channels.base import Channel, ChannelStats, Dispatch, Reachability
+from bot.channels.shapes import parse_json, telegram_update_problem
 from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
 from handlers import texts
@@ -78,11 +78,12 @@ class TelegramChannel(Channel):
         *,
         web_server: WebServer | None,
         reachability: Reachability,
+        stats: ChannelStats | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
         self.reachability = reachability
-        self.flood = FloodControl(overall_rate=config.overall_rate)
+        self.flood = FloodControl(overall_rate=config.overall_rate, stats=stats)
         self.app: Application = self.build()
         self.chat_locks: dict[str, asyncio.Lock] = {}
         if config.webhook_url:
@@ -143,9 +144,14 @@ class TelegramChannel(Channel):
         given = request.headers.get(SECRET_HEADER, "")
         if not secrets.compare_digest(given.encode(), self.config.secret.encode()):
             return web.Response(status=403)
-        try:
-            update = Update.de_json(await request.json(), self.app.bot)
-        except (json.JSONDecodeError, TypeError, ValueError, KeyError):
+        try:  # a body over 1 MB raises 413 in read()
+            data = parse_json(await request.read())
+            problem = telegram_update_problem(data)
+            update = None if problem else Update.de_json(data, self.app.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            problem, update = f"{type(exc).__name__}: {exc}"[:200], None
+        if update is None:
+            log.info("telegram: malformed webhook update refused (%s)", problem)
             return web.Response(status=400)
         await self.app.update_queue.put(update)
         return web.Response()
@@ -173,7 +179,10 @@ class TelegramChannel(Channel):
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
+        try:
+            await query.answer()
+        except TelegramError as exc:  # the acknowledgement is cosmetic: still do what was asked
+            log.info("could not acknowledge a button in chat %s: %s", query.from_user.id, exc)
         message = query.message if isinstance(query.message, Message) else None
         if message is None:
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,16 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.base import Channel, Dispatch, NumberedChoices, Reachability, format_choices
+from bot.channels.base import (
+    Channel,
+    ChannelStats,
+    Dispatch,
+    NoStats,
+    NumberedChoices,
+    Reachability,
+    format_choices,
+)
+from bot.channels.shapes import parse_json, zalo_bot_update_problem
 from bot.web import WebServer
 from handlers.types import Incoming, Reply
 from scheduler.delivery import RateLimited, Undeliverable
@@ -61,10 +71,12 @@ class ZaloBotChannel(Channel):
         *,
         web_server: WebServer | None,
         reachability: Reachability,
+        stats: ChannelStats | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
         self.reachability = reachability
+        self.stats = stats or NoStats()
         self.http: aiohttp.ClientSession | None = None
         self.choices = NumberedChoices()
         self.chat_locks: dict[str, asyncio.Lock] = {}
@@ -104,11 +116,16 @@ class ZaloBotChannel(Channel):
         """Call one Bot API method; return its result or raise ZaloBotError."""
         assert self.http is not None
         url = f"{self.config.api_base_url.rstrip('/')}/bot{self.config.token}/{method}"
+        started = time.monotonic()
         async with self.http.post(url, json=params) as response:
             answer = await response.json(content_type=None)
         if not answer.get("ok"):
             code = int(answer.get("error_code") or response.status)
             raise ZaloBotError(code, str(answer.get("description", "")))
+        if method == "sendMessage":
+            self.stats.sent(time.monotonic() - started)
+        else:
+            self.stats.succeeded()
         return answer.get("result")
 
     async def poll(self) -> None:
@@ -131,19 +148,26 @@ class ZaloBotChannel(Channel):
                 continue
             backoff = 1.0
             for update in result if isinstance(result, list) else [result]:
-                if isinstance(update, dict):
+                problem = zalo_bot_update_problem(update)
+                if problem is None:
                     self.spawn(update)
+                else:
+                    log.debug("zalo_bot: update skipped (%s)", problem)
 
     async def receive_webhook(self, request: web.Request) -> web.Response:
         """Queue one update; refuse a request without the secret (constant-time check)."""
         given = request.headers.get(SECRET_HEADER, "")
         if not secrets.compare_digest(given.encode(), self.config.webhook_secret.encode()):
             return web.Response(status=403)
-        try:
-            update = await request.json()
+        try:  # a body over 1 MB raises 413 in read()
+            update = parse_json(await request.read())
         except ValueError:
             return web.Response(status=400)
-        if not isinstance(update, dict):
+        if isinstance(update, dict) and isinstance(update.get("result"), dict):
+            update = update["result"]  # the {"ok": true, "result": …} envelope, as getUpdates
+        problem = zalo_bot_update_problem(update)
+        if problem is not None:
+            log.info("zalo_bot: malformed webhook update refused (%s)", problem)
             return web.Response(status=400)
         self.spawn(update)
         return web.Response()
@@ -202,6 +226,7 @@ class ZaloBotChannel(Channel):
                 await self.call("sendMessage", chat_id=chat_id, text=part)
             except ZaloBotError as exc:
                 if exc.code == 429:
+                    self.stats.rate_limited(30.0)
                     raise RateLimited(30.0) from exc
                 if exc.code == 403:
                     await self.reachability(self.name, chat_id, True)
