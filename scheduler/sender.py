@@ -2,8 +2,15 @@
 
 At-least-once: messages the platform accepted are marked sent within RECORD_EVERY
 (one statement for all of them), so a crash resends at most the messages in flight
-or accepted in that last fraction of a second; a claimed row whose sender died is
-claimed again after its lease. Nothing is sent in quiet hours.
+or accepted in that last fraction of a second. A claimed row whose sender died is
+claimed again after its lease; a new leader takes over the rows claimed before its
+term sooner, once it has led for TAKEOVER_LEASE (the last leader is dead, or stopped
+sending within HEARTBEAT + STOP_WAIT of losing the lock; only this process's clock
+measures the wait, so clocks of other processes need not agree).
+
+A database that goes away (restart, disk full) pauses the sender: messages already
+accepted stay listed in memory until they are recorded, and sending resumes when the
+database answers again. Nothing is sent in quiet hours.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from handlers.ports import Sessions
 from handlers.types import Reply
@@ -20,6 +29,7 @@ from scheduler.delivery import Deliverer, RateLimited, Undeliverable
 from scheduler.plan import QuietHours
 from storage.models import Outbox
 from storage.queries.outbox import (
+    CLAIM_LEASE,
     claim_due,
     mark_failed,
     mark_sent_many,
@@ -35,6 +45,10 @@ IDLE = 1.0  # seconds between looks at an empty outbox (a new row wakes the send
 RECORD_EVERY = 0.1  # seconds between writes marking sent messages (one statement for all)
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
+ERROR_PAUSE = 5.0  # seconds to wait after the database failed, before trying again
+# A deposed leader notices within 5 s (leader.HEARTBEAT) and stops sending within 10 s
+# (service.STOP_WAIT): a new leader takes its rows over after that, with a margin.
+TAKEOVER_LEASE = timedelta(seconds=30)
 
 
 class OutboxSender:
@@ -60,6 +74,7 @@ class OutboxSender:
         self.limit = asyncio.Semaphore(CONCURRENCY)
         self.sent: list[int] = []  # accepted by the platform, not yet recorded
         self.stopping = False
+        self.since: datetime | None = None  # when this sender began leading
 
     def wake(self) -> None:
         """Look at the outbox now (new rows were written)."""
@@ -68,26 +83,41 @@ class OutboxSender:
     async def run(self) -> None:
         """Send until stopped (recording what went out a few times a second)."""
         self.stopping = False
+        self.since = self.clock.now()
         recorder = asyncio.create_task(self.record_sent_forever(), name="outbox-recorder")
         try:
             await self.send_forever()
         finally:
             recorder.cancel()
             await asyncio.gather(recorder, return_exceptions=True)
-            await self.record_sent()
+            await self.try_record_sent()
 
     async def record_sent_forever(self) -> None:
         """Mark sent messages every RECORD_EVERY seconds."""
         while True:
             await asyncio.sleep(RECORD_EVERY)
-            await self.record_sent()
+            await self.try_record_sent()
 
     async def record_sent(self) -> None:
-        """Mark the messages sent since the last time, in one statement."""
+        """Mark the messages sent since the last time, in one statement (kept if it fails)."""
         ids, self.sent = self.sent, []
-        if ids:
+        if not ids:
+            return
+        try:
             async with self.sessions() as session:
                 await mark_sent_many(session, outbox_ids=ids, now=self.clock.now())
+        except BaseException:
+            self.sent[:0] = ids  # recorded next time: never sent again by this process
+            raise
+
+    async def try_record_sent(self) -> bool:
+        """Record the sent messages; log and tell False when the database refused."""
+        try:
+            await self.record_sent()
+        except Exception as exc:
+            log.warning("could not record %d sent message(s) yet: %s", len(self.sent), exc)
+            return False
+        return True
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from run() (no database call is cut off)."""
@@ -101,11 +131,25 @@ class OutboxSender:
             if self.quiet.is_quiet(now):
                 await self.idle((self.quiet.next_open(now) - now).total_seconds())
                 continue
-            busy = False
-            for name, channel in self.channels.items():
-                busy |= await self.drain_once(name, channel)
+            try:
+                busy = await self.drain_all()
+            except Exception as exc:
+                if not isinstance(exc, SQLAlchemyError | OSError):  # a bug, not the database
+                    log.exception("outbox: sending failed")
+                log.warning("outbox: %s; sending again in %.0f s", exc, ERROR_PAUSE)
+                await self.idle(ERROR_PAUSE)
+                continue
             if not busy:
                 await self.idle(IDLE)
+
+    async def drain_all(self) -> bool:
+        """Record what is still unrecorded, then send one batch per channel; tell if any."""
+        if self.sent:
+            await self.record_sent()  # first: a message recorded late must not be claimed again
+        busy = False
+        for name, channel in self.channels.items():
+            busy |= await self.drain_once(name, channel)
+        return busy
 
     async def idle(self, seconds: float) -> None:
         """Wait `seconds` or until woken."""
@@ -119,14 +163,31 @@ class OutboxSender:
 
     async def drain_once(self, name: str, channel: Deliverer) -> bool:
         """Claim one batch of a channel's due rows and send them; tell whether there were any."""
+        now = self.clock.now()
         async with self.sessions() as session:
             rows = await claim_due(
-                session, channel=name, now=self.clock.now(), limit=BATCH, worker=self.worker
+                session,
+                channel=name,
+                now=now,
+                limit=BATCH,
+                worker=self.worker,
+                lease=self.lease(now),
             )
         if rows:
-            await asyncio.gather(*(self.send_one(channel, row) for row in rows))
+            outcomes = await asyncio.gather(
+                *(self.send_one(channel, row) for row in rows), return_exceptions=True
+            )
+            failed = [o for o in outcomes if isinstance(o, Exception)]
+            if failed:  # recording an outcome failed: the row is claimed again later
+                log.warning("outbox: %d outcome(s) not recorded: %s", len(failed), failed[0])
             await self.record_sent()
         return bool(rows)
+
+    def lease(self, now: datetime) -> timedelta:
+        """Return how old a claim must be to take it over: older than our term, once it is safe."""
+        if self.since is None or now - self.since < TAKEOVER_LEASE:
+            return CLAIM_LEASE
+        return min(CLAIM_LEASE, now - self.since)
 
     async def send_one(self, channel: Deliverer, row: Outbox) -> None:
         """Send one row and record what happened to it."""

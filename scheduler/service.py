@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 SYNC_EVERY = timedelta(hours=6)  # re-sync: new period ends come into the horizon
 STOP_WAIT = 10.0  # seconds the sender may take to finish its batch when the bot stops
 CHANGE_POLL = 5.0  # seconds between looks for deadlines changed by the CLI or another process
+RETRY_LEAD = 5.0  # seconds before competing again after a term ended in an error
 PERIOD_HORIZON = timedelta(days=400)
 
 
@@ -106,19 +107,27 @@ class ReminderService:
         """Wait to lead; while leading, run the scheduler and the sender; repeat if lost."""
         while True:
             await self.leadership.acquire()
-            sending = asyncio.create_task(self.sender.run(), name="outbox")
-            syncing: asyncio.Task[None] | None = None
             try:
-                await self.start_scheduler()
-                syncing = asyncio.create_task(self.resync(), name="resync")
-                await self.leadership.hold()
-            finally:
-                await self.stop_sending(sending)
-                if syncing is not None:
-                    syncing.cancel()
-                    await asyncio.gather(syncing, return_exceptions=True)
-                self.stop_scheduler()
-                await self.leadership.release()
+                await self.serve_term()
+            except Exception:  # e.g. the database went away while the scheduler started
+                log.exception("reminder service: leading failed; competing again")
+                await asyncio.sleep(RETRY_LEAD)
+
+    async def serve_term(self) -> None:
+        """Lead until leadership is lost: scheduler and sender running; then clean up."""
+        sending = asyncio.create_task(self.sender.run(), name="outbox")
+        syncing: asyncio.Task[None] | None = None
+        try:
+            await self.start_scheduler()
+            syncing = asyncio.create_task(self.resync(), name="resync")
+            await self.leadership.hold()
+        finally:
+            await self.stop_sending(sending)
+            if syncing is not None:
+                syncing.cancel()
+                await asyncio.gather(syncing, return_exceptions=True)
+            self.stop_scheduler()
+            await self.leadership.release()
 
     async def start_scheduler(self) -> None:
         """Start APScheduler on the job store and sync the jobs."""
@@ -150,6 +159,8 @@ class ReminderService:
         except (TimeoutError, asyncio.CancelledError):
             sending.cancel()
             await asyncio.gather(sending, return_exceptions=True)
+        except Exception:
+            log.exception("reminder service: the sender failed")
 
     async def resync(self) -> None:
         """Re-sync when deadlines change (in any process) and every SYNC_EVERY."""

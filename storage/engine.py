@@ -8,12 +8,17 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 log = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000")
+
+# SQLSTATE classes that mean "not now" rather than "wrong": connection exception (08),
+# operator intervention (57: shutdown, restart, cancel), insufficient resources (53: disk full).
+UNAVAILABLE_SQLSTATES = ("08", "57", "53")
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
@@ -73,6 +78,22 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     log.debug("engine created for %s", async_url.render_as_string(hide_password=True))
     return engine
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Tell whether `exc` means the database can't be reached or written just now.
+
+    True for a lost or refused connection (PostgreSQL restarting, asyncpg's raw socket
+    errors while connecting), SQLite's "database or disk is full" / "database is locked"
+    (OperationalError), and server errors of the SQLSTATE classes 08, 57 and 53; False for
+    errors in the statement itself (constraint violations, bad SQL), which are bugs.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = str(getattr(exc.orig, "sqlstate", None) or "")
+        return exc.connection_invalidated or code[:2] in UNAVAILABLE_SQLSTATES
+    return False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

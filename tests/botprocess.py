@@ -1,20 +1,27 @@
 """Start the real bot (`python -m bot run`) as a subprocess against the fake Telegram server.
 
-Shared by the end-to-end tests of Telegram and of reminders.
+Shared by the end-to-end tests of Telegram, of reminders and of faults; `admin` runs an
+admin command without blocking the loop, `throwaway_database` makes a PostgreSQL one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
+ADMIN_TIMEOUT = 60.0  # seconds an admin command may take
 
 
 def free_port() -> int:
@@ -53,7 +60,7 @@ class BotProcess:
 
 def bot_env(fake: FakeTelegram, database_url: str, **extra: str) -> dict[str, str]:
     """Return the environment of a bot process talking to the fake."""
-    own = ("TELEGRAM_", "DATABASE_", "CLOCK_", "QUIET_", "ADMINS", "HTTP_")
+    own = ("TELEGRAM_", "DATABASE_", "CLOCK_", "QUIET_", "ADMINS", "HTTP_", "FLOOD_", "LOG_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env |= {
         "TELEGRAM_BOT_TOKEN": fake.token,
@@ -106,3 +113,54 @@ async def wait_for_log(bot: BotProcess, needle: str, seconds: float = 30) -> Non
             raise AssertionError(f"the bot exited:\n{bot.text()[-3000:]}")
         await asyncio.sleep(0.1)
     raise TimeoutError(f"{needle!r} not in the log:\n{bot.text()[-3000:]}")
+
+
+def log_count(bot: BotProcess, needle: str) -> int:
+    """Return how many times the bot's log contains `needle`."""
+    return bot.text().count(needle)
+
+
+async def admin(*args: str, url: str, cwd: Path) -> dict[str, Any]:
+    """Run `python -m bot ARGS --json` against `url` without blocking the event loop."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    env |= {"DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        "--json",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), ADMIN_TIMEOUT)
+    assert process.returncode == 0, err.decode(errors="replace")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+@asynccontextmanager
+async def throwaway_database(base_url: str, prefix: str) -> AsyncIterator[str]:
+    """Create a fresh PostgreSQL database next to `base_url`; yield its URL; drop it after."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.engine import create_engine
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    server = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with server.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        for _ in range(20):  # the server may be restarting (the PostgreSQL fault test)
+            try:
+                async with server.connect() as conn:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except Exception:
+                await asyncio.sleep(0.5)
+        await server.dispose()

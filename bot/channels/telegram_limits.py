@@ -2,10 +2,17 @@
 
 Every request python-telegram-bot makes passes through `FloodControl`: messages
 are spaced per chat (1 s in a private chat, 3 s in a group: 20 a minute) and kept
-under the overall limit in every sliding second (30, or 1,000 with paid broadcasts,
-counted at the moment each message leaves); a 429 pauses every send for
-its retry_after and then tries again; network errors and 5xx are retried with
-exponential backoff. Requests for one chat go out in order.
+under the overall limit in every sliding second (30, or 1,000 with paid broadcasts);
+a 429 pauses every send for its retry_after and then tries again.
+
+Network errors and 5xx are retried with exponential backoff for up to PATIENCE seconds,
+so a 30 s outage of the Bot API loses no reply (a 5xx means Telegram delivered nothing:
+the retry is not a second copy); each retry of a message waits for its turn again. A
+message counts against the overall limit from its slot until a second after its answer
+(Telegram counts it on arrival, somewhere in between), so a backlog that a busy event
+loop sends late and all at once stays inside the limit too. The "typing…" action and
+button acknowledgements are tried once: late, they are worthless. Requests for one
+chat go out in order.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.channels.base import ChannelStats, NoStats
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +46,10 @@ MESSAGE_METHODS = frozenset(
 PRIVATE_INTERVAL = 1.0  # seconds between messages to one private chat
 GROUP_INTERVAL = 3.0  # 20 messages a minute to one group
 WINDOW = 1.02  # seconds; one message under the limit per window, and 2% slack for jitter
+ANSWERED_WINDOW = 1.0  # seconds an answered message still counts (it arrived before its answer)
 MAX_PAUSE = 120.0  # a longer retry_after is not waited for here: the caller decides
+PATIENCE = 60.0  # seconds network errors and 5xx are retried before a request fails
+TRY_ONCE = frozenset({"sendChatAction", "answerCallbackQuery"})  # not worth a retry
 
 
 def seconds(value: float | timedelta) -> float:
@@ -54,21 +66,28 @@ class FloodControl(BaseRateLimiter[int]):
         overall_rate: float = 30.0,
         retries: int = 6,
         backoff: float = 0.5,
-        max_backoff: float = 8.0,
+        max_backoff: float = 5.0,
+        patience: float = PATIENCE,
         clock: Callable[[], float] = time.monotonic,
+        stats: ChannelStats | None = None,
     ) -> None:
         self.capacity = max(1, int(overall_rate) - 1)  # messages in any WINDOW
         self.spacing = 1.0 / overall_rate  # and never two closer: a stalled loop can't burst
         self.recent: deque[float] = deque(maxlen=self.capacity)  # when the last ones went
+        self.limit = max(1, int(overall_rate))  # counted from slot to answer + 1 s: no slack
+        self.in_flight = 0  # messages given a slot and not answered yet
+        self.answered: deque[float] = deque()  # when the last second's messages were answered
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.patience = patience
         self.clock = clock
         self.next_for_chat: dict[str, float] = {}
         self.chat_locks: dict[str, asyncio.Lock] = {}
         self.overall_lock = asyncio.Lock()
         self.resume_at = 0.0  # set by a 429: nothing is sent before then
-        self.retry_after_total = 0.0  # seconds waited because of 429s (for metrics)
+        self.retry_after_total = 0.0  # seconds waited because of 429s
+        self.stats = stats or NoStats()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -92,9 +111,8 @@ class FloodControl(BaseRateLimiter[int]):
         lock = self.chat_locks.setdefault(chat, asyncio.Lock())
         async with lock:
             await self.wait_for_chat(chat)
-            await self.wait_overall()
             try:
-                return await self.with_retries(callback, args, kwargs, endpoint)
+                return await self.with_retries(self.counted(callback), args, kwargs, endpoint)
             finally:
                 gap = GROUP_INTERVAL if chat.startswith("-") else PRIVATE_INTERVAL
                 self.next_for_chat[chat] = self.clock() + gap
@@ -117,10 +135,35 @@ class FloodControl(BaseRateLimiter[int]):
                 if not spaced:
                     await asyncio.sleep(self.spacing - (now - self.recent[-1]))
                     continue
+                while self.answered and now - self.answered[0] >= ANSWERED_WINDOW:
+                    self.answered.popleft()
+                if self.in_flight + len(self.answered) >= self.limit:  # still counted
+                    oldest = self.answered[0] if self.answered else now
+                    await asyncio.sleep(max(self.spacing, ANSWERED_WINDOW - (now - oldest)))
+                    continue
                 if len(self.recent) < self.capacity or now - self.recent[0] >= WINDOW:
                     self.recent.append(now)
+                    self.in_flight += 1
                     return
                 await asyncio.sleep(WINDOW - (now - self.recent[0]))
+
+    def counted(
+        self, callback: Callable[..., Coroutine[Any, Any, Any]]
+    ) -> Callable[..., Coroutine[Any, Any, Any]]:
+        """Return `callback` made to take a slot of the overall limit on every attempt."""
+
+        async def attempt(*args: Any, **kwargs: Any) -> Any:
+            await self.wait_overall()
+            started = time.monotonic()
+            try:
+                result = await callback(*args, **kwargs)
+                self.stats.sent(time.monotonic() - started)  # the API call, not the waits
+                return result
+            finally:
+                self.in_flight -= 1
+                self.answered.append(self.clock())
+
+        return attempt
 
     async def with_retries(
         self,
@@ -129,11 +172,14 @@ class FloodControl(BaseRateLimiter[int]):
         kwargs: Any,
         endpoint: str,
     ) -> Any:
-        """Call the API; wait out 429s, back off on network errors and 5xx."""
+        """Call the API; wait out 429s, back off on network errors and 5xx for `patience` s."""
         attempt = 0
+        give_up_at = self.clock() + self.patience
         while True:
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
+                self.stats.succeeded()
+                return result
             except RetryAfter as exc:
                 pause = seconds(exc.retry_after)
                 if pause > MAX_PAUSE or attempt >= self.retries:
@@ -142,9 +188,9 @@ class FloodControl(BaseRateLimiter[int]):
             except BadRequest:
                 raise
             except NetworkError as exc:
-                if attempt >= self.retries:
-                    raise
                 delay = min(self.max_backoff, self.backoff * 2**attempt)
+                if endpoint in TRY_ONCE or self.clock() + delay > give_up_at:
+                    raise
                 log.warning("%s failed (%s); retry %d in %.1f s", endpoint, exc, attempt + 1, delay)
                 await asyncio.sleep(delay)
             attempt += 1
@@ -154,4 +200,5 @@ class FloodControl(BaseRateLimiter[int]):
         log.warning("%s hit the flood limit; pausing all sends for %.1f s", endpoint, pause)
         self.resume_at = max(self.resume_at, self.clock() + pause)
         self.retry_after_total += pause
+        self.stats.rate_limited(pause)
         await asyncio.sleep(max(0.0, self.resume_at - self.clock()))

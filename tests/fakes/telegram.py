@@ -540,8 +540,24 @@ class FakeTelegram(UpdateServer):
         self._faults.add(method.lower(), Fault(status, text, after, times))
 
     def fail_all(self, status: int = 502, seconds: float = 30) -> None:
-        """Answer every call with `status` for `seconds` (an outage)."""
+        """Answer every call with `status` for `seconds` (an outage), in the Bot API's JSON.
+
+        Calls already in progress fail too: a held long poll ends with the error (its
+        updates stay queued for the first poll after the outage) and a call held by
+        `delay` answers the error when its delay is over.
+        """
         self._outage = (time.monotonic() + seconds, status)
+        self._wake()
+
+    @property
+    def in_outage(self) -> bool:
+        """Tell whether an outage started by fail_all is going on."""
+        return self._outage is not None and time.monotonic() < self._outage[0]
+
+    def _raise_outage(self) -> None:
+        """Raise the outage's error while one is going on."""
+        if self._outage is not None and self.in_outage:
+            raise ApiError(self._outage[1], default_description(self._outage[1], None))
 
     def recover(self) -> None:
         """End an outage started by fail_all and drop pending faults."""
@@ -597,11 +613,11 @@ class FakeTelegram(UpdateServer):
         key = method.lower()
         if key not in API_METHODS:
             raise ApiError(404, "Not Found")
-        if self._outage is not None and time.monotonic() < self._outage[0]:
-            raise ApiError(self._outage[1], default_description(self._outage[1], None))
+        self._raise_outage()
         for queue_key in (key, "*"):
             if self._delays.get(queue_key):
                 await asyncio.sleep(self._delays[queue_key].pop(0))
+                self._raise_outage()  # the outage began while the call was held
                 break
         self._raise_fault(key)
         handler = self._handlers.get(key)
@@ -651,7 +667,12 @@ class FakeTelegram(UpdateServer):
         generation = self._poll_generation
         self._wake()  # an older poll still waiting is terminated with 409, like Telegram
         deadline = time.monotonic() + timeout
-        while not self._queue and not self._closing and generation == self._poll_generation:
+        while (
+            not self._queue
+            and not self._closing
+            and not self.in_outage
+            and generation == self._poll_generation
+        ):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -666,6 +687,7 @@ class FakeTelegram(UpdateServer):
                 "Conflict: terminated by other getUpdates request; make sure that only "
                 "one bot instance is running",
             )
+        self._raise_outage()  # a poll held when the outage began ends with its error
         return copy.deepcopy(self._queue[:limit])
 
     def _confirm(self, offset: int | None) -> None:
