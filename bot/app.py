@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import Channel, Dispatch
 from bot.channels.console import ConsoleChannel
 from bot.database import Database
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.web import WebServer
 from handlers import Handlers
@@ -54,6 +56,7 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         config,
         web_server=services.web,
         reachability=services.handlers.note_reachability,
+        stats=services.metrics.channel("telegram"),
     )
 
 
@@ -79,6 +82,7 @@ def zalo_oa_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         web_server=services.web,
         sessions=services.database.sessions,
         reachability=services.handlers.note_reachability,
+        stats=services.metrics.channel("zalo_oa"),
     )
 
 
@@ -94,7 +98,11 @@ def zalo_bot_channel(services: Services, dispatch: Dispatch) -> Channel | None:
     secret = given.get_secret_value() if given else derived_secret(token, "zalo-bot-webhook")
     config = ZaloBotConfig(token, s.zalo_bot_api_base_url, s.zalo_bot_webhook_url, secret)
     return ZaloBotChannel(
-        dispatch, config, web_server=services.web, reachability=services.handlers.note_reachability
+        dispatch,
+        config,
+        web_server=services.web,
+        reachability=services.handlers.note_reachability,
+        stats=services.metrics.channel("zalo_bot"),
     )
 
 
@@ -126,6 +134,7 @@ class Services:
     handlers: Handlers
     web: WebServer
     reminder_clock: ShiftedClock
+    metrics: Metrics
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -134,6 +143,7 @@ class Services:
         shifted = ShiftedClock(settings.clock_start)
         clock = make_clock(shifted, settings.zone)
         database = Database.open(settings)
+        metrics = Metrics()
         handlers = Handlers(
             library=library,
             clock=clock,
@@ -143,9 +153,11 @@ class Services:
             reminder_defaults=ReminderDefaults(
                 settings.reminder_offsets, parse_clock_time(settings.reminder_time)
             ),
+            meter=metrics,
+            flood_per_minute=settings.flood_per_minute,
         )
         web = WebServer(settings.http_host, settings.http_port)
-        return cls(settings, library, clock, database, handlers, web, shifted)
+        return cls(settings, library, clock, database, handlers, web, shifted, metrics)
 
     async def serve(self, channels: list[Channel]) -> None:
         """Migrate; with chat platforms, open the web server and run reminders; run the channels."""
@@ -154,6 +166,11 @@ class Services:
         reminders = self.reminders(platforms) if platforms else None
         try:
             if platforms:
+                leader = reminders.leadership.leader_known if reminders else None
+                health = Health(
+                    sessions=self.database.sessions, metrics=self.metrics, leader_known=leader
+                )
+                health.add_routes(self.web)
                 await self.web.start()
             if reminders is not None:
                 await reminders.start()
@@ -200,7 +217,8 @@ class Services:
 
     def channels(self) -> list[Channel]:
         """Return every configured channel; the console when none is configured."""
-        built = [factory(self, self.handlers.handle) for factory in CHANNEL_FACTORIES]
+        dispatch = self.metrics.counting(self.handlers.handle)
+        built = [factory(self, dispatch) for factory in CHANNEL_FACTORIES]
         channels = [channel for channel in built if channel is not None]
         return channels or [self.console()]
 

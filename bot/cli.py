@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from bot.ask import answer_lines, answer_one
 from bot.commands import add_parsers
+from bot.logs import setup_logging
 from bot.settings import Settings
 from handlers import texts
 from knowledge import load_library
@@ -23,8 +24,6 @@ from knowledge.parser import parse_document
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(texts.CLI_BAD_SETTINGS.format(error=first_error(exc)), file=sys.stderr)
         return EXIT_USAGE
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format, settings.secret_values)
     command: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         return command(args, settings)
@@ -114,17 +113,6 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     print(format_outline(parse_document(text, source=path.name)))
     return EXIT_OK
-
-
-# httpx logs every request URL at INFO, and Bot API URLs contain the token.
-QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
-
-
-def setup_logging(level: str) -> None:
-    """Send %-style log records to stderr at the configured level (chatty libraries quieter)."""
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def use_utf8_streams() -> None:

@@ -30,6 +30,10 @@ class WebServer:
         """Route POST requests on `path` to `handler`."""
         self.app.router.add_post(path, handler)
 
+    def add_get(self, path: str, handler: Handler) -> None:
+        """Route GET requests on `path` to `handler`."""
+        self.app.router.add_get(path, handler)
+
     async def healthz(self, request: web.Request) -> web.Response:
         """Answer that the process is up."""
         return web.json_response({"status": "ok"})

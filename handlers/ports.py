@@ -29,3 +29,23 @@ class KnowledgeBase(Protocol):
     def close_codes(self, code: str) -> list[str]: ...
 
     def deadlines(self) -> list[Deadline]: ...
+
+
+class Meter(Protocol):
+    """What the conversation counts for monitoring (bot/metrics.py implements it)."""
+
+    def question(self, found: bool) -> None:
+        """Count one question, answered from the directive or not found."""
+
+    def report_stored(self) -> None:
+        """Count one progress report stored."""
+
+
+class NoMeter:
+    """A Meter that counts nothing (tests, the CLI)."""
+
+    def question(self, found: bool) -> None:
+        """Count nothing."""
+
+    def report_stored(self) -> None:
+        """Count nothing."""

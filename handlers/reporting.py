@@ -15,11 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from handlers import texts
 from handlers.inputs import parse_code
-from handlers.ports import KnowledgeBase
+from handlers.ports import KnowledgeBase, Meter
 from handlers.render import button_rows, replies, shorten
 from handlers.turn import Turn
 from handlers.types import Button, Reply
 from knowledge import Task
+from storage.engine import is_unavailable
 from storage.models import NOTE_MAX_CHARS, Role, Unit
 from storage.queries.progress import add_update
 from storage.queries.state import clear_state, get_state, put_state
@@ -39,8 +40,9 @@ _LABEL = 30  # characters of a task title on a button
 class Reporting:
     """The /baocao flow for one process; stateless apart from the database."""
 
-    def __init__(self, library: KnowledgeBase) -> None:
+    def __init__(self, library: KnowledgeBase, meter: Meter) -> None:
         self.library = library
+        self.meter = meter
 
     def leaves(self, group: str = "") -> list[Task]:
         """Return the reportable tasks (those without sub-tasks), optionally of one group."""
@@ -237,10 +239,14 @@ class Reporting:
                 document=self.library.default.number,
                 end_flow=turn.chat if ended else None,
             )
-        except SQLAlchemyError:
-            log.exception("could not save a report of unit %s on task %s", unit.code, code)
+        except SQLAlchemyError as exc:
+            if is_unavailable(exc):  # disk full, server restarting: no traceback needed
+                log.warning("report of unit %s on task %s not saved: %s", unit.code, code, exc)
+            else:
+                log.exception("could not save a report of unit %s on task %s", unit.code, code)
             await turn.session.rollback()
             return [Reply(texts.REPORT_FAILED)]
+        self.meter.report_stored()
         shown = f" ({percent}%)" if percent is not None else ""
         label = STATUS_LABELS[Status(status)]
         return [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import date, tzinfo
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ from handlers.inputs import (
     parse_command,
     parse_payload,
     question_problem,
+    storable_incoming,
 )
-from handlers.ports import Clock, KnowledgeBase, Sessions
+from handlers.ports import Clock, KnowledgeBase, Meter, NoMeter, Sessions
 from handlers.registration import register
 from handlers.reminders import ReminderDefaults, Reminders
 from handlers.render import button_rows, replies, shorten
@@ -30,14 +32,17 @@ from handlers.tasks import (
     task_buttons,
     tree_buttons,
 )
+from handlers.throttle import Throttle, Verdict
 from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, Reply
 from handlers.views import Views
+from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
 log = logging.getLogger(__name__)
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+UNTHROTTLED = frozenset({"console"})  # the operator's own terminal is not flood-limited
 
 Command = Callable[[Turn, str], Awaitable[list[Reply]]]
 
@@ -54,13 +59,17 @@ class Handlers:
         admins: frozenset[str] = frozenset(),
         timezone: tzinfo = VN_TZ,
         reminder_defaults: ReminderDefaults | None = None,
+        meter: Meter | None = None,
+        flood_per_minute: int = 0,
     ) -> None:
         self.library = library
         self.clock = clock
         self.sessions = sessions
         self.admins = admins
         self.timezone = timezone
-        self.reporting = Reporting(library)
+        self.meter = meter or NoMeter()
+        self.throttle = Throttle(flood_per_minute) if flood_per_minute > 0 else None
+        self.reporting = Reporting(library, self.meter)
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
         self.commands: dict[str, Command] = {
@@ -84,14 +93,44 @@ class Handlers:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Return the replies to one message or button press; never raises."""
         try:
+            held = self.hold_back(incoming)
+            if held is not None:
+                return held
             return await self.route(incoming)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                log.warning(
+                    "database unavailable for %s update in chat %s: %s",
+                    incoming.channel,
+                    incoming.chat_id,
+                    exc,
+                )
+                return [Reply(unavailable_text(incoming))]
             log.exception(
                 "failed to handle %s update in chat %s", incoming.channel, incoming.chat_id
             )
             return [Reply(texts.SORRY)]
+
+    def hold_back(self, incoming: Incoming) -> list[Reply] | None:
+        """Return the notice (once) or nothing for a member over the flood limit; else None."""
+        if self.throttle is None or incoming.channel in UNTHROTTLED:
+            return None
+        now = self.clock()
+        admission = self.throttle.admit(f"{incoming.channel}:{incoming.user_id}", now)
+        if admission.verdict is Verdict.PASS:
+            return None
+        if admission.verdict is Verdict.DROP or admission.reopens_at is None:
+            return []
+        log.info("%s chat %s over the flood limit: slowed down", incoming.channel, incoming.chat_id)
+        reopens = admission.reopens_at
+        text = texts.SLOW_DOWN.format(
+            limit=self.throttle.limit,
+            time=f"{reopens.astimezone(self.timezone):%H:%M:%S}",
+            seconds=max(1, math.ceil((reopens - now).total_seconds())),
+        )
+        return [Reply(text)]
 
     async def note_reachability(self, channel: str, user_id: str, blocked: bool) -> None:
         """Record that a member blocked the bot (or came back); the blocked get nothing."""
@@ -103,6 +142,7 @@ class Handlers:
 
     async def route(self, incoming: Incoming) -> list[Reply]:
         """Identify the sender, then send a button press, a command or text to its handler."""
+        incoming = storable_incoming(incoming)
         async with self.sessions() as session:
             turn = await begin_turn(session, incoming, self.admins, self.clock())
             if incoming.payload is not None:
@@ -162,6 +202,7 @@ class Handlers:
         if problem:
             return [Reply(problem)]
         answer = self.library.answer(question)
+        self.meter.question(answer.found)
         if answer.text.strip():
             return replies(answer.text)
         return [Reply(f"{texts.NOT_FOUND}\n{texts.NOT_FOUND_HINT}")]
@@ -208,3 +249,12 @@ class Handlers:
         """Return the default directive's name, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""
         meta = self.library.default.metadata
         return texts.document_label(meta.kind, meta.number, meta.issued)
+
+
+def unavailable_text(incoming: Incoming) -> str:
+    """Say the database is down: for a report, that it was NOT saved; else, send it again."""
+    command = None if incoming.payload is not None else parse_command(clean_text(incoming.text))
+    is_report = (incoming.payload or "").startswith("bc:") or (
+        command is not None and command.name == "baocao"
+    )
+    return texts.REPORT_FAILED if is_report else texts.DB_UNAVAILABLE

@@ -166,6 +166,8 @@ TASK_ACROSS_LINE = "• {unit}: {status}{percent}{note}"
 HISTORY_HEADER = "Lịch sử báo cáo nhiệm vụ {code} của {unit}:"
 HISTORY_LINE = "• {when} — {status}{percent}{note}{who}"
 HISTORY_WHO = " (người báo cáo: {name})"
+#: Shown as the reporter of reports by a member removed with `members forget`.
+FORGOTTEN_NAME = "đã xoá"
 HISTORY_EMPTY = "{unit} chưa có báo cáo nào về nhiệm vụ {code}."
 HISTORY_USAGE = "Gõ /lichsu <mã nhiệm vụ>, ví dụ /lichsu 3.3 (quản trị: /lichsu 3.3 <mã đơn vị>)."
 UNKNOWN_UNIT = "Không có đơn vị mã {code}."
@@ -239,6 +241,13 @@ BROADCAST_PROGRESS = (
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Gõ /help để xem các lệnh."
 FORGED_PAYLOAD = "Nút bấm này không còn dùng được. Gõ /help để xem các lệnh."
 SORRY = "Xin lỗi, tôi gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
+DB_UNAVAILABLE = (
+    "Hệ thống lưu trữ đang tạm gián đoạn nên tin nhắn này chưa được xử lý. Xin gửi lại sau ít phút."
+)
+SLOW_DOWN = (
+    "Bạn đang gửi quá nhanh (hơn {limit} tin nhắn trong một phút), nên tôi tạm ngừng trả lời. "
+    "Mời bạn gửi lại từ {time} (khoảng {seconds} giây nữa)."
+)
 FILE_ATTACHED = "[Tệp đính kèm: {name}]"
 FILE_SAVED = "(đã lưu tại {path})"
 CONSOLE_WELCOME = "Trợ lý Kết luận 09-KL/BTCTW. Gõ /help để xem hướng dẫn, Ctrl+D để thoát."

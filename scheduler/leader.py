@@ -2,7 +2,9 @@
 
 The lock lives on a connection held for as long as the process leads; when the process
 dies its connection closes, PostgreSQL releases the lock, and a follower that asks
-again (every FOLLOWER_POLL seconds) becomes the leader.
+again (every FOLLOWER_POLL seconds) becomes the leader. When PostgreSQL restarts, every
+connection dies: the leader notices within HEARTBEAT and steps down, and every process
+(the old leader too) keeps asking until the server answers again; one of them leads.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ FOLLOWER_POLL = 5.0  # seconds between a follower's attempts
 HEARTBEAT = 5.0  # seconds between the leader's checks that its connection is alive
 TRY_LOCK = text("SELECT pg_try_advisory_lock(:k)")
 UNLOCK = text("SELECT pg_advisory_unlock(:k)")
+HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid = 0 AND objid = :k AND objsubid = 1"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
 
 
 class Leadership:
@@ -29,14 +36,29 @@ class Leadership:
         self.engine = engine
         self.connection: AsyncConnection | None = None
         self.shared = engine.dialect.name == "postgresql"
+        self.leading = False
+
+    async def leader_known(self) -> bool:
+        """Return whether this process or another one holds the leadership now."""
+        if self.leading or not self.shared:
+            return self.leading
+        async with self.engine.connect() as connection:
+            return bool(await connection.scalar(HELD, {"k": LOCK_KEY}))
 
     async def acquire(self) -> None:
         """Wait until this process leads."""
         if not self.shared:
+            self.leading = True
             return
         while True:
-            if await self.try_acquire():
+            try:
+                taken = await self.try_acquire()
+            except Exception as exc:  # the database is restarting or out of reach: ask again
+                log.warning("reminder service: can't reach the database to lead: %s", exc)
+                taken = False
+            if taken:
                 log.info("reminder service: this process is the leader")
+                self.leading = True
                 return
             await asyncio.sleep(FOLLOWER_POLL)
 
@@ -73,6 +95,7 @@ class Leadership:
 
     async def release(self) -> None:
         """Give up leadership."""
+        self.leading = False
         if self.connection is not None:
             try:
                 await self.connection.execute(
@@ -82,5 +105,8 @@ class Leadership:
             except Exception as exc:
                 log.warning("could not unlock (the connection is gone): %s", exc)
             finally:
-                await self.connection.close()
-                self.connection = None
+                connection, self.connection = self.connection, None
+                try:
+                    await connection.close()
+                except Exception as exc:
+                    log.warning("could not close the leader's connection: %s", exc)

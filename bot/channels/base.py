@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from handlers import texts
 from handlers.render import split_text
@@ -12,6 +13,32 @@ from handlers.types import Button, Incoming, Reply
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 Reachability = Callable[[str, str, bool], Awaitable[None]]  # (channel, user id, blocked)
+
+
+class ChannelStats(Protocol):
+    """What a channel reports about its platform calls (bot/metrics.py counts it)."""
+
+    def succeeded(self) -> None:
+        """Note that a call to the platform's API just worked."""
+
+    def sent(self, seconds: float) -> None:
+        """Note one message delivered, its API call having taken `seconds`."""
+
+    def rate_limited(self, wait: float) -> None:
+        """Note a flood-limit answer (429 or the platform's code) and the wait it asks."""
+
+
+class NoStats:
+    """ChannelStats that keeps nothing (tests, the console)."""
+
+    def succeeded(self) -> None:
+        """Keep nothing."""
+
+    def sent(self, seconds: float) -> None:
+        """Keep nothing."""
+
+    def rate_limited(self, wait: float) -> None:
+        """Keep nothing."""
 
 
 class Channel(ABC):
