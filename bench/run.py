@@ -4,7 +4,9 @@ Figures: index build for the bundled directive, Library.answer() p50/p99 over
 the dev questions, cold `python -m bot ask`, 1,000 questions through
 `ask --json` stdin mode, and accuracy scored by ../shared/eval/score.py; then the
 storage and report figures of bench/bench_storage.py, and Telegram end to end
-(bench/bench_telegram.py).
+(bench/bench_telegram.py), and the soak: 10 minutes at 50 updates/s with broadcasts
+running (bench/bench_soak.py; BENCH_SOAK_MINUTES sets its length, 0 skips it).
+Faults at volume: bench/bench_faults.py.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import bench_broadcast, bench_plan, bench_storage, bench_telegram, bench_zalo
+from bench import (
+    bench_broadcast,
+    bench_faults,
+    bench_plan,
+    bench_soak,
+    bench_storage,
+    bench_telegram,
+    bench_zalo,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -144,4 +154,8 @@ def main() -> int:
     bench_broadcast.run()
     print("\nZalo OA webhook:")
     bench_zalo.run()
-    return 0
+    print("\nFaults: a 30 s Bot API outage, the scheduler leader killed mid-broadcast:")
+    bench_faults.run()
+    print("\nSoak: 50 updates/s mixed, a 2,000-recipient broadcast every 2 minutes. Targets:")
+    print("RSS growth from minute 1 to the end ≤ 20%, no acknowledged report lost.")
+    return bench_soak.run()  # 1 only for hard failures (a lost report, the bot dying)
