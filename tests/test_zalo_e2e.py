@@ -103,8 +103,18 @@ async def oa_say(f: Fakes, user: str, text: str, **extra: Any) -> dict[str, Any]
     """Send a signed text event; return the next message the OA sends that user."""
     before = len(f.oa.sent_to(user))
     assert await f.oa.deliver(f.oa.text_event(user, text, **extra), url=f.hook) == 200
-    await f.oa.wait_for(lambda o: len(o.sent_to(user)) > before, timeout=15)
+    await oa_settled(f.oa, user, before)
     return f.oa.sent_to(user)[before]
+
+
+async def oa_settled(oa: FakeZaloOA, user: str, before: int, quiet: float = 0.5) -> None:
+    """Wait for the OA's reply to a user, and for its later parts (a reply with more than
+    five buttons goes as two messages), so the next step doesn't count a late part."""
+    await oa.wait_for(lambda o: len(o.sent_to(user)) > before, timeout=15)
+    seen = -1
+    while seen != len(oa.sent_to(user)):
+        seen = len(oa.sent_to(user))
+        await asyncio.sleep(quiet)
 
 
 async def zb_say(f: Fakes, chat: str, text: str) -> dict[str, Any]:
@@ -151,7 +161,7 @@ async def test_report_flow_by_buttons_on_the_oa(fakes: Fakes) -> None:
     for payload in ("#bc:g:3", "#bc:t:3.3", "#bc:s:dang_thuc_hien", "#bc:p:50", "#bc:n:-"):
         before = len(oa.sent_to(user))
         assert await oa.deliver(oa.button_event(user, payload), url=fakes.hook) == 200
-        await oa.wait_for(lambda o, n=before: len(o.sent_to(user)) > n, timeout=15)
+        await oa_settled(oa, user, before)
     done = await oa_say(fakes, user, "#bc:ok")
     assert "Đã lưu" in done["text"]
     forged = await oa_say(fakes, user, "#bc:t:9.9")
