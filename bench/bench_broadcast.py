@@ -14,42 +14,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
-
 from storage.engine import create_engine, session_factory
-from storage.migrate import upgrade
-from storage.models import Member
 from storage.queries.outbox import create_broadcast
 from storage.queries.recipients import audience
-from tests.botprocess import Launcher, bot_env
+from tests.botprocess import Launcher, add_members, bot_env
 from tests.fakes import FakeTelegram
 
 RECIPIENTS = 2_000
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-async def seed(url: str) -> None:
-    """Add RECIPIENTS members on Telegram, each in their own private chat."""
-    engine = create_engine(url)
-    await upgrade(engine)
-    now = datetime.now(VN)
-    rows = [
-        {
-            "channel": "telegram",
-            "external_id": str(c),
-            "chat_id": str(c),
-            "display_name": "",
-            "role": "member",
-            "subscribed": False,
-            "blocked": False,
-            "created_at": now,
-            "last_seen_at": now,
-        }
-        for c in range(10_000, 10_000 + RECIPIENTS)
-    ]
-    async with engine.begin() as conn:
-        await conn.execute(insert(Member), rows)
-    await engine.dispose()
 
 
 async def queue(url: str) -> None:
@@ -68,7 +40,7 @@ async def measure(paid: bool) -> dict[str, float]:
     limit = 1000 if paid else 30
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await seed(url)
+        await add_members(url, range(10_000, 10_000 + RECIPIENTS))
         async with FakeTelegram(enforce=True, overall_limit=limit) as fake:
             runner = Launcher(Path(tmp))
             noon = datetime.now(VN).replace(hour=10) + timedelta(days=1)

@@ -34,6 +34,7 @@ from tests.botprocess import (
     admin,
     bot_env,
     free_port,
+    member_row,
     throwaway_database,
     wait_for_log,
 )
@@ -48,23 +49,6 @@ KILL_AFTER = 550  # mid-batch (the sender claims 100 rows at a time)
 QUESTION = "Hạn chót xây dựng đề án vị trí việc làm là khi nào?"
 BROADCAST = "Thông báo: họp giao ban trực tuyến lúc 14 giờ."
 COMMON = {"QUIET_HOURS": "00:00-00:00", "MISFIRE_GRACE": "1m", "FLOOD_PER_MINUTE": "0"}
-
-
-def member_row(chat: int, *, unit_id: int | None = None) -> dict[str, object]:
-    """Return the column values of a Telegram member in their own private chat."""
-    now = datetime.now(UTC)
-    return {
-        "channel": "telegram",
-        "external_id": str(chat),
-        "chat_id": str(chat),
-        "display_name": "",
-        "role": "leader" if unit_id else "member",
-        "unit_id": unit_id,
-        "subscribed": False,
-        "blocked": False,
-        "created_at": now,
-        "last_seen_at": now,
-    }
 
 
 async def seed(url: str, *, leaders: list[int], members: list[int]) -> None:

@@ -75,7 +75,7 @@ from storage.models import Member, Outbox, ProgressUpdate, Unit
 from storage.queries.outbox import create_broadcast
 from storage.queries.recipients import audience
 from storage.status import STATUS_LABELS, Status, parse_status
-from tests.botprocess import ROOT, bot_env, free_port
+from tests.botprocess import ROOT, bot_env, free_port, member_row
 from tests.fakes import FakeTelegram
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -191,29 +191,16 @@ def unit_rows(now: datetime) -> list[dict[str, Any]]:
     return [row | {"created_at": now} for row in rows]
 
 
-def member_row(chat: int, now: datetime, unit_id: int | None) -> dict[str, Any]:
-    """Return one Telegram member in their private chat (a leader when given a unit)."""
-    return {
-        "channel": "telegram",
-        "external_id": str(chat),
-        "chat_id": str(chat),
-        "display_name": f"Cán bộ {chat}",
-        "role": "leader" if unit_id else "member",
-        "unit_id": unit_id,
-        "subscribed": False,
-        "blocked": False,
-        "created_at": now,
-        "last_seen_at": now,
-    }
-
-
 async def seed(engine: AsyncEngine) -> list[str]:
     """Migrate, add the units, their leaders and the plain members; return the unit codes."""
     await upgrade(engine)
     now = datetime.now(VN)
     units = unit_rows(now)
-    leaders = [member_row(LEADER_BASE + i, now, i + 1) for i in range(UNITS)]
-    plain = [member_row(MEMBER_BASE + i, now, None) for i in range(PLAIN_MEMBERS)]
+    leaders = [
+        member_row(LEADER_BASE + i, unit_id=i + 1, name=f"Cán bộ {LEADER_BASE + i}")
+        for i in range(UNITS)
+    ]
+    plain = [member_row(MEMBER_BASE + i) for i in range(PLAIN_MEMBERS)]
     async with engine.begin() as conn:
         await conn.execute(insert(Unit), units)
         await conn.execute(insert(Member), leaders + plain)

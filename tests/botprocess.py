@@ -12,12 +12,18 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.models import Member
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,3 +170,33 @@ async def throwaway_database(base_url: str, prefix: str) -> AsyncIterator[str]:
             except Exception:
                 await asyncio.sleep(0.5)
         await server.dispose()
+
+
+def member_row(chat: int, *, unit_id: int | None = None, name: str = "") -> dict[str, Any]:
+    """Return the columns of a Telegram member in their private chat (a leader with a unit)."""
+    now = datetime.now(UTC)
+    return {
+        "channel": "telegram",
+        "external_id": str(chat),
+        "chat_id": str(chat),
+        "display_name": name,
+        "role": "leader" if unit_id else "member",
+        "unit_id": unit_id,
+        "subscribed": False,
+        "blocked": False,
+        "created_at": now,
+        "last_seen_at": now,
+    }
+
+
+async def add_members(url: str, chats: Iterable[int]) -> list[int]:
+    """Migrate, then add plain Telegram members in one statement; return their chats."""
+    chats = list(chats)
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.execute(insert(Member), [member_row(c) for c in chats])
+    finally:
+        await engine.dispose()
+    return chats

@@ -27,7 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,7 +36,7 @@ from handlers.types import Reply
 from scheduler.sender import CONCURRENCY, RECORD_EVERY, TAKEOVER_LEASE
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Member, Role
+from storage.models import Role
 from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.outbox import status_counts
 from storage.queries.progress import add_update
@@ -44,6 +44,7 @@ from storage.queries.units import upsert_unit
 from tests.botprocess import (
     BotProcess,
     Launcher,
+    add_members,
     admin,
     bot_env,
     free_port,
@@ -83,32 +84,6 @@ async def seed_leaders(url: str, leaders: dict[str, int]) -> None:
             if code == "HU-PM":
                 await add_update(s, unit_id=unit.id or 0, task_code="3.3", status="hoan_thanh")
     await engine.dispose()
-
-
-async def add_members(url: str, chats: Iterable[int]) -> list[int]:
-    """Add plain Telegram members, one private chat each, in one statement; return the chats."""
-    chats = list(chats)
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "channel": "telegram",
-            "external_id": str(c),
-            "chat_id": str(c),
-            "display_name": "",
-            "role": "member",
-            "subscribed": False,
-            "blocked": False,
-            "created_at": now,
-            "last_seen_at": now,
-        }
-        for c in chats
-    ]
-    engine = create_engine(url)
-    await upgrade(engine)
-    async with engine.begin() as conn:
-        await conn.execute(insert(Member), rows)
-    await engine.dispose()
-    return chats
 
 
 async def reported_percents(url: str) -> dict[str, set[int]]:
