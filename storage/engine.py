@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -85,10 +86,12 @@ def is_unavailable(exc: BaseException) -> bool:
 
     True for a lost or refused connection (PostgreSQL restarting, asyncpg's raw socket
     errors while connecting), SQLite's "database or disk is full" / "database is locked"
-    (OperationalError), and server errors of the SQLSTATE classes 08, 57 and 53; False for
-    errors in the statement itself (constraint violations, bad SQL), which are bugs.
+    (OperationalError), no pooled connection free in time (the process is overloaded), and
+    server errors of the SQLSTATE classes 08, 57 and 53; False for errors in the statement
+    itself (constraint violations, bad SQL), which are bugs.
     """
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+    unreachable = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
+    if isinstance(exc, unreachable):
         return True
     if isinstance(exc, DBAPIError):
         code = str(getattr(exc.orig, "sqlstate", None) or "")
