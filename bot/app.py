@@ -165,14 +165,13 @@ class Services:
         platforms = {c.name: c for c in channels if c.name != "console"}
         reminders = self.reminders(platforms) if platforms else None
         try:
-            if platforms:
-                leader = reminders.leadership.leader_known if reminders else None
+            if reminders is not None:
+                leader = reminders.leadership.leader_known
                 health = Health(
                     sessions=self.database.sessions, metrics=self.metrics, leader_known=leader
                 )
                 health.add_routes(self.web)
                 await self.web.start()
-            if reminders is not None:
                 await reminders.start()
             await run_channels(channels)
         finally:

@@ -21,9 +21,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from storage.engine import create_engine
+from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Member
+from storage.models import Member, Role
+from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.progress import add_update
+from storage.queries.units import upsert_unit
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,3 +203,22 @@ async def add_members(url: str, chats: Iterable[int]) -> list[int]:
     finally:
         await engine.dispose()
     return chats
+
+
+async def seed_districts(url: str, leaders: dict[str, int], *, done: str = "HU-PM") -> None:
+    """Migrate; TU-BD with one district per leader (bound on Telegram); `done` reported 3.3."""
+    engine = create_engine(url)
+    await upgrade(engine)
+    async with session_factory(engine)() as s:
+        await upsert_unit(s, code="TU-BD", name="Tỉnh ủy Bình Định", actor="t", level="tinh")
+        for code, chat in leaders.items():
+            unit = await upsert_unit(s, code=code, name=code, actor="t", parent_code="TU-BD")
+            member = await get_or_create_member(
+                s, channel="telegram", external_id=str(chat), chat_id=str(chat)
+            )
+            await bind_member(
+                s, member_id=member.id or 0, unit_id=unit.id or 0, actor="t", role=Role.LEADER
+            )
+            if code == done:
+                await add_update(s, unit_id=unit.id or 0, task_code="3.3", status="hoan_thanh")
+    await engine.dispose()

@@ -35,12 +35,7 @@ from handlers import Handlers, Incoming, texts
 from handlers.types import Reply
 from scheduler.sender import CONCURRENCY, RECORD_EVERY, TAKEOVER_LEASE
 from storage.engine import create_engine, session_factory
-from storage.migrate import upgrade
-from storage.models import Role
-from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.outbox import status_counts
-from storage.queries.progress import add_update
-from storage.queries.units import upsert_unit
 from tests.botprocess import (
     BotProcess,
     Launcher,
@@ -49,6 +44,7 @@ from tests.botprocess import (
     bot_env,
     free_port,
     log_count,
+    seed_districts,
     throwaway_database,
     wait_for_log,
 )
@@ -65,25 +61,6 @@ LEADER_LOG = "this process is the leader"
 
 
 # --- seeding ---------------------------------------------------------------------------
-
-
-async def seed_leaders(url: str, leaders: dict[str, int]) -> None:
-    """TU-BD with one district per leader (bound on Telegram); HU-PM reported 3.3 done."""
-    engine = create_engine(url)
-    await upgrade(engine)
-    async with session_factory(engine)() as s:
-        await upsert_unit(s, code="TU-BD", name="Tỉnh ủy Bình Định", actor="t", level="tinh")
-        for code, chat in leaders.items():
-            unit = await upsert_unit(s, code=code, name=code, actor="t", parent_code="TU-BD")
-            member = await get_or_create_member(
-                s, channel="telegram", external_id=str(chat), chat_id=str(chat)
-            )
-            await bind_member(
-                s, member_id=member.id or 0, unit_id=unit.id or 0, actor="t", role=Role.LEADER
-            )
-            if code == "HU-PM":
-                await add_update(s, unit_id=unit.id or 0, task_code="3.3", status="hoan_thanh")
-    await engine.dispose()
 
 
 async def reported_percents(url: str) -> dict[str, set[int]]:
@@ -147,7 +124,7 @@ async def test_a_30_s_bot_api_outage_delays_every_reply_and_reminder_and_repeats
     launcher: Launcher, tmp_path: Path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    await seed_leaders(url, LEADERS)
+    await seed_districts(url, LEADERS)
     askers = await add_members(url, range(500, 516))
     early, late = askers[:8], askers[8:]  # answered as the outage begins / asked during it
     async with FakeTelegram() as fake:
@@ -241,7 +218,7 @@ async def test_b_postgres_restart_loses_no_confirmed_report_and_the_bot_recovers
     base, cluster = restartable_postgres
     leaders = {f"HU-{n:02d}": 2000 + n for n in range(1, REPORTERS + 1)}
     async with throwaway_database(base, "faults_pg") as url:
-        await seed_leaders(url, leaders)
+        await seed_districts(url, leaders)
         async with FakeTelegram() as fake:
             try:
                 bot = await launched(fake, launcher, url, FLOOD_PER_MINUTE="0")
@@ -416,7 +393,7 @@ async def test_d_full_disk_refuses_reports_clearly_keeps_answering_and_recovers(
     small_disk: Path, launcher: Launcher
 ) -> None:
     url = f"sqlite+aiosqlite:///{small_disk / 'bot.db'}"
-    await seed_leaders(url, {"HU-TP": 301})
+    await seed_districts(url, {"HU-TP": 301})
     async with FakeTelegram() as fake:
         try:
             await launched(fake, launcher, url, DATA_DIR=str(small_disk))
@@ -478,7 +455,7 @@ async def test_a_database_refusing_writes_still_answers_and_refuses_reports(
 ) -> None:
     path = tmp_path / "bot.db"
     shutil.copy(migrated_db, path)
-    await seed_leaders(f"sqlite+aiosqlite:///{path}", {"HU-TP": 301})
+    await seed_districts(f"sqlite+aiosqlite:///{path}", {"HU-TP": 301})
     read_only = handlers_on(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
     for user in ("301", "999"):  # a leader, and a newcomer whose row can't be created
         [answer] = await read_only.handle(message("hạn chót vị trí việc làm?", user))

@@ -24,12 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storage.engine import create_engine, session_factory
-from storage.migrate import upgrade
-from storage.models import Role
-from storage.queries.members import bind_member, get_or_create_member
-from storage.queries.progress import add_update
-from storage.queries.units import upsert_unit
-from tests.botprocess import Launcher, bot_env, free_port, wait_for_log
+from storage.queries.members import get_or_create_member
+from tests.botprocess import Launcher, bot_env, free_port, seed_districts, wait_for_log
 from tests.fakes import FakeTelegram
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -41,25 +37,6 @@ def daytime(days: int = 2, hour: int = 10, minute: int = 0) -> datetime:
     """Return a local moment `days` from now at hour:minute (well outside quiet hours)."""
     day = datetime.now(VN).date() + timedelta(days=days)
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=VN)
-
-
-async def seed(url: str) -> None:
-    """Three districts with a leader each on Telegram; HU-PM reported 3.3 done."""
-    engine = create_engine(url)
-    await upgrade(engine)
-    async with session_factory(engine)() as s:
-        await upsert_unit(s, code="TU-BD", name="Tỉnh ủy Bình Định", actor="t", level="tinh")
-        for code, chat in LEADERS.items():
-            unit = await upsert_unit(s, code=code, name=code, actor="t", parent_code="TU-BD")
-            member = await get_or_create_member(
-                s, channel="telegram", external_id=str(chat), chat_id=str(chat)
-            )
-            await bind_member(
-                s, member_id=member.id or 0, unit_id=unit.id or 0, actor="t", role=Role.LEADER
-            )
-        done = await upsert_unit(s, code="HU-PM", name="HU-PM", actor="t", parent_code="TU-BD")
-        await add_update(s, unit_id=done.id or 0, task_code="3.3", status="hoan_thanh")
-    await engine.dispose()
 
 
 def cli(*args: str, url: str, cwd: Path) -> dict:
@@ -103,7 +80,7 @@ async def test_not_done_leaders_get_each_reminder_once_even_after_kill_9(
     fake: FakeTelegram, launcher: Launcher, tmp_path: Path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    await seed(url)
+    await seed_districts(url, LEADERS)
     due = daytime()
     added = cli(
         "deadlines",
@@ -134,7 +111,7 @@ async def test_a_reminder_due_at_night_waits_for_seven_in_the_morning(
     fake: FakeTelegram, launcher: Launcher, tmp_path: Path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    await seed(url)
+    await seed_districts(url, LEADERS)
     due = daytime(hour=22, minute=30)
     cli(
         "deadlines",
@@ -168,7 +145,7 @@ async def test_a_429_mid_broadcast_pauses_and_loses_nothing(
     fake: FakeTelegram, launcher: Launcher, tmp_path: Path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    await seed(url)
+    await seed_districts(url, LEADERS)
     chats = await add_members(url, 40)
     await launcher.start(bot_env(fake, url, CLOCK_START=daytime().isoformat()))
     await fake.wait_for(lambda f: f.calls_to("getUpdates"), timeout=30)
@@ -223,7 +200,7 @@ async def postgres_url() -> AsyncIterator[str]:
 async def test_two_processes_send_each_reminder_once_and_survive_the_leader(
     fake: FakeTelegram, launcher: Launcher, tmp_path: Path, postgres_url: str
 ) -> None:
-    await seed(postgres_url)
+    await seed_districts(postgres_url, LEADERS)
     due = daytime()
     cli(
         "deadlines",
