@@ -1,5 +1,5 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
-deadlines, the message outbox and broadcasts."""
+deadlines, the message outbox, broadcasts, platform tokens and inbound events."""
 
 from __future__ import annotations
 
@@ -324,3 +324,14 @@ class PlatformToken(SQLModel, table=True):
     refresh_token: str = Field(max_length=2048)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboundEvent(SQLModel, table=True):
+    """A platform event already taken in: (channel, key) is unique, so a webhook or poll
+    delivered twice, to this process or another, is handled once. `key` is the platform's
+    event id, or a hash of the signed body where the platform gives none. Kept a day."""
+
+    __tablename__ = "inbound_event"
+    channel: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=128)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
