@@ -6,13 +6,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench console install
+.PHONY: run test test-dates lint bench console install
 
 run: $(STAMP)
 	@$(PY) -m bot run
 
 test: $(STAMP)
 	@$(PY) -m pytest -q
+
+# The scheduling and end-to-end tests again, the clock moved next to real deadlines.
+test-dates: $(STAMP)
+	@.ci/date-sweep
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .

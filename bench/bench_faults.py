@@ -120,7 +120,7 @@ async def outage() -> dict[str, float]:
                 ends = time.monotonic() + OUTAGE
                 for chat in late:
                     fake.message(chat, QUESTION)
-                due = datetime.now(UTC) + timedelta(seconds=12)
+                due = bot.now() + timedelta(seconds=12)  # on the bot's (pinned) clock
                 await admin(
                     "deadlines", "add", "--task", "3.3", "--due", due.isoformat(),
                     "--remind", "0m", url=url, cwd=Path(tmp),

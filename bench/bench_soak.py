@@ -14,9 +14,10 @@ the 1,000 leaders (3 messages a minute each, far under the per-member flood limi
 one-line reports (`/baocao 3.3 đang làm 40% ghi chú soak #N`, each note unique), ~15%
 views (/tiendo, /chuabaocao, /tiendo 3.3, /chuabaocao 3.3, /lichsu 3.3 UNIT). A
 broadcast to the 2,000 is queued at the start and every 2 minutes (--broadcast-every).
-The reminder clock starts at 10:00 on the 15th of next month (CLOCK_START), outside
-quiet hours and away from reminder times, with MISFIRE_GRACE=1m so no earlier reminder
-is caught up: the only messages not answering an update are the broadcasts.
+The reminder clock starts at 10:00 on the tests' pinned day (CLOCK_START, May 2025),
+outside quiet hours and away from every deadline and period of the directive, with
+MISFIRE_GRACE=1m so no earlier reminder is caught up: the only messages not answering
+an update are the broadcasts.
 
 50 replies a second is more than Telegram's free 30 msg/s, so the bot runs with
 TELEGRAM_PAID_BROADCAST (1,000 msg/s): a broadcast then takes ~20 s beside this load
@@ -57,7 +58,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,7 +76,7 @@ from storage.models import Member, Outbox, ProgressUpdate, Unit
 from storage.queries.outbox import create_broadcast
 from storage.queries.recipients import audience
 from storage.status import STATUS_LABELS, Status, parse_status
-from tests.botprocess import ROOT, bot_env, free_port, member_row
+from tests.botprocess import ROOT, bot_env, free_port, member_row, pinned_day
 from tests.fakes import FakeTelegram
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -382,14 +383,12 @@ async def broadcast_forever(engine: AsyncEngine, tally: Tally, every: float, unt
 
 def soak_env(fake: FakeTelegram, url: str, trace_dir: Path | None) -> dict[str, str]:
     """Return the bot's environment: paid tier, admins, a quiet-free reminder clock."""
-    today = datetime.now(VN)
-    month = (today.replace(day=1) + timedelta(days=32)).replace(day=15)
     admins = ",".join(f"telegram:{LEADER_BASE + i}" for i in range(0, UNITS, ADMIN_EVERY))
     env = bot_env(
         fake,
         url,
         TELEGRAM_PAID_BROADCAST="true",
-        CLOCK_START=month.replace(hour=10, minute=0, second=0, microsecond=0).isoformat(),
+        CLOCK_START=pinned_day(hour=10).isoformat(),
         MISFIRE_GRACE="1m",
         ADMINS=admins,
         LOG_LEVEL="WARNING",

@@ -87,9 +87,9 @@ class Reminders:
         return DocumentDeadline(row.document, row.task_code, "date", due.date(), phrase)
 
     def title_of(self, code: str) -> str:
-        """Return a task's title, or ""."""
+        """Return a task's title without its own due date (the list gives the date), or ""."""
         task = self.library.find_task(code)
-        return task.title if task else ""
+        return task.label if task else ""
 
     async def add(self, turn: Turn, words: list[str]) -> list[Reply]:
         """Add a deadline: /hanchot them 3.3 15/12/2026 [08:00] [tiêu đề]."""
@@ -172,7 +172,12 @@ class Reminders:
             return [Reply(texts.BROADCAST_CANCELLED)]
         people = await audience(turn.session, audience="all")
         sent = await create_broadcast(
-            turn.session, text=row.data["text"], audience="all", actor=turn.actor, recipients=people
+            turn.session,
+            text=row.data["text"],
+            audience="all",
+            actor=turn.actor,
+            recipients=people,
+            now=turn.now,
         )
         return [Reply(texts.BROADCAST_QUEUED.format(id=sent.id, count=sent.total))]
 

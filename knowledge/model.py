@@ -44,6 +44,9 @@ class Footnote:
     cited_sentence: str  # the sentence that cites it ("" if never cited)
 
 
+DATED_KINDS = ("date", "in_year")  # deadline kinds whose phrase is only a due date
+
+
 @dataclass(frozen=True)
 class Deadline:
     """A date, year or period the directive ties to a task."""
@@ -69,6 +72,19 @@ class Task:
     parent: str = ""  # parent code ("" for top level)
     children: list[str] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """Return the title without the task's own due phrases ("… trước ngày 31/3/2024").
+
+        Where a deadline is shown with its own date (the committee may move it), the
+        title names the task only, so one deadline never shows two dates.
+        """
+        label = self.title
+        for deadline in self.deadlines:
+            if deadline.kind in DATED_KINDS:
+                label = label.replace(deadline.phrase, "")
+        return " ".join(label.split()).strip(" ,;:-–") or self.title
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ async def _send(
 
 def _title(rt: Runtime, code: str, title: str) -> str:
     task = rt.library.find_task(code)
-    return title or (task.title if task else "")
+    return title or (task.label if task else "")
 
 
 def _local(moment: datetime, zone: tzinfo) -> str:

@@ -215,7 +215,7 @@ class ReminderService:
                     task_code=item.task_code,
                     due_at=due,
                     offsets=self.config.offsets,
-                    title=item.phrase,
+                    title="",  # reminders name the task; the date is the row's own
                 )
 
     def schedule_deadline(self, deadline: Deadline) -> set[str]:

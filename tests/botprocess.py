@@ -12,12 +12,14 @@ import os
 import secrets
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
@@ -31,6 +33,18 @@ from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TIMEOUT = 60.0  # seconds an admin command may take
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The bot's clock (CLOCK_START) in every test that does not set its own: a Tuesday
+#: morning in May 2025, weeks away from every deadline, overdue repeat and reporting
+#: period of the bundled directive, so none of its reminders fires into a test, whatever
+#: the real date. Tests put what they expect relative to it (`BotProcess.now`).
+PINNED = datetime(2025, 5, 13, 9, 0, tzinfo=VN)
+
+
+def pinned_day(days: int = 0, hour: int = 10, minute: int = 0) -> datetime:
+    """Return a local moment `days` after PINNED's date, at hour:minute."""
+    day = PINNED.date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=VN)
 
 
 def free_port() -> int:
@@ -47,6 +61,12 @@ class BotProcess:
     process: asyncio.subprocess.Process
     log: Path
     port: int
+    clock_start: datetime = PINNED  # the bot's CLOCK_START (the real time when it has none)
+    started: float = field(default_factory=time.monotonic)
+
+    def now(self) -> datetime:
+        """Return about what the bot's clock shows now (it began at `clock_start`)."""
+        return self.clock_start + timedelta(seconds=time.monotonic() - self.started)
 
     async def stop(self, *, kill: bool = False) -> None:
         """SIGTERM (graceful) or SIGKILL the bot, and wait for it to end."""
@@ -77,6 +97,7 @@ def bot_env(fake: FakeTelegram, database_url: str, **extra: str) -> dict[str, st
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(ROOT),
         "PTB_TIMEDELTA": "true",
+        "CLOCK_START": PINNED.isoformat(),
     }
     return env | extra
 
@@ -103,7 +124,9 @@ class Launcher:
                 stdout=out,
                 stderr=out,
             )
-        bot = BotProcess(process, log, port)
+        pinned = env.get("CLOCK_START")
+        start = datetime.fromisoformat(pinned) if pinned else datetime.now(UTC)
+        bot = BotProcess(process, log, port, start)
         self.started.append(bot)
         return bot
 
@@ -129,10 +152,19 @@ def log_count(bot: BotProcess, needle: str) -> int:
     return bot.text().count(needle)
 
 
+def admin_env(url: str) -> dict[str, str]:
+    """Return an admin command's environment: the bot's database, and the pinned clock.
+
+    The command's clock starts at PINNED, at or before every test bot's clock, so what it
+    queues (a broadcast) is already due for the bot.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CLOCK_"))}
+    return env | {"DATABASE_URL": url, "PYTHONPATH": str(ROOT), "CLOCK_START": PINNED.isoformat()}
+
+
 async def admin(*args: str, url: str, cwd: Path) -> dict[str, Any]:
     """Run `python -m bot ARGS --json` against `url` without blocking the event loop."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-    env |= {"DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = admin_env(url)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

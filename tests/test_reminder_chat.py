@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,8 @@ from storage.queries.outbox import status_counts
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=VN)
 LIBRARY = load_library()
+# a due date, as the directive ("trước ngày 31/3/2024") or the bot ("hạn 31/03/2024") says it
+DUE = re.compile(r"(?:trước ngày|hạn) (\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 @pytest.fixture
@@ -54,6 +57,15 @@ async def test_admins_add_and_remove_deadlines(say: Any, sessions: Sessions) -> 
     assert "Không có hạn số 7" in await say("/hanchot xoa 7", user="boss")
     async with sessions() as s:
         assert await list_deadlines(s) == []
+
+
+async def test_each_deadline_in_the_list_shows_one_date(say: Any) -> None:
+    await say("/hanchot them 3.3 02/12/2026", user="boss")  # no title: the task names it
+    entries = (await say("/hanchot", user="boss")).split("• ")[1:]
+    moved = [e for e in entries if "02/12/2026" in e]
+    assert len(moved) == 1 and "vị trí việc làm" in moved[0] and "31/3/2024" not in moved[0]
+    for entry in entries:  # one due date per deadline, however it is written
+        assert len({tuple(map(int, d)) for d in DUE.findall(entry)}) <= 1, entry
 
 
 async def test_members_opt_in_and_out_of_reminders(say: Any, sessions: Sessions) -> None:

@@ -10,13 +10,13 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -25,28 +25,32 @@ from sqlalchemy.engine import make_url
 
 from storage.engine import create_engine, session_factory
 from storage.queries.members import get_or_create_member
-from tests.botprocess import Launcher, bot_env, free_port, seed_districts, wait_for_log
+from tests.botprocess import (
+    Launcher,
+    admin_env,
+    bot_env,
+    free_port,
+    pinned_day,
+    seed_districts,
+    wait_for_log,
+)
 from tests.fakes import FakeTelegram
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")  # a date as the bot or the directive writes it
 LEADERS = {"HU-TP": 301, "HU-AN": 302, "HU-PM": 303}  # HU-PM has finished task 3.3
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def daytime(days: int = 2, hour: int = 10, minute: int = 0) -> datetime:
-    """Return a local moment `days` from now at hour:minute (well outside quiet hours)."""
-    day = datetime.now(VN).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=VN)
+    """Return a local moment `days` after the pinned date at hour:minute (not the real date)."""
+    return pinned_day(days, hour, minute)
 
 
 def cli(*args: str, url: str, cwd: Path) -> dict:
     """Run an admin command; return its JSON output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-    env |= {"DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "bot", *args, "--json"],
         cwd=cwd,
-        env=env,
+        env=admin_env(url),
         capture_output=True,
         text=True,
         timeout=60,
@@ -99,7 +103,9 @@ async def test_not_done_leaders_get_each_reminder_once_even_after_kill_9(
         bot_env(fake, url, CLOCK_START=(due - timedelta(seconds=64)).isoformat())
     )
     await fake.wait_for(lambda f: count(f, 301) == 1 and count(f, 302) == 1, timeout=30)
-    assert "3.3" in fake.sent_to(301)[0]["plain"]
+    reminder = fake.sent_to(301)[0]["plain"]
+    assert "3.3" in reminder and "vị trí việc làm" in reminder  # names the task …
+    assert DATE.findall(reminder) == [f"{due:%d/%m/%Y}"]  # … and shows only its own date
     await first.stop(kill=True)  # kill -9 between the two reminders
     await launcher.start(bot_env(fake, url, CLOCK_START=(due - timedelta(seconds=4)).isoformat()))
     await fake.wait_for(lambda f: count(f, 301) == 2 and count(f, 302) == 2, timeout=30)

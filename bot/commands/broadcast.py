@@ -16,6 +16,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot import cli_texts as texts
 from bot.commands.deadlines import local_text, now_of, quiet_hours
@@ -127,8 +128,9 @@ def describe_audience(audience: str) -> str:
     return texts.BROADCAST_AUDIENCES[audience]
 
 
-async def queue(db: Database, text: str, audience: str) -> tuple[int, int]:
-    """Resolve the audience and create the broadcast; return its id and message count."""
+async def queue(db: Database, text: str, audience: str, now: datetime) -> tuple[int, int]:
+    """Resolve the audience and create the broadcast, due `now` on the reminder clock;
+    return its id and message count."""
     async with db.sessions() as session:
         try:
             people = await resolve_audience(session, audience=audience)
@@ -140,7 +142,7 @@ async def queue(db: Database, text: str, audience: str) -> tuple[int, int]:
         if not people:
             raise UsageError(texts.BROADCAST_NOBODY.format(audience=audience))
         broadcast = await create_broadcast(
-            session, text=text, audience=audience, actor=ACTOR, recipients=people
+            session, text=text, audience=audience, actor=ACTOR, recipients=people, now=now
         )
         assert broadcast.id is not None
         return broadcast.id, broadcast.total
@@ -190,7 +192,7 @@ def run_broadcast(args: argparse.Namespace, settings: Settings) -> int:
             print(line, flush=True)
 
     async def body(db: Database) -> tuple[int, Progress]:
-        broadcast_id, total = await queue(db, text, audience)
+        broadcast_id, total = await queue(db, text, audience, now)
         if not args.json:
             who = describe_audience(audience)
             print(texts.BROADCAST_QUEUED.format(id=broadcast_id, total=total, audience=who))

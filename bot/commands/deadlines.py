@@ -245,7 +245,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
         shown = {
             "id": deadline.id,
             "task": deadline.task_code,
-            "title": deadline.title or task.title,
+            "title": deadline.title or task.label,
             "due_at": local_iso(deadline.due_at, zone),
             "remind": [label for label, _ in times],
             "reminders_at": [local_iso(at, zone) for _, at in times],
@@ -286,7 +286,7 @@ def describe_added(
 ) -> str:
     """Return the human summary of `deadlines add`."""
     zone, now, quiet = settings.zone, now_of(settings), quiet_hours(settings)
-    title = f" — {deadline.title or task.title}" if (deadline.title or task.title) else ""
+    title = f" — {deadline.title or task.label}" if (deadline.title or task.label) else ""
     head = texts.DEADLINE_ADDED if created else texts.DEADLINE_UPDATED
     lines = [
         head.format(id=deadline.id, task=deadline.task_code, title=title),
@@ -327,7 +327,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "id": d.id,
                 "task": d.task_code,
-                "title": d.title or (task.title if task else ""),
+                "title": d.title or (task.label if task else ""),
                 "due_at": local_iso(d.due_at, zone),
                 "remind": d.offsets.split(","),
                 "source": d.source,
