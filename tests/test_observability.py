@@ -24,7 +24,7 @@ from storage.migrate import upgrade
 from storage.queries.invites import create_invite
 from storage.queries.outbox import OutboxRow, enqueue
 from storage.queries.units import upsert_unit
-from tests.botprocess import BotProcess, Launcher, bot_env, wait_for_log
+from tests.botprocess import PINNED, BotProcess, Launcher, bot_env, wait_for_log
 from tests.fakes import FakeTelegram
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -167,7 +167,7 @@ async def seed(url: str) -> str:
     await upgrade(engine)
     async with session_factory(engine)() as s:
         unit = await upsert_unit(s, code="HU-TP", name="Huyện ủy Tuy Phước", actor="t")
-        _, code = await create_invite(s, unit_id=unit.id or 0, created_by="t")
+        _, code = await create_invite(s, unit_id=unit.id or 0, created_by="t", now=PINNED)
     await engine.dispose()
     return code
 

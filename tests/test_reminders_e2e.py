@@ -204,8 +204,8 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 async def test_two_processes_send_each_reminder_once_and_survive_the_leader(
-    fake: FakeTelegram, launcher: Launcher, tmp_path: Path, postgres_url: str
-) -> None:
+    fake: FakeTelegram, postgres_url: str, launcher: Launcher, tmp_path: Path
+) -> None:  # postgres_url before launcher: the bots stop before their database is dropped
     await seed_districts(postgres_url, LEADERS)
     due = daytime()
     cli(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -23,17 +21,11 @@ from storage.queries.invites import create_invite
 from storage.queries.members import get_member
 from storage.queries.progress import latest_for_unit
 from storage.queries.units import upsert_unit
+from tests.botprocess import PINNED, bot_env, free_port
 from tests.fakes import FakeTelegram
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-ROOT = Path(__file__).resolve().parents[1]
 ADMIN = 900
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -80,7 +72,10 @@ async def seed(url: str) -> dict[str, str]:
             unit = await upsert_unit(s, code=code, name=name, actor="t", parent_code="TU-BD")
             for n in range(3):
                 _, codes[f"{code}/{n}"] = await create_invite(
-                    s, unit_id=unit.id or 0, created_by="t"
+                    s,
+                    unit_id=unit.id or 0,
+                    created_by="t",
+                    now=PINNED,  # the bot's clock
                 )
     await engine.dispose()
     return codes
@@ -91,16 +86,7 @@ async def start_bot(tmp: Path, *, webhook: bool) -> AsyncIterator[Bot]:
     await fake.start()
     url = f"sqlite+aiosqlite:///{tmp / 'bot.db'}"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env |= {
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE_URL": fake.url,
-        "DATABASE_URL": url,
-        "HTTP_PORT": str(port),
-        "ADMINS": f"telegram:{ADMIN}",
-        "PYTHONPATH": str(ROOT),
-        "PTB_TIMEDELTA": "true",
-    }
+    env = bot_env(fake, url, HTTP_PORT=str(port), ADMINS=f"telegram:{ADMIN}")  # pinned clock
     if webhook:
         env["TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram/webhook"
     log = tmp / "bot.log"

@@ -26,7 +26,7 @@ from tests.fakes import FakeTelegram, FakeZaloBot, FakeZaloOA
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 # The bot's clock: a pinned daytime far from the directive's own deadlines (not the real
-# date: its reminders would fire into the test); invites made now are still valid then.
+# date: its reminders would fire into the test); invites are made on the same clock.
 START = PINNED
 
 
@@ -61,7 +61,12 @@ async def seed(url: str) -> dict[str, str]:
                 s, member_id=member.id or 0, unit_id=unit.id or 0, actor="t", role=Role.LEADER
             )
         for name in ("oa", "zbot"):
-            _, codes[name] = await create_invite(s, unit_id=unit.id or 0, created_by="t")
+            _, codes[name] = await create_invite(
+                s,
+                unit_id=unit.id or 0,
+                created_by="t",
+                now=START,  # valid on the bot's clock
+            )
     await engine.dispose()
     return codes
 

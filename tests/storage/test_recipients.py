@@ -109,7 +109,13 @@ async def test_parent_leaders_get_one_summary_of_their_not_done_subtree(
         ("t", "T", ["H2", "X2", "X3"]),
     ]
     # once H1's children are done, H1's leader has nothing to hear about
-    await add_update(session, unit_id=units["X2"], task_code="3.3", status="hoan_thanh")
+    await add_update(
+        session,
+        unit_id=units["X2"],
+        task_code="3.3",
+        status="hoan_thanh",
+        reported_at=T0 + timedelta(days=2),
+    )
     summaries = await overdue_by_parent(session, document=DOC, task_code="3.3")
     assert [(r.chat_id, codes) for r, codes in summaries] == [("t", ["H2", "X3"])]
 
