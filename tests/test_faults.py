@@ -188,8 +188,10 @@ def postgres_cluster() -> list[str] | None:
 
 async def pg_ctl(cluster: list[str], action: str, *extra: str) -> int:
     """Run one pg_ctlcluster action; return its exit status (status: 0 = running)."""
+    # the server runs on the real clock even when the tests run under faketime
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and "FAKETIME" not in k}
     process = await asyncio.create_subprocess_exec(
-        *cluster, action, *extra, stdout=asyncio.subprocess.DEVNULL
+        *cluster, action, *extra, stdout=asyncio.subprocess.DEVNULL, env=env
     )
     return await process.wait()
 
