@@ -5,7 +5,7 @@ update_id, Zalo OA's msg_id or the sha256 of the signed body, Zalo Bot's message
 When the database can't answer, the event is handled anyway (at least once): a user
 whose message was dropped would never know, while a rare double answer is visible and
 harmless (a report confirmed twice is refused the second time by its flow's state).
-Rows older than a day are pruned by whichever process comes by after an hour.
+Each process prunes rows older than a day at its first event, then at most once an hour.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class InboundLedger:
     def __init__(self, sessions: Sessions, clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.pruned_at = time.monotonic()  # the first prune an hour after start
+        self.pruned_at = -PRUNE_EVERY  # prune at the first event, then hourly
 
     async def first_time(self, channel: str, key: str) -> bool:
         """Record the event; False if it was taken in before; True (handle it) if unsure."""

@@ -115,7 +115,7 @@ class Reporting:
             return await self.pick_percent(turn, data, value)
         if step == "note":
             return await self.take_note(turn, unit, data, value)
-        return await self.confirm(turn, unit, data)
+        return await self.confirm(turn, unit)
 
     async def pick_group(self, turn: Turn, group: str) -> list[Reply]:
         """Show the tasks of the chosen group."""
@@ -178,7 +178,7 @@ class Reporting:
         buttons = [[Button(texts.BUTTON_SEND, "bc:ok"), _cancel()]]
         return replies(text, buttons)
 
-    async def confirm(self, turn: Turn, unit: Unit, data: dict[str, Any]) -> list[Reply]:
+    async def confirm(self, turn: Turn, unit: Unit) -> list[Reply]:
         """Take the flow's state (deleted and read in one statement) and save its report in
         the same transaction: of two presses racing in two processes, one saves it."""
         channel, chat_id = turn.chat
