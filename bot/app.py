@@ -18,6 +18,7 @@ from bot.channels.base import Channel, Dispatch
 from bot.channels.console import ConsoleChannel
 from bot.database import Database
 from bot.health import Health
+from bot.inbound import InboundLedger
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.web import WebServer
@@ -57,6 +58,7 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         web_server=services.web,
         reachability=services.handlers.note_reachability,
         stats=services.metrics.channel("telegram"),
+        first_time=services.inbound.first_time,
     )
 
 
@@ -83,6 +85,7 @@ def zalo_oa_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         sessions=services.database.sessions,
         reachability=services.handlers.note_reachability,
         stats=services.metrics.channel("zalo_oa"),
+        first_time=services.inbound.first_time,
     )
 
 
@@ -103,6 +106,7 @@ def zalo_bot_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         web_server=services.web,
         reachability=services.handlers.note_reachability,
         stats=services.metrics.channel("zalo_bot"),
+        first_time=services.inbound.first_time,
     )
 
 
@@ -135,6 +139,7 @@ class Services:
     web: WebServer
     reminder_clock: ShiftedClock
     metrics: Metrics
+    inbound: InboundLedger
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -157,7 +162,8 @@ class Services:
             flood_per_minute=settings.flood_per_minute,
         )
         web = WebServer(settings.http_host, settings.http_port)
-        return cls(settings, library, clock, database, handlers, web, shifted, metrics)
+        inbound = InboundLedger(database.sessions, clock)
+        return cls(settings, library, clock, database, handlers, web, shifted, metrics, inbound)
 
     async def serve(self, channels: list[Channel]) -> None:
         """Migrate; with chat platforms, open the web server and run reminders; run the channels."""

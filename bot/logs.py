@@ -18,8 +18,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXCERPT = 80  # characters of a user's message a log line may carry
 MASK = "***"
 # Library loggers and the least they log at: httpx logs every request URL at INFO (Bot API
-# URLs contain the token), and python-telegram-bot's DEBUG dumps whole updates (user text).
+# URLs contain the token), python-telegram-bot's DEBUG dumps whole updates (user text), the
+# database drivers' and SQLAlchemy's DEBUG/INFO every statement's values and rows (tokens, notes).
 QUIET_LOGGERS = {
+    "sqlalchemy": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "asyncpg": logging.WARNING,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "apscheduler": logging.WARNING,

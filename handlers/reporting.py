@@ -23,7 +23,7 @@ from knowledge import Task
 from storage.engine import is_unavailable
 from storage.models import NOTE_MAX_CHARS, Role, Unit
 from storage.queries.progress import add_update
-from storage.queries.state import clear_state, get_state, put_state
+from storage.queries.state import clear_state, get_state, put_state, take_state
 from storage.queries.units import get_unit_by_id
 from storage.status import STATUS_LABELS, Status, parse_status
 
@@ -115,7 +115,7 @@ class Reporting:
             return await self.pick_percent(turn, data, value)
         if step == "note":
             return await self.take_note(turn, unit, data, value)
-        return await self.confirm(turn, unit, data)
+        return await self.confirm(turn, unit)
 
     async def pick_group(self, turn: Turn, group: str) -> list[Reply]:
         """Show the tasks of the chosen group."""
@@ -178,11 +178,19 @@ class Reporting:
         buttons = [[Button(texts.BUTTON_SEND, "bc:ok"), _cancel()]]
         return replies(text, buttons)
 
-    async def confirm(self, turn: Turn, unit: Unit, data: dict[str, Any]) -> list[Reply]:
-        """Save the confirmed report and end the flow, in one transaction."""
+    async def confirm(self, turn: Turn, unit: Unit) -> list[Reply]:
+        """Take the flow's state (deleted and read in one statement) and save its report in
+        the same transaction: of two presses racing in two processes, one saves it."""
+        channel, chat_id = turn.chat
+        taken = await take_state(turn.session, channel=channel, chat_id=chat_id)
+        data = dict(taken.data) if taken is not None and taken.state == FLOW else {}
+        if data.get("step") != "confirm":  # confirmed or cancelled meanwhile
+            await turn.session.rollback()
+            await turn.audit("payload.refused", "bc:ok", reason="stale step")
+            return [Reply(texts.REPORT_STALE)]
         code, status = data["code"], data["status"]
         percent, note = data.get("percent"), data.get("note", "")
-        return await self.save(turn, unit, code, status, percent, note, ended=True)
+        return await self.save(turn, unit, code, status, percent, note)
 
     async def quick(self, turn: Turn, unit: Unit, arg: str) -> list[Reply]:
         """Save '/baocao 3.3 hoàn thành [60%] ghi chú', or ask for what is missing."""
@@ -222,10 +230,8 @@ class Reporting:
         status: str,
         percent: int | None,
         note: str,
-        *,
-        ended: bool = False,
     ) -> list[Reply]:
-        """Append the report (audited; `ended`: ending the chat's flow) and thank the sender."""
+        """Append the report (audited; with the flow's end if taken before) and thank them."""
         assert unit.id is not None
         try:
             await add_update(
@@ -237,7 +243,6 @@ class Reporting:
                 note=note,
                 reporter_member_id=turn.member.id,
                 document=self.library.default.number,
-                end_flow=turn.chat if ended else None,
             )
         except SQLAlchemyError as exc:
             if is_unavailable(exc):  # disk full, server restarting: no traceback needed

@@ -132,7 +132,8 @@ class ReminderService:
     async def start_scheduler(self) -> None:
         """Start APScheduler on the job store and sync the jobs."""
         store = SQLAlchemyJobStore(
-            url=to_sync_url(self.engine.url).render_as_string(hide_password=False)
+            url=to_sync_url(self.engine.url).render_as_string(hide_password=False),
+            engine_options={"hide_parameters": True},
         )
         scheduler = AsyncIOScheduler(
             jobstores={"default": store},

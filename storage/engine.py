@@ -63,6 +63,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """Create an AsyncEngine for `url` (sync driver names are upgraded to async ones)."""
     async_url = to_async_url(url)
+    # A failing statement's message would carry its values (tokens, notes) into the log.
+    kwargs.setdefault("hide_parameters", True)
     if async_url.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
         # JIT compiling took longer than the short recipient queries themselves.

@@ -27,6 +27,7 @@ from storage.engine import create_engine, session_factory
 from storage.migrate import alembic_config, current_revision, upgrade
 from storage.models import AuditLog, ProgressLatest, ProgressUpdate
 from storage.queries.deadlines import add_deadline
+from storage.queries.inbound import claim_event
 from storage.queries.invites import create_invite, redeem_invite
 from storage.queries.members import get_or_create_member, set_member_role
 from storage.queries.outbox import OutboxRow, enqueue, mark_sent
@@ -109,7 +110,7 @@ def cli(tmp_path: Path) -> Run:
 async def seed(url: str, revision: str = "head") -> None:
     """Fill a database with one of everything: units (a parent added after its child),
     a leader and an admin, invites, reports (one back-dated), a deadline, outbox rows
-    (pending and sent), a conversation in progress."""
+    (pending and sent), a conversation in progress, an update taken in."""
     await upgrade(url, revision)
     engine = create_engine(url)
     try:
@@ -161,6 +162,8 @@ async def seed(url: str, revision: str = "head") -> None:
             await enqueue(s, rows=rows, now=NOW)
             await mark_sent(s, outbox_id=1, now=NOW)
             await put_state(s, channel="telegram", chat_id="111", state="report", data={"s": 2})
+            if revision == "head":  # inbound_event came with 0006
+                await claim_event(s, channel="telegram", key="700000001", now=NOW)
     finally:
         await engine.dispose()
 

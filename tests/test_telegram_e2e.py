@@ -317,3 +317,21 @@ def hand_made_update(chat: int, text: str, *, update_id: int) -> dict[str, Any]:
 async def test_the_token_never_reaches_the_log(polling: Bot) -> None:
     await polling.say(108, "/help")
     assert polling.fake.token not in polling.log.read_text(errors="replace")
+
+
+async def repeated_update_answers(bot: Bot, chat: int) -> int:
+    """Hand the bot one update three times (same update_id); return how many replies came."""
+    update = bot.fake.message(chat, "/help")
+    bot.fake.repeat(update)  # in the same poll, or POSTed again to the webhook
+    bot.fake.repeat(update)
+    await bot.fake.wait_for(lambda f: f.sent_to(chat), timeout=15)
+    await asyncio.sleep(1.5)
+    return len(bot.fake.sent_to(chat))
+
+
+async def test_a_repeated_update_is_answered_once_when_polling(polling: Bot) -> None:
+    assert await repeated_update_answers(polling, 109) == 1
+
+
+async def test_a_repeated_update_is_answered_once_by_webhook(webhook: Bot) -> None:
+    assert await repeated_update_answers(webhook, 205) == 1

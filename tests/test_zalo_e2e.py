@@ -155,6 +155,46 @@ async def test_the_same_msg_id_twice_gets_one_reply(fakes: Fakes) -> None:
     assert len(oa.sent_to("oa-q3")) == 1
 
 
+async def test_a_signed_event_without_msg_id_sent_three_times_gets_one_reply(
+    fakes: Fakes,
+) -> None:
+    oa = fakes.oa
+    event = oa.text_event("oa-q5", "Quyết định 244-QĐ/TW ban hành ngày nào?")
+    del event["message"]["msg_id"]
+    for _ in range(3):
+        assert await oa.deliver(event, url=fakes.hook) == 200
+    await oa.wait_for(lambda o: o.sent_to("oa-q5"), timeout=15)
+    await asyncio.sleep(1)
+    assert len(oa.sent_to("oa-q5")) == 1
+    again = oa.text_event("oa-q5", "Quyết định 244-QĐ/TW ban hành ngày nào?")
+    del again["message"]["msg_id"]  # the same words later: another event, answered
+    assert await oa.deliver(again, url=fakes.hook) == 200
+    await oa.wait_for(lambda o: len(o.sent_to("oa-q5")) == 2, timeout=15)
+
+
+async def test_an_event_dated_in_the_future_is_refused(fakes: Fakes) -> None:
+    oa = fakes.oa
+    ahead = int((time.time() + 3600) * 1000)
+    event = oa.text_event("oa-q6", "han chot vtvl", timestamp_ms=ahead)
+    assert await oa.deliver(event, url=fakes.hook) == 401
+    slightly = int((time.time() + 60) * 1000)  # a clock a minute fast is tolerated
+    fast = oa.text_event("oa-q6", "/help", timestamp_ms=slightly)
+    assert await oa.deliver(fast, url=fakes.hook) == 200
+    await oa.wait_for(lambda o: o.sent_to("oa-q6"), timeout=15)
+    await asyncio.sleep(1)
+    assert len(oa.sent_to("oa-q6")) == 1
+
+
+async def test_a_zalo_bot_message_delivered_twice_gets_one_reply(fakes: Fakes) -> None:
+    zbot, chat = fakes.zbot, "zb-q1"
+    update = zbot.message(chat, "/help")
+    zbot.message(chat, "/help")  # typed again: a new message_id, answered again
+    await zbot.wait_for(lambda z: len(z.sent_to(chat)) == 2, timeout=15)
+    zbot.repeat(update)
+    await asyncio.sleep(2)
+    assert len(zbot.sent_to(chat)) == 2
+
+
 async def test_report_flow_by_buttons_on_the_oa(fakes: Fakes) -> None:
     oa, user = fakes.oa, "oa-leader-2"
     assert (

@@ -13,6 +13,7 @@ from handlers.types import Button, Incoming, Reply
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 Reachability = Callable[[str, str, bool], Awaitable[None]]  # (channel, user id, blocked)
+FirstTime = Callable[[str, str], Awaitable[bool]]  # (channel, event key): not a repeat?
 
 
 class ChannelStats(Protocol):

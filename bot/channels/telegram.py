@@ -27,14 +27,16 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.channels.base import Channel, ChannelStats, Dispatch, Reachability
+from bot.channels.base import Channel, ChannelStats, Dispatch, FirstTime, Reachability
 from bot.channels.shapes import parse_json, telegram_update_problem
 from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
@@ -79,10 +81,12 @@ class TelegramChannel(Channel):
         web_server: WebServer | None,
         reachability: Reachability,
         stats: ChannelStats | None = None,
+        first_time: FirstTime | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
         self.reachability = reachability
+        self.first_time = first_time
         self.flood = FloodControl(overall_rate=config.overall_rate, stats=stats)
         self.app: Application = self.build()
         self.chat_locks: dict[str, asyncio.Lock] = {}
@@ -106,6 +110,7 @@ class TelegramChannel(Channel):
         if self.config.webhook_url:
             builder = builder.updater(None)
         app = builder.build()
+        app.add_handler(TypeHandler(Update, self.drop_repeat), group=-1)  # polled or webhook
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self.on_message))
@@ -155,6 +160,11 @@ class TelegramChannel(Channel):
             return web.Response(status=400)
         await self.app.update_queue.put(update)
         return web.Response()
+
+    async def drop_repeat(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop an update whose update_id was taken in before (by any process)."""
+        if self.first_time and not await self.first_time(self.name, str(update.update_id)):
+            raise ApplicationHandlerStop
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a private message, or a group message meant for the bot."""

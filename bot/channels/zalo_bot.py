@@ -1,7 +1,8 @@
 """The Zalo Bot platform (Telegram-like API, no buttons): long polling or a webhook.
 
 It has no buttons, so choices are shown numbered and the number typed back picks one,
-as on the console. An idle long poll ends with 408: just poll again.
+as on the console. An idle long poll ends with 408: just poll again. A message delivered
+twice (same message_id) is handled once, by whichever process took it in first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.channels.base import (
     Channel,
     ChannelStats,
     Dispatch,
+    FirstTime,
     NoStats,
     NumberedChoices,
     Reachability,
@@ -72,10 +74,12 @@ class ZaloBotChannel(Channel):
         web_server: WebServer | None,
         reachability: Reachability,
         stats: ChannelStats | None = None,
+        first_time: FirstTime | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
         self.reachability = reachability
+        self.first_time = first_time
         self.stats = stats or NoStats()
         self.http: aiohttp.ClientSession | None = None
         self.choices = NumberedChoices()
@@ -186,7 +190,10 @@ class ZaloBotChannel(Channel):
         user = str((message.get("from") or {}).get("id", "") or chat)
         if not chat or not isinstance(text, str):
             return
+        message_id = str(message.get("message_id") or "")
         try:
+            if message_id and self.first_time and not await self.first_time(self.name, message_id):
+                return
             async with self.chat_locks.setdefault(chat, asyncio.Lock()):
                 choice = self.choices.pick(chat, text)
                 self.choices.forget(chat)

@@ -1,10 +1,12 @@
 """Zalo Official Account (API v3): signed webhook events in, consultation messages out.
 
 Every event's X-ZEvent-Signature (sha256 of app id + raw body + timestamp + OA secret
-key) is checked in constant time before anything else; stale events are refused; an
-event delivered twice (same msg_id) is handled once; the webhook answers at once and
-the work happens in the background. Buttons are `oa.query.show`: their payload comes
-back as a text message starting with "#", and is checked like any other input.
+key) is checked in constant time before anything else; stale events (and those dated more
+than MAX_SKEW ahead) are refused; an event delivered twice (same msg_id, or the same signed
+body when it has none) is handled once, by whichever process took it in first (the
+`first_time` ledger); the webhook answers at once and the work happens in the background.
+Buttons are `oa.query.show`: their payload comes back as a text message starting with "#",
+and is checked like any other input.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import logging
 import re
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +26,14 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Channel, ChannelStats, Dispatch, NoStats, Reachability
+from bot.channels.base import (
+    Channel,
+    ChannelStats,
+    Dispatch,
+    FirstTime,
+    NoStats,
+    Reachability,
+)
 from bot.channels.shapes import parse_json, zalo_oa_event_problem
 from bot.web import WebServer
 from handlers.ports import Sessions
@@ -46,7 +54,7 @@ RATE_LIMITED, NIGHT = -32, -234
 OUT_OF_WINDOW = (-230, -232)
 REFRESH_AHEAD = timedelta(minutes=10)
 KEEP_FRESH_EVERY = 300.0  # seconds between looks at the token's expiry when idle
-SEEN_EVENTS = 10_000  # msg_ids remembered to drop Zalo's second delivery
+MAX_SKEW = timedelta(minutes=5)  # how far ahead of our clock an event's timestamp may be
 TIMESTAMP_FIELD = re.compile(rb'"timestamp"\s*:\s*(?:"([^"\\]{0,32})"|(-?\d{1,20}))')
 
 
@@ -87,16 +95,17 @@ class ZaloOAChannel(Channel):
         sessions: Sessions,
         reachability: Reachability,
         stats: ChannelStats | None = None,
+        first_time: FirstTime | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
         self.sessions = sessions
+        self.first_time = first_time
         self.reachability = reachability
         self.stats = stats or NoStats()
         self.http: aiohttp.ClientSession | None = None
         self.refresh_lock = asyncio.Lock()
         self.keeper: asyncio.Task[None] | None = None
-        self.seen: OrderedDict[str, None] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
         self.chat_locks: dict[str, asyncio.Lock] = {}
         web_server.add_post(WEBHOOK_PATH, self.receive)
@@ -122,7 +131,7 @@ class ZaloOAChannel(Channel):
     # --- receiving -------------------------------------------------------------
 
     async def receive(self, request: web.Request) -> web.Response:
-        """Check the signature, then the JSON and the age; drop repeats; answer 200, work later."""
+        """Check the signature, then the JSON and the age; answer 200, work (once) later."""
         body = await request.read()  # over 1 MB: 413
         stamp = self.signed_stamp(body, request.headers.get(SIGNATURE_HEADER, ""))
         if stamp is None:
@@ -135,13 +144,12 @@ class ZaloOAChannel(Channel):
         if problem is not None or str(event["timestamp"]) != stamp:
             log.info("zalo_oa: malformed webhook event refused (%s)", problem or "timestamp")
             return web.Response(status=400)
-        if self.too_old(stamp):
+        if self.out_of_time(stamp):
             return web.Response(status=401)
         message = event.get("message")
         msg_id = str(message.get("msg_id") or "") if isinstance(message, dict) else ""
-        if msg_id and self.already_seen(msg_id):
-            return web.Response()
-        task = asyncio.create_task(self.handle_event(event))
+        key = msg_id or "sha256:" + hashlib.sha256(body).hexdigest()
+        task = asyncio.create_task(self.handle_event(event, key))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return web.Response()
@@ -168,27 +176,21 @@ class ZaloOAChannel(Channel):
         expected = f"mac={digest.hexdigest()}"
         return secrets.compare_digest(header.strip().encode(), expected.encode())
 
-    def too_old(self, stamp: str) -> bool:
-        """Tell whether an event's timestamp (ms) is older than the allowed age."""
+    def out_of_time(self, stamp: str) -> bool:
+        """Tell whether an event's timestamp (ms) is older than the allowed age, or too far
+        ahead (a signed event replayed with a date in the future would stay "fresh")."""
         try:
             age = time.time() - int(stamp) / 1000
         except ValueError:
             return True
-        return age > self.config.max_event_age.total_seconds()
+        return not -MAX_SKEW.total_seconds() <= age <= self.config.max_event_age.total_seconds()
 
-    def already_seen(self, msg_id: str) -> bool:
-        """Remember a msg_id; tell whether it came before."""
-        if msg_id in self.seen:
-            return True
-        self.seen[msg_id] = None
-        if len(self.seen) > SEEN_EVENTS:
-            self.seen.popitem(last=False)
-        return False
-
-    async def handle_event(self, event: dict[str, Any]) -> None:
-        """Turn one event into an Incoming (text or button) or a follow change."""
+    async def handle_event(self, event: dict[str, Any], key: str) -> None:
+        """Turn one new event into an Incoming (text or button) or a follow change."""
         name = event.get("event_name")
         try:
+            if self.first_time is not None and not await self.first_time(self.name, key):
+                return
             if name == "user_send_text":
                 await self.converse(event)
             elif name in ("follow", "unfollow"):

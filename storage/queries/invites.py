@@ -123,11 +123,17 @@ async def _refuse(
 async def redeem_invite(
     session: AsyncSession, *, member: Member, code: str, now: datetime | None = None
 ) -> RedeemResult:
-    """Redeem a code: on OK the member leads the invite's unit (admins stay admins); commit."""
+    """Redeem a code: on OK the member leads the invite's unit (admins stay admins); commit.
+
+    One member's redeems run one at a time, in every process: the count of wrong tries and
+    the new one are in one transaction holding the member's row (`_hold_member`).
+    """
     now = now or utcnow()
     assert member.id is not None
+    await _hold_member(session, member.id)
     limited_until = await retry_after(session, member_id=member.id, now=now)
     if limited_until is not None:
+        await session.commit()
         return RedeemResult(RedeemOutcome.RATE_LIMITED, retry_after=limited_until)
     invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
     if invite is None:
@@ -144,6 +150,19 @@ async def redeem_invite(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a concurrent redeem won
         return await _refuse(session, member, RedeemOutcome.USED, now)
     return await _bind(session, member, invite, now)
+
+
+async def _hold_member(session: AsyncSession, member_id: int) -> None:
+    """Lock the member's row until commit (the caller's read snapshot ended first).
+
+    An UPDATE (last seen: now), not SELECT … FOR UPDATE: SQLite has no row locks, but a
+    transaction opening with a write takes its write lock, where one that read first could
+    not upgrade its snapshot; PostgreSQL makes a second redeem wait for the first's commit.
+    """
+    await session.commit()
+    await session.execute(
+        update(Member).where(col(Member.id) == member_id).values(last_seen_at=utcnow())
+    )
 
 
 async def _bind(

@@ -21,7 +21,6 @@ from storage.errors import InvalidProgressError
 from storage.models import (
     DEFAULT_DOCUMENT,
     NOTE_MAX_CHARS,
-    ConversationState,
     Member,
     ProgressLatest,
     ProgressUpdate,
@@ -63,12 +62,11 @@ async def add_update(
     reporter_member_id: int | None = None,
     document: str = DEFAULT_DOCUMENT,
     reported_at: datetime | None = None,
-    end_flow: tuple[str, str] | None = None,
 ) -> ProgressUpdate:
     """Append a unit's report on a task (audited by the database); commit.
 
-    `end_flow` is (channel, chat_id): the conversation state that led to this report
-    is deleted in the same transaction, so a confirmed report is saved exactly once.
+    What the session did before is committed with it: the guided flow takes its
+    conversation state first (`take_state`), so a confirmed report is saved exactly once.
     """
     note = note.strip()
     _validate(status, percent, note)
@@ -86,14 +84,6 @@ async def add_update(
     # advances progress_latest and writes the audit row in the same statement.
     values = update.model_dump(exclude={"id"})
     update.id = await session.scalar(insert(PU).values(**values).returning(col(PU.id)))
-    if end_flow is not None:
-        channel, chat_id = end_flow
-        await session.execute(
-            delete(ConversationState).where(
-                col(ConversationState.channel) == channel,
-                col(ConversationState.chat_id) == chat_id,
-            )
-        )
     await session.commit()
     return update
 

@@ -63,6 +63,28 @@ async def put_state(
     return row
 
 
+async def take_state(
+    session: AsyncSession, *, channel: str, chat_id: str, now: datetime | None = None
+) -> ConversationState | None:
+    """Delete the chat's unexpired state and return it, in one statement; no commit.
+
+    The caller writes what the state led to and commits both, or rolls back. Of two
+    transactions taking the same state at once, one gets it and the other None (on
+    PostgreSQL the second DELETE waits for the first to end, then finds no row).
+    """
+    statement = (
+        delete(ConversationState)
+        .where(
+            col(ConversationState.channel) == channel,
+            col(ConversationState.chat_id) == chat_id,
+            col(ConversationState.expires_at) > (now or utcnow()),
+        )
+        .returning(*ConversationState.__table__.columns)  # type: ignore[attr-defined]
+    )
+    row = (await session.execute(statement)).first()
+    return ConversationState.model_validate(dict(row._mapping)) if row is not None else None
+
+
 async def clear_state(session: AsyncSession, *, channel: str, chat_id: str) -> None:
     """Forget the chat's state; commit."""
     await session.execute(

@@ -9,6 +9,7 @@ webhook delivered to in order by background tasks. `FaultQueue` holds injected f
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -233,6 +234,15 @@ class UpdateServer(LoopbackServer):
     def pending_updates(self) -> list[Json]:
         """Return the updates no getUpdates call has taken (or confirmed) yet."""
         return list(self._queue)
+
+    def repeat(self, update: Json) -> Json:
+        """Hand out an update again (queued, or POSTed to the webhook), as a platform does
+        when the bot's confirmation was lost; return it."""
+        return self._push(copy.deepcopy(update))
+
+    def _push(self, update: Json) -> Json:
+        """Queue an update for getUpdates, or deliver it when a webhook is set."""
+        raise NotImplementedError
 
     async def deliver(self, update: Json) -> int:
         """POST an update to the registered webhook; return the HTTP status it answered."""

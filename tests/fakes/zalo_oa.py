@@ -125,6 +125,7 @@ class FakeZaloOA(LoopbackServer):
         grace: float = 0.0,
         refresh_delay: float = 0.05,
         enforce: bool = False,
+        token_prefix: str = "",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -136,6 +137,7 @@ class FakeZaloOA(LoopbackServer):
         self.grace = grace
         self.refresh_delay = refresh_delay
         self.enforce = enforce
+        self.token_prefix = token_prefix  # starts every issued token (to grep logs for)
         self.access_token = access_token or "at-0"
         self.refresh_token = refresh_token
         self.refreshes: list[Json] = []
@@ -368,7 +370,8 @@ class FakeZaloOA(LoopbackServer):
         if self._tokens.get(old) == "valid":
             self._tokens[old] = time.monotonic() + self.grace if self.grace > 0 else "revoked"
         serial = next(self._serial)
-        self.access_token, self.refresh_token = f"at-{serial}", f"rt-{serial}"
+        prefix = self.token_prefix
+        self.access_token, self.refresh_token = f"{prefix}at-{serial}", f"{prefix}rt-{serial}"
         self._tokens[self.access_token] = "valid"
         return {
             "access_token": self.access_token,
