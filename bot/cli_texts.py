@@ -237,6 +237,7 @@ OUTBOX_STATUS_LABELS = {
     "failed": "Lỗi",
     "dead": "Bỏ cuộc",
     "undeliverable": "Không gửi được",
+    "dropped": "Đã bỏ",
 }
 OUTBOX_CHANNEL = "Kênh"
 OUTBOX_TOTAL = "Tổng"

@@ -183,7 +183,7 @@ class Reminders:
             assert sent.id is not None
             counts = await occasion_progress(turn.session, occasion=broadcast_occasion(sent.id))
             waiting = counts.get("pending", 0) + counts.get("sending", 0)
-            failed = sum(counts.get(k, 0) for k in ("failed", "dead", "undeliverable"))
+            failed = sum(counts.get(k, 0) for k in ("failed", "dead", "undeliverable", "dropped"))
             lines.append(
                 texts.BROADCAST_PROGRESS.format(
                     id=sent.id,

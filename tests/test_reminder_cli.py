@@ -309,7 +309,7 @@ def test_outbox_status_counts_errors_and_unreachable(bot, tree, db_url):
     out = ok(bot("outbox", "status"))
     header, _, telegram = out.splitlines()[1:4]
     assert header.split()[:3] == ["Kênh", "Chờ", "gửi"]
-    assert telegram.split() == ["telegram", "1", "0", "0", "0", "0", "1"]
+    assert telegram.split() == ["telegram", "1", "0", "0", "0", "0", "1", "0"]
     assert "Timed out" in out and "bot was blocked" in out
     assert "telegram:100 — Bí thư Tỉnh (T)" in out
     shown = json.loads(ok(bot("outbox", "status", "--json")))
