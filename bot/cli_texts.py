@@ -242,7 +242,24 @@ OUTBOX_STATUS_LABELS = {
 OUTBOX_CHANNEL = "Kênh"
 OUTBOX_TOTAL = "Tổng"
 OUTBOX_ERRORS = "Lỗi gần đây:"
-OUTBOX_ERROR_LINE = "  • {at} {occasion} → {chat}: {error}"
+OUTBOX_ERROR_LINE = "  • {at} #{id} {occasion} → {chat}: {error}"
+OUTBOX_DEAD_HINT = (
+    "{count} tin đã bỏ cuộc. Gửi lại: python -m bot outbox retry ID (hoặc --dead: tất cả); "
+    "bỏ hẳn: python -m bot outbox drop ID"
+)
+OUTBOX_ID_BAD = (
+    "Mã tin {value!r} không hợp lệ: cần một số, ví dụ 42 (xem: python -m bot outbox status)."
+)
+OUTBOX_UNKNOWN = "Không có tin nào mang mã {id} (xem: python -m bot outbox status)."
+OUTBOX_NOT_DEAD = (
+    "Tin #{id} đang ở trạng thái «{status}»: chỉ tin đã bỏ cuộc mới gửi lại hoặc bỏ hẳn được."
+)
+OUTBOX_RETRY_NEEDS = (
+    "Cần mã tin (python -m bot outbox retry ID) hoặc --dead để gửi lại mọi tin đã bỏ cuộc."
+)
+OUTBOX_RETRIED = "Đã xếp lại {count} tin để gửi; bot đang chạy sẽ gửi ngay (ngoài giờ yên lặng)."
+OUTBOX_NONE_DEAD = "Không có tin nào đã bỏ cuộc."
+OUTBOX_DROPPED = "Đã bỏ hẳn tin #{id}: tin này sẽ không được gửi."
 OUTBOX_UNREACHABLE = "Không liên lạc được ({count} người):"
 OUTBOX_UNREACHABLE_LINE = "  • {who}: {error}"
 OUTBOX_NO_NAME = "(chưa rõ tên)"

@@ -77,6 +77,7 @@ class OutboxError(NamedTuple):
     chat_id: str
     last_error: str
     at: datetime
+    outbox_id: int = 0  # for `outbox retry|drop ID`
 
 
 def _values(row: OutboxRow | Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -426,7 +427,7 @@ async def status_counts(
 
 
 async def last_errors(session: AsyncSession, *, limit: int = 10) -> list[OutboxError]:
-    """Return the newest errors of messages not sent: (occasion, chat_id, last_error, at).
+    """Return the newest errors of messages not sent: (occasion, chat_id, last_error, at, id).
 
     `at` is when the failing attempt was claimed (its creation if never claimed).
     """
@@ -438,14 +439,17 @@ async def last_errors(session: AsyncSession, *, limit: int = 10) -> list[OutboxE
             col(Outbox.last_error),
             col(Outbox.claimed_at),
             col(Outbox.created_at),
+            col(Outbox.id),
         )
         .where(col(Outbox.last_error) != "", col(Outbox.status) != OutboxStatus.SENT.value)
         .order_by(at.desc(), col(Outbox.id).desc())
         .limit(limit)
     )
     return [
-        OutboxError(occasion, chat_id, error, claimed_at or created_at)
-        for occasion, chat_id, error, claimed_at, created_at in (await session.execute(query))
+        OutboxError(occasion, chat_id, error, claimed_at or created_at, outbox_id or 0)
+        for occasion, chat_id, error, claimed_at, created_at, outbox_id in (
+            await session.execute(query)
+        )
     ]
 
 
