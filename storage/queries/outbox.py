@@ -159,14 +159,17 @@ async def _expire_claims(
     status: Any = PENDING
     if max_attempts is not None:
         status = case((attempts >= max_attempts, DEAD), else_=PENDING)
+    where = [
+        col(Outbox.channel) == channel,
+        col(Outbox.status) == SENDING,
+        col(Outbox.claimed_at) < now - lease,
+        *_in_term(term),
+    ]
+    # rows another transaction holds (a hung process's) are skipped, not waited for
+    stale = sa_select(col(Outbox.id)).where(*where).with_for_update(skip_locked=True).cte("stale")
     await session.execute(
         update(Outbox)
-        .where(
-            col(Outbox.channel) == channel,
-            col(Outbox.status) == SENDING,
-            col(Outbox.claimed_at) < now - lease,
-            *_in_term(term),
-        )
+        .where(col(Outbox.id).in_(sa_select(stale.c.id)), *where)
         .values(attempts=attempts, status=status, last_error=LEASE_EXPIRED)
         .execution_options(synchronize_session=False)
     )
