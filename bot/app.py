@@ -50,6 +50,7 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         webhook_url=settings.telegram_webhook_url,
         secret=given.get_secret_value() if given else derived_secret(token, "telegram-webhook"),
         overall_rate=settings.telegram_overall_rate,
+        drop_webhook=services.drop_webhook,
     )
     return TelegramChannel(
         dispatch,
@@ -135,6 +136,7 @@ class Services:
     web: WebServer
     reminder_clock: ShiftedClock
     metrics: Metrics
+    drop_webhook: bool = False  # `run --drop-webhook`: polling may remove a webhook
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -165,6 +167,8 @@ class Services:
         platforms = {c.name: c for c in channels if c.name != "console"}
         reminders = self.reminders(platforms) if platforms else None
         try:
+            for channel in channels:  # before anything starts: a refusal changes nothing
+                await channel.preflight()
             if reminders is not None:
                 leader = reminders.leadership.leader_known
                 health = Health(

@@ -311,3 +311,12 @@ TOKEN_REPLACED = (
     "Đã lưu refresh token mới cho {channel}. Các tiến trình bot đang chạy sẽ dùng nó "
     "ở lần gọi tới; không cần khởi động lại."
 )
+
+# --- run -----------------------------------------------------------------------
+
+RUN_WEBHOOK_SET = (
+    "Bot Telegram này đang có webhook ({host}): chạy kiểu long polling sẽ xoá webhook đó "
+    "và bản đang chạy thật sẽ không nhận được tin nữa. Không khởi động. Nếu đúng là muốn "
+    "chuyển sang long polling: python -m bot run --drop-webhook; hoặc đặt "
+    "TELEGRAM_WEBHOOK_URL để chạy kiểu webhook."
+)
