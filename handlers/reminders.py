@@ -134,7 +134,8 @@ class Reminders:
         if choice not in ("bat", "tat"):
             state = texts.SUBSCRIBED_ON if turn.member.subscribed else texts.SUBSCRIBED_OFF
             return [Reply(texts.SUBSCRIBE_USAGE.format(state=state))]
-        assert turn.member.id is not None
+        if turn.member.id is None:  # a newcomer the database refused to store
+            return [Reply(texts.NOT_SAVED)]
         wanted = choice == "bat"
         await set_subscribed(
             turn.session, member_id=turn.member.id, subscribed=wanted, actor=turn.actor

@@ -536,3 +536,16 @@ async def test_a_database_refusing_writes_still_answers_and_refuses_reports(
     writable = handlers_on(f"sqlite+aiosqlite:///{path}")
     [saved] = await writable.handle(message("/baocao 3.3 hoan thanh 60% xong", "301"))
     assert saved.text.startswith("Đã lưu báo cáo")
+
+
+async def test_a_newcomer_on_a_database_refusing_writes_is_told_nothing_was_saved(
+    handlers_on: HandlersOn, migrated_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "bot.db"
+    shutil.copy(migrated_db, path)
+    await seed_districts(f"sqlite+aiosqlite:///{path}", {"HU-TP": 301})
+    read_only = handlers_on(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    for command in ("/dangky ABCD-1234", "/nhacnho bat", "/nhacnho tat"):
+        assert await read_only.handle(message(command, "999")) == [Reply(texts.NOT_SAVED)]
+    # a registered member's subscription fails the same way (its write is refused)
+    assert await read_only.handle(message("/nhacnho bat", "301")) == [Reply(texts.DB_UNAVAILABLE)]
