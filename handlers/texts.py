@@ -254,6 +254,7 @@ SLOW_DOWN = (
 )
 FILE_ATTACHED = "[Tệp đính kèm: {name}]"
 FILE_SAVED = "(đã lưu tại {path})"
+FILE_NOT_SAVED = "(không lưu được tệp vào {folder}: thư mục không ghi được hoặc ổ đĩa đã đầy)"
 CONSOLE_WELCOME = "Trợ lý Kết luận 09-KL/BTCTW. Gõ /help để xem hướng dẫn, Ctrl+D để thoát."
 
 # --- command line ------------------------------------------------------------

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -338,6 +339,7 @@ async def reported(bot, tmp_path, db_path) -> None:
 async def test_export_csv_is_readable(bot, tmp_path, reported):
     out = ok(bot("export", "progress", str(tmp_path / "p.csv")))
     assert "Đã xuất 2 dòng" in out
+    assert stat.S_IMODE((tmp_path / "p.csv").stat().st_mode) == 0o600  # names: the owner only
     raw = (tmp_path / "p.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -354,6 +356,7 @@ async def test_export_xlsx_since_is_readable(bot, tmp_path, reported):
     path = tmp_path / "p.xlsx"
     out = ok(bot("export", "progress", str(path), "--since", "2024-03-01"))
     assert "Đã xuất 1 dòng" in out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "01/03/2024" in out
     sheet = openpyxl.load_workbook(path)[PROGRESS_SHEET]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]

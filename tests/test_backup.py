@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import stat
 import subprocess
 import sys
 import zipfile
@@ -262,6 +263,7 @@ def test_restore_brings_back_every_row(
 
     said = ok(cli(src, "backup", str(backup), tools=tools))
     assert "Đã sao lưu" in said and str(backup) in said
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600  # it holds tokens: the owner only
     manifest = store.read_manifest(backup)
     assert manifest.kind == kind and manifest.engine == source and manifest.revision == HEAD
     assert manifest.created_at.tzinfo is not None
