@@ -51,7 +51,11 @@ MEMBER_STILL_IN_ADMINS = (
 
 UNIT_EMPTY = "Mã và tên đơn vị không được để trống."
 UNIT_TOO_LONG = "Mã đơn vị tối đa 64 ký tự, tên đơn vị tối đa 255 ký tự."
-UNIT_CODE_SPACES = "Mã đơn vị «{code}» không được chứa khoảng trắng, ví dụ: HU-TP."
+UNIT_CODE_SPACES = (
+    "Mã đơn vị {code!r} không được chứa khoảng trắng hay ký tự ẩn (ký tự điều khiển, "
+    "ký tự không độ rộng), ví dụ: HU-TP."
+)
+UNIT_NAME_HIDDEN = "Tên đơn vị không được chứa ký tự điều khiển hay ký tự ẩn."
 LEVEL_BAD = "Cấp «{value}» không hợp lệ. Dùng: tinh, huyen hoặc coso."
 PARENT_UNKNOWN = "Không có đơn vị cấp trên mã {code}. Xem danh sách: python -m bot units list"
 UNIT_UNKNOWN = "Không có đơn vị mã {code}. Xem danh sách: python -m bot units list"

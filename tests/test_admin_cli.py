@@ -212,6 +212,25 @@ def test_units_import_bad_line_is_named_and_changes_nothing(bot, tmp_path):
     assert units_json(bot) == []
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "HU TP,Huyện ủy Tuy Phước,TU-BD,huyen",  # a space
+        "HU-TP\x00,Huyện ủy Tuy Phước,TU-BD,huyen",  # NUL
+        "HU-\u200dTP,Huyện ủy Tuy Phước,TU-BD,huyen",  # zero-width joiner
+        "\u00adHU-TP,Huyện ủy Tuy Phước,TU-BD,huyen",  # soft hyphen
+        "HU-TP,Huyện ủy Tuy Phước,TU\u200b-BD,huyen",  # in the parent's code
+        "HU-TP,Huyện ủy\x00 Tuy Phước,TU-BD,huyen",  # NUL in the name
+    ],
+)
+def test_units_import_refuses_codes_units_add_refuses(bot, tmp_path, line):
+    path = tmp_path / "units.csv"
+    path.write_text(f"TU-BD,Tỉnh ủy Bình Định,,tinh\n{line}\n", encoding="utf-8")
+    err = refused(bot("units", "import", str(path)))
+    assert "dòng 2" in err and ("ký tự ẩn" in err or "khoảng trắng" in err)
+    assert units_json(bot) == []
+
+
 def test_units_import_unknown_parent_is_named(bot, tmp_path):
     path = tmp_path / "units.csv"
     path.write_text("code,name,parent,level\nHU-TP,Huyện ủy Tuy Phước,TU-XX,huyen\n", "utf-8")
@@ -383,6 +402,8 @@ def test_export_empty_database(bot, tmp_path):
         (("export", "progress", "p.csv", "--since", "31/02/2024"), {}, 2, "Ngày"),
         (("units", "add", "", "Tên"), {}, 2, "không được để trống"),
         (("units", "add", "A B", "Tên"), {}, 2, "khoảng trắng"),
+        (("units", "add", "HU\u200bTP", "Tên"), {}, 2, "ký tự ẩn"),  # zero-width space
+        (("units", "add", "HU-TP", "Tên\x07"), {}, 2, "ký tự ẩn"),
         (("units", "add", "A", "Tên", "--level", "xa"), {}, 2, "Cấp"),
         (("units", "list"), {"DATABASE_URL": "mysql://u@h/db"}, 2, "DATABASE_URL"),
         (("units", "list"), {"DATABASE_URL": "::nonsense"}, 2, "DATABASE_URL"),
