@@ -7,9 +7,13 @@ c) the scheduler leader is SIGKILLed mid-broadcast to 2,000: the follower finish
    nobody is missed, only the messages in flight are sent twice;
 d) the disk under the SQLite file fills up: reports are refused clearly, questions are
    still answered, and reports are saved again once space is back.
+e) the scheduler leader hangs (SIGSTOP) mid-broadcast, its connections open: PostgreSQL ends
+   its lock session, a follower leads within 60 s and finishes; resumed, the old leader
+   sends nothing it had claimed (its term is over).
 
-Slow by nature (a: ~45 s); b restarts the machine's PostgreSQL cluster (run it sparingly:
-other tests using the server at that moment fail), d mounts a small tmpfs (root only).
+Slow by nature (a: ~45 s, e: ~80 s); b restarts the machine's PostgreSQL cluster (run it
+sparingly: other tests using the server at that moment fail), d mounts a small tmpfs (root
+only).
 """
 
 from __future__ import annotations
