@@ -14,7 +14,6 @@ Run: .venv/bin/python -m bench.bench_faults
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from scheduler.sender import CONCURRENCY, RECORD_EVERY, TAKEOVER_LEASE
+from scheduler.sender import CONCURRENCY, TAKEOVER_LEASE
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Member, Unit
@@ -184,7 +183,7 @@ async def leader_kill(base: str) -> dict[str, float]:
         "killed_after": sent_by_first,
         "missing": missing,
         "duplicates": duplicates,
-        "bound": CONCURRENCY + math.ceil(PAID_RATE * 2 * RECORD_EVERY),
+        "bound": CONCURRENCY,  # in flight or accepted and not yet recorded
         "took_over": took_over,
         "reached": reached,
         "finished": finished,

@@ -51,6 +51,7 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         webhook_url=settings.telegram_webhook_url,
         secret=given.get_secret_value() if given else derived_secret(token, "telegram-webhook"),
         overall_rate=settings.telegram_overall_rate,
+        drop_webhook=services.drop_webhook,
     )
     return TelegramChannel(
         dispatch,
@@ -140,6 +141,7 @@ class Services:
     reminder_clock: ShiftedClock
     metrics: Metrics
     inbound: InboundLedger
+    drop_webhook: bool = False  # `run --drop-webhook`: polling may remove a webhook
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -171,6 +173,8 @@ class Services:
         platforms = {c.name: c for c in channels if c.name != "console"}
         reminders = self.reminders(platforms) if platforms else None
         try:
+            for channel in channels:  # before anything starts: a refusal changes nothing
+                await channel.preflight()
             if reminders is not None:
                 leader = reminders.leadership.leader_known
                 health = Health(

@@ -9,9 +9,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from bot import cli_texts
 from bot.ask import answer_lines, answer_one
 from bot.commands import add_parsers
 from bot.logs import setup_logging
@@ -38,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default="local", help="user id of the console user")
     console.set_defaults(func=run_console)
     run = sub.add_parser("run", help="start every configured channel")
+    run.add_argument(
+        "--drop-webhook",
+        action="store_true",
+        help="poll Telegram even if a webhook is set (removes it: production stops receiving)",
+    )
     run.set_defaults(func=run_bot)
     documents = sub.add_parser("documents", help="work with directive files")
     doc_sub = documents.add_subparsers(dest="action", required=True)
@@ -96,9 +103,15 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """Start every configured channel (the console when none is)."""
     from bot.app import Services  # the whole bot: not needed by `ask` or `documents`
+    from bot.channels.base import WebhookInUse
 
     services = Services.build(settings)
-    asyncio.run(services.serve(services.channels()))
+    services.drop_webhook = args.drop_webhook
+    try:
+        asyncio.run(services.serve(services.channels()))
+    except WebhookInUse as exc:
+        print(cli_texts.RUN_WEBHOOK_SET.format(host=urlsplit(exc.url).netloc), file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

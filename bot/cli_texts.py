@@ -51,7 +51,11 @@ MEMBER_STILL_IN_ADMINS = (
 
 UNIT_EMPTY = "Mã và tên đơn vị không được để trống."
 UNIT_TOO_LONG = "Mã đơn vị tối đa 64 ký tự, tên đơn vị tối đa 255 ký tự."
-UNIT_CODE_SPACES = "Mã đơn vị «{code}» không được chứa khoảng trắng, ví dụ: HU-TP."
+UNIT_CODE_SPACES = (
+    "Mã đơn vị {code!r} không được chứa khoảng trắng hay ký tự ẩn (ký tự điều khiển, "
+    "ký tự không độ rộng), ví dụ: HU-TP."
+)
+UNIT_NAME_HIDDEN = "Tên đơn vị không được chứa ký tự điều khiển hay ký tự ẩn."
 LEVEL_BAD = "Cấp «{value}» không hợp lệ. Dùng: tinh, huyen hoặc coso."
 PARENT_UNKNOWN = "Không có đơn vị cấp trên mã {code}. Xem danh sách: python -m bot units list"
 UNIT_UNKNOWN = "Không có đơn vị mã {code}. Xem danh sách: python -m bot units list"
@@ -237,11 +241,29 @@ OUTBOX_STATUS_LABELS = {
     "failed": "Lỗi",
     "dead": "Bỏ cuộc",
     "undeliverable": "Không gửi được",
+    "dropped": "Đã bỏ",
 }
 OUTBOX_CHANNEL = "Kênh"
 OUTBOX_TOTAL = "Tổng"
 OUTBOX_ERRORS = "Lỗi gần đây:"
-OUTBOX_ERROR_LINE = "  • {at} {occasion} → {chat}: {error}"
+OUTBOX_ERROR_LINE = "  • {at} #{id} {occasion} → {chat}: {error}"
+OUTBOX_DEAD_HINT = (
+    "{count} tin đã bỏ cuộc. Gửi lại: python -m bot outbox retry ID (hoặc --dead: tất cả); "
+    "bỏ hẳn: python -m bot outbox drop ID"
+)
+OUTBOX_ID_BAD = (
+    "Mã tin {value!r} không hợp lệ: cần một số, ví dụ 42 (xem: python -m bot outbox status)."
+)
+OUTBOX_UNKNOWN = "Không có tin nào mang mã {id} (xem: python -m bot outbox status)."
+OUTBOX_NOT_DEAD = (
+    "Tin #{id} đang ở trạng thái «{status}»: chỉ tin đã bỏ cuộc mới gửi lại hoặc bỏ hẳn được."
+)
+OUTBOX_RETRY_NEEDS = (
+    "Cần mã tin (python -m bot outbox retry ID) hoặc --dead để gửi lại mọi tin đã bỏ cuộc."
+)
+OUTBOX_RETRIED = "Đã xếp lại {count} tin để gửi; bot đang chạy sẽ gửi ngay (ngoài giờ yên lặng)."
+OUTBOX_NONE_DEAD = "Không có tin nào đã bỏ cuộc."
+OUTBOX_DROPPED = "Đã bỏ hẳn tin #{id}: tin này sẽ không được gửi."
 OUTBOX_UNREACHABLE = "Không liên lạc được ({count} người):"
 OUTBOX_UNREACHABLE_LINE = "  • {who}: {error}"
 OUTBOX_NO_NAME = "(chưa rõ tên)"
@@ -292,4 +314,13 @@ TOKEN_BAD = "Refresh token trống hoặc không hợp lệ (một dòng, không
 TOKEN_REPLACED = (
     "Đã lưu refresh token mới cho {channel}. Các tiến trình bot đang chạy sẽ dùng nó "
     "ở lần gọi tới; không cần khởi động lại."
+)
+
+# --- run -----------------------------------------------------------------------
+
+RUN_WEBHOOK_SET = (
+    "Bot Telegram này đang có webhook ({host}): chạy kiểu long polling sẽ xoá webhook đó "
+    "và bản đang chạy thật sẽ không nhận được tin nữa. Không khởi động. Nếu đúng là muốn "
+    "chuyển sang long polling: python -m bot run --drop-webhook; hoặc đặt "
+    "TELEGRAM_WEBHOOK_URL để chạy kiểu webhook."
 )

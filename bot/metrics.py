@@ -15,7 +15,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from bot.channels.base import Dispatch
 from handlers.types import Incoming, Reply
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "undeliverable")
+OUTBOX_STATUSES = (
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "dead",
+    "undeliverable",
+    "dropped",
+)
 SEND_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 

@@ -5,6 +5,7 @@ Everything here is user input: parse strictly, never raise on odd text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from knowledge.text import fold
 MAX_QUESTION = 2000  # characters; longer questions are refused
 MAX_MESSAGE = 4096  # characters of any command (a report's note may take 2,000 of them)
 MAX_PAYLOAD = 64  # bytes, Telegram's callback_data limit
+MAX_ID = 64  # characters the database keeps of a platform's user or chat id
 
 CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")
 _PAYLOAD_RE = re.compile(r"(?P<kind>nv|cmd):(?P<arg>[a-z0-9.]{0,16})")
@@ -48,7 +50,9 @@ def clean_text(text: str) -> str:
 
 
 def storable(text: str) -> str:
-    """Return text UTF-8 can encode: surrogate pairs joined, lone surrogates made U+FFFD."""
+    """Return text the database keeps: surrogate pairs joined, lone surrogates made U+FFFD,
+    NUL (PostgreSQL refuses it in text) dropped, as cleaning drops control characters."""
+    text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # e.g. a "\ud800" escape in a JSON update
@@ -56,13 +60,23 @@ def storable(text: str) -> str:
     return text
 
 
+def storable_id(value: str) -> str:
+    """Return a user or chat id the database keeps: storable, and over MAX_ID characters
+    a stable digest of it (no real platform's ids are that long: never cut, never shared)."""
+    value = storable(value.replace("\x00", "\ufffd"))  # "a\x00b" is not "ab"
+    if len(value) <= MAX_ID:
+        return value
+    return "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()[: MAX_ID - 1]
+
+
 def storable_incoming(incoming: Incoming) -> Incoming:
-    """Return the update with every string storable (the database refuses lone surrogates)."""
+    """Return the update with every string storable (the database refuses lone surrogates,
+    NUL on PostgreSQL, and ids longer than their columns)."""
     payload = None if incoming.payload is None else storable(incoming.payload)
     return replace(
         incoming,
-        chat_id=storable(incoming.chat_id),
-        user_id=storable(incoming.user_id),
+        chat_id=storable_id(incoming.chat_id),
+        user_id=storable_id(incoming.user_id),
         text=storable(incoming.text),
         payload=payload,
         display_name=storable(incoming.display_name),

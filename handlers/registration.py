@@ -26,6 +26,8 @@ async def register(turn: Turn, code: str) -> list[Reply]:
         return [Reply(texts.PRIVATE_ONLY)]
     if not code.strip():
         return [Reply(texts.REGISTER_HOW)]
+    if turn.member.id is None:  # a newcomer the database refused to store (read-only, full)
+        return [Reply(texts.NOT_SAVED)]
     result = await redeem_invite(turn.session, member=turn.member, code=code[:64], now=turn.now)
     if result.outcome is RedeemOutcome.OK and result.unit is not None:
         return [Reply(texts.REGISTERED.format(unit=f"{result.unit.code} — {result.unit.name}"))]

@@ -134,7 +134,8 @@ class Reminders:
         if choice not in ("bat", "tat"):
             state = texts.SUBSCRIBED_ON if turn.member.subscribed else texts.SUBSCRIBED_OFF
             return [Reply(texts.SUBSCRIBE_USAGE.format(state=state))]
-        assert turn.member.id is not None
+        if turn.member.id is None:  # a newcomer the database refused to store
+            return [Reply(texts.NOT_SAVED)]
         wanted = choice == "bat"
         await set_subscribed(
             turn.session, member_id=turn.member.id, subscribed=wanted, actor=turn.actor
@@ -188,7 +189,7 @@ class Reminders:
             assert sent.id is not None
             counts = await occasion_progress(turn.session, occasion=broadcast_occasion(sent.id))
             waiting = counts.get("pending", 0) + counts.get("sending", 0)
-            failed = sum(counts.get(k, 0) for k in ("failed", "dead", "undeliverable"))
+            failed = sum(counts.get(k, 0) for k in ("failed", "dead", "undeliverable", "dropped"))
             lines.append(
                 texts.BROADCAST_PROGRESS.format(
                     id=sent.id,

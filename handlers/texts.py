@@ -241,6 +241,10 @@ BROADCAST_PROGRESS = (
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Gõ /help để xem các lệnh."
 FORGED_PAYLOAD = "Nút bấm này không còn dùng được. Gõ /help để xem các lệnh."
 SORRY = "Xin lỗi, tôi gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
+NOT_SAVED = (
+    "Chưa lưu được do hệ thống lưu trữ đang trục trặc, nên việc này chưa được thực hiện. "
+    "Xin gửi lại sau ít phút."
+)
 DB_UNAVAILABLE = (
     "Hệ thống lưu trữ đang tạm gián đoạn nên tin nhắn này chưa được xử lý. Xin gửi lại sau ít phút."
 )
@@ -250,6 +254,7 @@ SLOW_DOWN = (
 )
 FILE_ATTACHED = "[Tệp đính kèm: {name}]"
 FILE_SAVED = "(đã lưu tại {path})"
+FILE_NOT_SAVED = "(không lưu được tệp vào {folder}: thư mục không ghi được hoặc ổ đĩa đã đầy)"
 CONSOLE_WELCOME = "Trợ lý Kết luận 09-KL/BTCTW. Gõ /help để xem hướng dẫn, Ctrl+D để thoát."
 
 # --- command line ------------------------------------------------------------

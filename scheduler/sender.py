@@ -1,12 +1,15 @@
 """Drain the outbox: claim due messages per channel, send them within limits, record each.
 
-At-least-once: messages the platform accepted are marked sent within RECORD_EVERY
-(one statement for all of them), so a crash resends at most the messages in flight
-or accepted in that last fraction of a second. A claimed row whose sender died is
-claimed again after its lease; a new leader takes over the rows claimed before its
-term sooner, once it has led for TAKEOVER_LEASE (the last leader is dead, or stopped
+At-least-once, and a crash resends at most CONCURRENCY messages: a send keeps its slot
+until the platform's acceptance is recorded (sends finishing together are recorded in
+one statement: a group commit), so a message accepted but not recorded always holds one
+of the CONCURRENCY slots. A claimed row whose sender died or hung goes back to the queue
+after its lease, counted as an attempt; a new leader takes over the rows claimed before
+its term sooner, once it has led for TAKEOVER_LEASE (the last leader is dead, or stopped
 sending within HEARTBEAT + STOP_WAIT of losing the lock; only this process's clock
-measures the wait, so clocks of other processes need not agree).
+measures the wait, so clocks of other processes need not agree). Claims carry the
+leader's term, and each send first checks the term is still current (`Fence`): a leader
+that hung and resumed after a follower took over sends nothing more.
 
 A database that goes away (restart, disk full) pauses the sender: messages already
 accepted stay listed in memory until they are recorded, and sending resumes when the
@@ -25,7 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from handlers.ports import Sessions
 from handlers.types import Reply
 from scheduler.clock import Clock
-from scheduler.delivery import Deliverer, RateLimited, Undeliverable
+from scheduler.delivery import SEND_GUARD, Deliverer, Fenced, RateLimited, Undeliverable
+from scheduler.leader import Fence
 from scheduler.plan import QuietHours
 from storage.models import Outbox
 from storage.queries.outbox import (
@@ -40,9 +44,8 @@ from storage.queries.outbox import (
 log = logging.getLogger(__name__)
 
 BATCH = 100  # rows claimed at a time per channel
-CONCURRENCY = 8  # sends in flight at once (the channel's own limiter spaces them)
+CONCURRENCY = 5  # sends in flight at once (the channel's own limiter spaces them)
 IDLE = 1.0  # seconds between looks at an empty outbox (a new row wakes the sender at once)
-RECORD_EVERY = 0.1  # seconds between writes marking sent messages (one statement for all)
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 ERROR_PAUSE = 5.0  # seconds to wait after the database failed, before trying again
@@ -73,30 +76,31 @@ class OutboxSender:
         self.wakeup = asyncio.Event()
         self.limit = asyncio.Semaphore(CONCURRENCY)
         self.sent: list[int] = []  # accepted by the platform, not yet recorded
+        self.recording = asyncio.Lock()  # one write marking sent messages at a time
         self.stopping = False
         self.since: datetime | None = None  # when this sender began leading
+        self.fence: Fence | None = None  # this leader's term
 
     def wake(self) -> None:
         """Look at the outbox now (new rows were written)."""
         self.wakeup.set()
 
-    async def run(self) -> None:
-        """Send until stopped (recording what went out a few times a second)."""
+    async def run(self, fence: Fence) -> None:
+        """Send in `fence`'s term until stopped, or until the term is over."""
         self.stopping = False
         self.since = self.clock.now()
-        recorder = asyncio.create_task(self.record_sent_forever(), name="outbox-recorder")
+        self.fence = fence
         try:
             await self.send_forever()
         finally:
-            recorder.cancel()
-            await asyncio.gather(recorder, return_exceptions=True)
             await self.try_record_sent()
 
-    async def record_sent_forever(self) -> None:
-        """Mark sent messages every RECORD_EVERY seconds."""
-        while True:
-            await asyncio.sleep(RECORD_EVERY)
-            await self.try_record_sent()
+    async def record_now(self, outbox_id: int) -> None:
+        """Record a message the platform accepted, joining a write under way (group commit)."""
+        self.sent.append(outbox_id)
+        async with self.recording:
+            if outbox_id in self.sent:  # not written by the write we waited for
+                await self.record_sent()
 
     async def record_sent(self) -> None:
         """Mark the messages sent since the last time, in one statement (kept if it fails)."""
@@ -164,6 +168,8 @@ class OutboxSender:
     async def drain_once(self, name: str, channel: Deliverer) -> bool:
         """Claim one batch of a channel's due rows and send them; tell whether there were any."""
         now = self.clock.now()
+        if not await self.holds():
+            return False
         async with self.sessions() as session:
             rows = await claim_due(
                 session,
@@ -172,6 +178,8 @@ class OutboxSender:
                 limit=BATCH,
                 worker=self.worker,
                 lease=self.lease(now),
+                max_attempts=self.max_attempts,
+                term=self.term,
             )
         if rows:
             outcomes = await asyncio.gather(
@@ -183,6 +191,18 @@ class OutboxSender:
             await self.record_sent()
         return bool(rows)
 
+    @property
+    def term(self) -> int | None:
+        """Return this leader's term (None outside a term: tests driving the sender alone)."""
+        return None if self.fence is None else self.fence.term
+
+    async def holds(self) -> bool:
+        """Tell whether this leader's term is still current; stop sending if it is not."""
+        if self.fence is None or await self.fence.holds():
+            return True
+        self.stop()
+        return False
+
     def lease(self, now: datetime) -> timedelta:
         """Return how old a claim must be to take it over: older than our term, once it is safe."""
         if self.since is None or now - self.since < TAKEOVER_LEASE:
@@ -193,17 +213,25 @@ class OutboxSender:
         """Send one row and record what happened to it."""
         assert row.id is not None
         async with self.limit:
+            if not await self.holds():
+                return  # a deposed leader: its successor takes the row over
+            guard = SEND_GUARD.set(self.holds)  # asked again after the channel's own waits
             try:
                 await channel.send(row.chat_id, Reply(row.text))
+            except Fenced:
+                return  # the term ended while the message waited for its slot: not sent
             except Undeliverable as exc:
-                await self.record(mark_undeliverable, outbox_id=row.id, error=str(exc)[:500])
+                error = str(exc)[:500]
+                await self.record(mark_undeliverable, outbox_id=row.id, error=error, term=self.term)
             except RateLimited as exc:
                 await self.pause(channel.name, row, exc.retry_after)
             except Exception as exc:  # network, 5xx after the channel's own retries, bugs
                 log.warning("outbox %s to %s:%s failed: %s", row.id, channel.name, row.chat_id, exc)
                 await self.retry_later(row, exc)
             else:
-                self.sent.append(row.id)
+                await self.record_now(row.id)  # before the slot goes to the next send
+            finally:
+                SEND_GUARD.reset(guard)
 
     async def retry_later(self, row: Outbox, exc: Exception) -> None:
         """Back off exponentially; dead-letter after max_attempts."""
@@ -215,6 +243,7 @@ class OutboxSender:
             error=f"{type(exc).__name__}: {exc}"[:500],
             retry_at=self.clock.now() + delay,
             max_attempts=self.max_attempts,
+            term=self.term,
         )
 
     async def pause(self, name: str, row: Outbox, retry_after: float) -> None:
@@ -222,7 +251,7 @@ class OutboxSender:
         until = self.clock.now() + timedelta(seconds=retry_after)
         log.warning("channel %s rate limited; pausing its outbox until %s", name, until)
         async with self.sessions() as session:
-            await postpone(session, channel=name, until=until, outbox_id=row.id)
+            await postpone(session, channel=name, until=until, outbox_id=row.id, term=self.term)
 
     async def record(self, action: Callable[..., Awaitable[object]], **values: object) -> None:
         """Run one outbox update in its own session (sends run concurrently)."""

@@ -89,7 +89,7 @@ class ReminderService:
             max_attempts=config.max_attempts,
             worker=worker,
         )
-        self.leadership = Leadership(engine)
+        self.leadership = Leadership(engine, sessions, clock.now)
         self.scheduler: AsyncIOScheduler | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -115,7 +115,8 @@ class ReminderService:
 
     async def serve_term(self) -> None:
         """Lead until leadership is lost: scheduler and sender running; then clean up."""
-        sending = asyncio.create_task(self.sender.run(), name="outbox")
+        assert self.leadership.fence is not None
+        sending = asyncio.create_task(self.sender.run(self.leadership.fence), name="outbox")
         syncing: asyncio.Task[None] | None = None
         try:
             await self.start_scheduler()

@@ -57,6 +57,7 @@ from storage.backup_file import (
 from storage.backup_rows import RowsError, dump_rows, load_rows, product_tables, reflect
 from storage.engine import create_engine
 from storage.migrate import alembic_config, current_revision, downgrade, upgrade
+from storage.private import make_private
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ async def make_backup(url: str, out: Path, *, logical: bool = False) -> Manifest
         )
         partial = Path(work) / "backup.zip"
         write_archive(partial, manifest, payload.path)
+        make_private(partial)  # a backup holds platform tokens: the owner only
         os.replace(partial, out)
     log.debug("backup written to %s: %s, %d rows", out, manifest.kind, manifest.rows)
     return manifest

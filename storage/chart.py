@@ -10,6 +10,11 @@ DEFAULT_TITLE = "Tỷ lệ hoàn thành theo nhóm nhiệm vụ"
 FONT = "DejaVu Sans"
 
 
+def _literal(text: str) -> str:
+    """Return `text` with "$" escaped, so matplotlib never reads it as math (`$x_{$`)."""
+    return text.replace("$", r"\$")
+
+
 def _percent(done: int, total: int) -> float:
     """Return done/total as a percentage (0 when total is 0)."""
     return 100.0 * done / total if total > 0 else 0.0
@@ -26,7 +31,7 @@ def completion_chart(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    labels = [textwrap.fill(label, 38) for label, _, _ in groups]
+    labels = [_literal(textwrap.fill(label, 38)) for label, _, _ in groups]
     values = [_percent(done, total) for _, done, total in groups]
     figure = Figure(figsize=(9, 1.6 + 0.55 * max(len(groups), 1)), dpi=110)
     FigureCanvasAgg(figure)
@@ -36,8 +41,8 @@ def completion_chart(
     axes.set_yticks(list(positions), labels, fontfamily=FONT, fontsize=9)
     axes.invert_yaxis()
     axes.set_xlim(0, 115)
-    axes.set_xlabel(xlabel, fontfamily=FONT)
-    axes.set_title(title, fontfamily=FONT, fontsize=12)
+    axes.set_xlabel(_literal(xlabel), fontfamily=FONT)
+    axes.set_title(_literal(title), fontfamily=FONT, fontsize=12)
     for position, value, (_, done, total) in zip(positions, values, groups, strict=True):
         axes.text(
             value + 1,

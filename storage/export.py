@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from storage.private import write_private
 from storage.queries.progress import task_sort_key
 from storage.queries.summary import ExportRow, TaskOverview
 from storage.status import SILENT_LABEL, STATUS_LABELS, Status, status_label
@@ -107,7 +108,7 @@ def write_xlsx(
     write_workbook([progress, summary], buffer)
     data = buffer.getvalue()
     if path is not None:
-        Path(path).write_bytes(data)
+        write_private(path, data)  # names and notes: the owner only
     return data
 
 
@@ -132,5 +133,5 @@ def write_csv(
         writer.writerow([_csv_safe(value) for value in row_values(row, task_titles)])
     data = buffer.getvalue().encode("utf-8-sig")
     if path is not None:
-        Path(path).write_bytes(data)
+        write_private(path, data)  # names and notes: the owner only
     return data

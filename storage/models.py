@@ -1,5 +1,6 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
-deadlines, the message outbox, broadcasts, platform tokens and inbound events."""
+deadlines, the message outbox, broadcasts, platform tokens, inbound events and the
+reminder leader's term."""
 
 from __future__ import annotations
 
@@ -269,6 +270,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # reserved; retries are "pending" with attempts > 0
     DEAD = "dead"  # gave up after max attempts
     UNDELIVERABLE = "undeliverable"  # the platform refused for good (403, outside the window)
+    DROPPED = "dropped"  # an admin gave up on a dead message (`outbox drop`): kept, never sent
 
 
 class Outbox(SQLModel, table=True):
@@ -279,7 +281,8 @@ class Outbox(SQLModel, table=True):
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_occasion_status", "occasion", "status"),
         CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'undeliverable')",
+            "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'undeliverable',"
+            " 'dropped')",
             name="status",
         ),
         CheckConstraint("kind IN ('reminder', 'overdue', 'period', 'broadcast')", name="kind"),
@@ -300,6 +303,11 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_by: str = Field(default="", max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the leader term of the claim (see LeaderTerm); a server default, so inserts written
+    # before the column existed (and backups of older revisions) still work
+    claimed_term: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class Broadcast(SQLModel, table=True):
@@ -335,3 +343,13 @@ class InboundEvent(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=32)
     key: str = Field(primary_key=True, max_length=128)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class LeaderTerm(SQLModel, table=True):
+    """The reminder leader's term: incremented each time a process becomes the leader, so
+    a deposed leader (hung, then resumed) can tell it is stale and send nothing it claimed."""
+
+    __tablename__ = "leader_term"
+    name: str = Field(primary_key=True, max_length=32)
+    term: int = Field(default=0)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -211,6 +212,25 @@ def test_units_import_bad_line_is_named_and_changes_nothing(bot, tmp_path):
     assert units_json(bot) == []
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "HU TP,Huyện ủy Tuy Phước,TU-BD,huyen",  # a space
+        "HU-TP\x00,Huyện ủy Tuy Phước,TU-BD,huyen",  # NUL
+        "HU-\u200dTP,Huyện ủy Tuy Phước,TU-BD,huyen",  # zero-width joiner
+        "\u00adHU-TP,Huyện ủy Tuy Phước,TU-BD,huyen",  # soft hyphen
+        "HU-TP,Huyện ủy Tuy Phước,TU\u200b-BD,huyen",  # in the parent's code
+        "HU-TP,Huyện ủy\x00 Tuy Phước,TU-BD,huyen",  # NUL in the name
+    ],
+)
+def test_units_import_refuses_codes_units_add_refuses(bot, tmp_path, line):
+    path = tmp_path / "units.csv"
+    path.write_text(f"TU-BD,Tỉnh ủy Bình Định,,tinh\n{line}\n", encoding="utf-8")
+    err = refused(bot("units", "import", str(path)))
+    assert "dòng 2" in err and ("ký tự ẩn" in err or "khoảng trắng" in err)
+    assert units_json(bot) == []
+
+
 def test_units_import_unknown_parent_is_named(bot, tmp_path):
     path = tmp_path / "units.csv"
     path.write_text("code,name,parent,level\nHU-TP,Huyện ủy Tuy Phước,TU-XX,huyen\n", "utf-8")
@@ -338,6 +358,7 @@ async def reported(bot, tmp_path, db_path) -> None:
 async def test_export_csv_is_readable(bot, tmp_path, reported):
     out = ok(bot("export", "progress", str(tmp_path / "p.csv")))
     assert "Đã xuất 2 dòng" in out
+    assert stat.S_IMODE((tmp_path / "p.csv").stat().st_mode) == 0o600  # names: the owner only
     raw = (tmp_path / "p.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -354,6 +375,7 @@ async def test_export_xlsx_since_is_readable(bot, tmp_path, reported):
     path = tmp_path / "p.xlsx"
     out = ok(bot("export", "progress", str(path), "--since", "2024-03-01"))
     assert "Đã xuất 1 dòng" in out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "01/03/2024" in out
     sheet = openpyxl.load_workbook(path)[PROGRESS_SHEET]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -380,6 +402,8 @@ def test_export_empty_database(bot, tmp_path):
         (("export", "progress", "p.csv", "--since", "31/02/2024"), {}, 2, "Ngày"),
         (("units", "add", "", "Tên"), {}, 2, "không được để trống"),
         (("units", "add", "A B", "Tên"), {}, 2, "khoảng trắng"),
+        (("units", "add", "HU\u200bTP", "Tên"), {}, 2, "ký tự ẩn"),  # zero-width space
+        (("units", "add", "HU-TP", "Tên\x07"), {}, 2, "ký tự ẩn"),
         (("units", "add", "A", "Tên", "--level", "xa"), {}, 2, "Cấp"),
         (("units", "list"), {"DATABASE_URL": "mysql://u@h/db"}, 2, "DATABASE_URL"),
         (("units", "list"), {"DATABASE_URL": "::nonsense"}, 2, "DATABASE_URL"),

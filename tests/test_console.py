@@ -86,3 +86,23 @@ def test_console_user_option(run_bot):
     result = run_bot("console", "--user", "u42", stdin="/start\n")
     assert result.returncode == 0, result.stderr
     assert "Xin chào" in result.stdout
+
+
+def test_a_file_that_cannot_be_saved_is_said_and_the_chat_goes_on(run_bot, tmp_path):
+    (tmp_path / ".env").write_text("ADMINS=console:local\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "exports").write_text("a file where the folder should be")
+    result = run_bot("console", stdin="/bieudo\n/help\n")
+    assert result.returncode == 0, result.stderr
+    said = result.stdout
+    assert "không lưu được tệp" in said
+    assert "/nhiemvu" in said[said.index("không lưu được tệp") :]  # still chatting after it
+    assert TRACEBACK not in result.stderr
+
+
+def test_files_the_console_saves_are_private(run_bot, tmp_path):
+    (tmp_path / ".env").write_text("ADMINS=console:local\n")
+    result = run_bot("console", stdin="/bieudo\n")
+    assert result.returncode == 0, result.stderr
+    [png] = (tmp_path / "data" / "exports").iterdir()
+    assert png.stat().st_mode & 0o777 == 0o600

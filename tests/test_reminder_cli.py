@@ -20,7 +20,9 @@ import pytest
 from sqlalchemy import select
 
 from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
 from storage.models import Outbox
+from storage.queries.audit import list_audit
 from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.outbox import OutboxRow, claim_due, enqueue, mark_failed, mark_undeliverable
 from storage.queries.progress import add_update
@@ -309,7 +311,7 @@ def test_outbox_status_counts_errors_and_unreachable(bot, tree, db_url):
     out = ok(bot("outbox", "status"))
     header, _, telegram = out.splitlines()[1:4]
     assert header.split()[:3] == ["Kênh", "Chờ", "gửi"]
-    assert telegram.split() == ["telegram", "1", "0", "0", "0", "0", "1"]
+    assert telegram.split() == ["telegram", "1", "0", "0", "0", "0", "1", "0"]
     assert "Timed out" in out and "bot was blocked" in out
     assert "telegram:100 — Bí thư Tỉnh (T)" in out
     shown = json.loads(ok(bot("outbox", "status", "--json")))
@@ -372,3 +374,86 @@ def test_broadcast_bad_input(bot, tree, db_url):
     assert "everyone" in refused(bot("broadcast", "Chào", "--to", "everyone"))
     assert "giây" in refused(bot("broadcast", "Chào", "--to", "all", "--wait", "-1"))
     assert outbox_rows(db_url) == []
+
+
+# --- outbox retry / drop ------------------------------------------------------------------
+
+
+def kill_outbox(db_url: str, count: int) -> list[int]:
+    """Queue `count` reminders and make them dead (one failed attempt of one allowed)."""
+
+    async def go() -> list[int]:
+        await upgrade(db_url)
+        engine = create_engine(db_url)
+        now = datetime.now(UTC)
+        try:
+            async with session_factory(engine)() as session:
+                rows = [
+                    OutboxRow(
+                        key=f"deadline:2:1d:member:{n}",
+                        occasion="deadline:2:1d",
+                        kind="reminder",
+                        channel="telegram",
+                        chat_id=str(n),
+                        text="⏰ Nhắc hạn",
+                    )
+                    for n in range(count)
+                ]
+                await enqueue(session, rows=rows, now=now)
+                claimed = await claim_due(
+                    session, channel="telegram", now=now, limit=99, worker="t"
+                )
+                for row in claimed:
+                    assert row.id is not None
+                    await mark_failed(
+                        session, outbox_id=row.id, error="Timed out", retry_at=now, max_attempts=1
+                    )
+                return sorted(row.id for row in claimed if row.id is not None)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def outbox_audit(db_url: str) -> list[tuple[str, str, str]]:
+    async def go() -> list[tuple[str, str, str]]:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as session:
+                rows = reversed(await list_audit(session))  # oldest first
+                return [
+                    (a.actor, a.action, a.target) for a in rows if a.action.startswith("outbox")
+                ]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_outbox_retry_and_drop_act_on_dead_messages_only(bot, db_url):
+    first, second, third = kill_outbox(db_url, 3)
+    status = ok(bot("outbox", "status"))
+    assert "3 tin đã bỏ cuộc" in status and f"#{first} deadline:2:1d" in status
+    assert "đã bỏ cuộc" in refused(bot("outbox", "retry"))  # neither an id nor --dead
+    assert "đã bỏ cuộc" in refused(bot("outbox", "retry", str(first), "--dead"))
+    assert "không hợp lệ" in refused(bot("outbox", "retry", "abc"))
+    assert "Không có tin nào mang mã 999" in refused(bot("outbox", "drop", "999"))
+
+    assert "Đã xếp lại 1 tin" in ok(bot("outbox", "retry", f"#{first}"))
+    assert "«Chờ gửi»" in refused(bot("outbox", "retry", str(first)))  # pending now
+    assert "«Chờ gửi»" in refused(bot("outbox", "drop", str(first)))
+    assert json.loads(ok(bot("outbox", "drop", str(second), "--json"))) == {"dropped": second}
+    assert "«Đã bỏ»" in refused(bot("outbox", "retry", str(second)))
+    assert json.loads(ok(bot("outbox", "retry", "--dead", "--json"))) == {"retried": 1}
+    assert "Không có tin nào đã bỏ cuộc" in ok(bot("outbox", "retry", "--dead"))
+
+    rows = {row.id: row for row in outbox_rows(db_url)}
+    assert (rows[first].status, rows[first].attempts) == ("pending", 0)
+    assert NOW <= rows[first].next_attempt_at < NOW + timedelta(minutes=1)  # the bot's clock
+    assert rows[second].status == "dropped"
+    assert (rows[third].status, rows[third].attempts) == ("pending", 0)
+    assert outbox_audit(db_url) == [
+        ("cli", "outbox.retry", f"outbox:{first}"),
+        ("cli", "outbox.drop", f"outbox:{second}"),
+        ("cli", "outbox.retry", "outbox:dead"),
+    ]

@@ -299,6 +299,19 @@ async def test_chart_is_a_png(say: Say, sessions: Sessions, units: dict[str, int
     assert reply.file.content.startswith(b"\x89PNG")
 
 
+async def test_a_unit_name_with_dollar_signs_still_gets_its_chart(
+    say: Say, sessions: Sessions, units: dict[str, int]
+) -> None:
+    """matplotlib reads $…$ as math: "$x_{$" used to fail the whole /bieudo."""
+    async with sessions() as s:
+        await upsert_unit(s, code="HU-TP", name="Chi bộ $x_{$ và $5 triệu$", actor="t")
+    await say(f"/dangky {await invite(sessions, units['HU-TP'])}")
+    text = await say("/bieudo")
+    [reply] = say.last
+    assert reply.file is not None and reply.file.content.startswith(b"\x89PNG"), text
+    assert "$x_{$" in text
+
+
 async def test_report_goes_to_the_unit_in_the_database(
     say: Say, sessions: Sessions, units: dict[str, int]
 ) -> None:

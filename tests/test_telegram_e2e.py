@@ -335,3 +335,47 @@ async def test_a_repeated_update_is_answered_once_when_polling(polling: Bot) -> 
 
 async def test_a_repeated_update_is_answered_once_by_webhook(webhook: Bot) -> None:
     assert await repeated_update_answers(webhook, 205) == 1
+
+
+# --- polling beside a webhook -------------------------------------------------------------
+
+PRODUCTION = "https://bot.example.org/telegram/webhook"
+
+
+async def run_polling(fake: FakeTelegram, tmp: Path, *args: str) -> asyncio.subprocess.Process:
+    """Start `python -m bot run ARGS` polling the fake (no TELEGRAM_WEBHOOK_URL)."""
+    env = bot_env(fake, f"sqlite+aiosqlite:///{tmp / 'bot.db'}", HTTP_PORT=str(free_port()))
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        *args,
+        cwd=tmp,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_polling_refuses_to_remove_a_webhook_unless_told(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        fake.webhook = {"url": PRODUCTION, "secret_token": None}  # production receives there
+        process = await run_polling(fake, tmp_path)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        message = err.decode()
+        assert process.returncode == 2, message
+        assert "bot.example.org" in message and "--drop-webhook" in message
+        assert "Traceback" not in message
+        assert fake.webhook == {"url": PRODUCTION, "secret_token": None}  # left alone
+        assert not fake.calls_to("deleteWebhook") and not fake.calls_to("getUpdates")
+        assert not fake.sent
+
+        process = await run_polling(fake, tmp_path, "--drop-webhook")
+        try:
+            await fake.wait_for(lambda f: f.calls_to("getUpdates"), timeout=30)
+            assert fake.webhook is None
+        finally:
+            process.terminate()
+            _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+        assert "removing the webhook" in err.decode()

@@ -42,6 +42,15 @@ class NoStats:
         """Keep nothing."""
 
 
+class WebhookInUse(Exception):
+    """Polling would remove the webhook another deployment receives updates on."""
+
+    def __init__(self, channel: str, url: str) -> None:
+        super().__init__(f"{channel}: a webhook is set ({url}); polling would remove it")
+        self.channel = channel
+        self.url = url
+
+
 class Channel(ABC):
     """One chat platform: receives messages, hands them to `dispatch`, sends replies.
 
@@ -56,6 +65,10 @@ class Channel(ABC):
     def __init__(self, dispatch: Dispatch) -> None:
         self.dispatch = dispatch
         self.finished = asyncio.Event()
+
+    async def preflight(self) -> None:
+        """Check, before anything starts, that starting would harm nothing (raise if so)."""
+        return None
 
     @abstractmethod
     async def start(self) -> None:

@@ -13,6 +13,7 @@ from bot.channels.base import Channel, Dispatch, NumberedChoices, format_choices
 from handlers import texts
 from handlers.ports import Clock
 from handlers.types import Incoming, Reply, ReplyFile
+from storage.private import write_private
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,11 @@ class ConsoleChannel(Channel):
         """Print a reply; its buttons are printed as numbered choices and remembered."""
         parts = self.texts_of(reply)
         if reply.file is not None and self.files_dir is not None:
-            parts.append(texts.FILE_SAVED.format(path=self.save_file(reply.file)))
+            try:
+                parts.append(texts.FILE_SAVED.format(path=self.save_file(reply.file)))
+            except OSError as exc:  # a full disk or an unwritable folder: keep chatting
+                log.warning("console: could not save %s: %s", reply.file.name, exc)
+                parts.append(texts.FILE_NOT_SAVED.format(folder=self.files_dir))
         buttons = reply.flat_buttons()
         if buttons:
             self.choices.remember(chat_id, buttons)
@@ -101,11 +106,11 @@ class ConsoleChannel(Channel):
             await self.send(chat_id, reply)
 
     def save_file(self, file: ReplyFile) -> Path:
-        """Save an attached file under files_dir and return its path."""
+        """Save an attached file under files_dir (readable by its owner only); return its path."""
         assert self.files_dir is not None
         self.files_dir.mkdir(parents=True, exist_ok=True)
         path = self.files_dir / Path(file.name).name
-        path.write_bytes(file.content)
+        write_private(path, file.content)
         return path
 
     def prompt(self) -> None:

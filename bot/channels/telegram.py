@@ -36,7 +36,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.base import Channel, ChannelStats, Dispatch, FirstTime, Reachability
+from bot.channels.base import (
+    Channel,
+    ChannelStats,
+    Dispatch,
+    FirstTime,
+    Reachability,
+    WebhookInUse,
+)
 from bot.channels.shapes import parse_json, telegram_update_problem
 from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
@@ -64,6 +71,7 @@ class TelegramConfig:
     webhook_url: str = ""
     secret: str = ""  # the webhook secret Telegram sends back in SECRET_HEADER
     overall_rate: float = 30.0
+    drop_webhook: bool = False  # polling may remove a webhook set by another deployment
 
 
 class TelegramChannel(Channel):
@@ -116,6 +124,17 @@ class TelegramChannel(Channel):
         app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self.on_message))
         app.add_error_handler(self.on_error)
         return app
+
+    async def preflight(self) -> None:
+        """Polling: refuse to start if a webhook is set (polling would silently remove it)."""
+        if self.config.webhook_url:
+            return
+        await self.app.bot.initialize()
+        url = (await self.app.bot.get_webhook_info()).url
+        if url and not self.config.drop_webhook:
+            raise WebhookInUse(self.name, url)
+        if url:
+            log.warning("telegram: removing the webhook %s to poll (--drop-webhook)", url)
 
     async def start(self) -> None:
         """Connect, publish the command menu, then poll or register the webhook."""

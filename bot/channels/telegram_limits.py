@@ -29,6 +29,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.channels.base import ChannelStats, NoStats
+from scheduler.delivery import check_send_guard
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class FloodControl(BaseRateLimiter[int]):
             await self.wait_overall()
             started = time.monotonic()
             try:
+                await check_send_guard()  # an outbox message may have waited past its term
                 result = await callback(*args, **kwargs)
                 self.stats.sent(time.monotonic() - started)  # the API call, not the waits
                 return result

@@ -39,7 +39,12 @@ POLL = 2.0  # seconds between looks at the progress
 NO_SENDER_AFTER = 10.0  # nothing moved anywhere in the outbox this long: no bot is sending
 DEFAULT_WAIT, MOST_WAIT = 60, 24 * 3600
 DONE = (OutboxStatus.SENT.value,)
-FAILED = (OutboxStatus.FAILED.value, OutboxStatus.DEAD.value, OutboxStatus.UNDELIVERABLE.value)
+FAILED = (
+    OutboxStatus.FAILED.value,
+    OutboxStatus.DEAD.value,
+    OutboxStatus.UNDELIVERABLE.value,
+    OutboxStatus.DROPPED.value,
+)
 WAITING = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot import cli_texts as texts
 from bot.commands.errors import UsageError
+from storage.queries.units import code_is_clean, name_is_clean
 
 #: Channels a member can live on (a typo still works, with a warning).
 KNOWN_CHANNELS = ("console", "telegram", "zalo_oa", "zalo_bot")
@@ -101,6 +102,8 @@ def check_unit(code: str, name: str) -> tuple[str, str]:
         raise UsageError(texts.UNIT_EMPTY)
     if len(code) > CODE_MAX or len(name) > NAME_MAX:
         raise UsageError(texts.UNIT_TOO_LONG)
-    if any(char.isspace() for char in code):
+    if not code_is_clean(code):
         raise UsageError(texts.UNIT_CODE_SPACES.format(code=code))
+    if not name_is_clean(name):
+        raise UsageError(texts.UNIT_NAME_HIDDEN)
     return code, name

@@ -5,10 +5,16 @@ At least once, never a second copy recorded as sent:
   twice adds nothing (the key is unique per occasion and recipient);
 - `claim_due` moves due rows to "sending" atomically (PostgreSQL: FOR UPDATE SKIP LOCKED,
   so two senders never claim the same row; SQLite: one writer at a time). A row left
-  "sending" by a crashed sender is claimed again once its lease expires, so a crash
-  resends at most the messages that were in flight;
-- `mark_failed` / `mark_undeliverable` only change rows still "sending": a message
-  recorded as sent is never put back in the queue.
+  "sending" by a crashed or hung sender goes back to pending once its lease expires,
+  counted as an attempt (dead after max_attempts: a message that kills its sender every
+  time is not retried for ever), so a crash resends at most the messages in flight;
+- a claim by a leader records its term (`claimed_term`) and succeeds only while that term
+  is the current one; `mark_failed` / `mark_undeliverable` only change rows still
+  "sending" (in the caller's term): a message recorded as sent is never put back in the
+  queue, and a deposed leader's late outcome does not touch its successor's claim;
+- `retry_dead` / `drop_dead` (`python -m bot outbox retry|drop`) let an admin queue a dead
+  message again or give up on it ("dropped": kept, so planning its occasion again adds
+  nothing).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Table, case, func, or_, update
+from sqlalchemy import ColumnElement, Table, case, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -28,12 +34,14 @@ from storage.models import (
     OUTBOX_ERROR_MAX_CHARS,
     OUTBOX_TEXT_MAX_CHARS,
     Broadcast,
+    LeaderTerm,
     Outbox,
     OutboxKind,
     OutboxStatus,
 )
 from storage.queries.audit import add_audit
 from storage.queries.recipients import Recipient
+from storage.queries.terms import REMINDERS
 from storage.queries.upsert import dialect_insert
 from storage.types import as_utc, utcnow
 
@@ -43,6 +51,9 @@ CLAIM_LEASE = timedelta(minutes=5)
 INSERT_CHUNK = 1000
 
 PENDING, SENDING = OutboxStatus.PENDING.value, OutboxStatus.SENDING.value
+DEAD = OutboxStatus.DEAD.value
+#: The error recorded when a claim's lease expires (its sender died or hung mid-send).
+LEASE_EXPIRED = "lease expired: the sender stopped while sending (killed or hung)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +77,7 @@ class OutboxError(NamedTuple):
     chat_id: str
     last_error: str
     at: datetime
+    outbox_id: int = 0  # for `outbox retry|drop ID`
 
 
 def _values(row: OutboxRow | Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -114,13 +126,61 @@ async def enqueue(
     return added
 
 
-def _claimable(channel: str, now: datetime, lease: timedelta) -> list[ColumnElement[bool]]:
-    """WHERE terms: due rows of the channel, pending or claimed longer ago than the lease."""
-    stale = (col(Outbox.status) == SENDING) & (col(Outbox.claimed_at) < now - lease)
+def _in_term(term: int | None) -> list[ColumnElement[bool]]:
+    """WHERE terms: `term` is the reminder leadership's current term (none if term is None)."""
+    if term is None:
+        return []
+    current = sa_select(col(LeaderTerm.term)).where(
+        col(LeaderTerm.name) == REMINDERS, col(LeaderTerm.term) == term
+    )
+    return [current.exists()]
+
+
+def _claimed_in(term: int | None) -> list[ColumnElement[bool]]:
+    """WHERE terms: the row was claimed in `term` (any term if None)."""
+    return [] if term is None else [col(Outbox.claimed_term) == term]
+
+
+async def _expire_claims(
+    session: AsyncSession,
+    *,
+    channel: str,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int | None,
+    term: int | None,
+) -> None:
+    """Put rows left "sending" longer than `lease` back to pending, counting an attempt.
+
+    A row whose sender dies (or hangs) during its send every time becomes dead after
+    max_attempts instead of being claimed again for ever (no commit).
+    """
+    attempts = col(Outbox.attempts) + 1
+    status: Any = PENDING
+    if max_attempts is not None:
+        status = case((attempts >= max_attempts, DEAD), else_=PENDING)
+    where = [
+        col(Outbox.channel) == channel,
+        col(Outbox.status) == SENDING,
+        col(Outbox.claimed_at) < now - lease,
+        *_in_term(term),
+    ]
+    # rows another transaction holds (a hung process's) are skipped, not waited for
+    stale = sa_select(col(Outbox.id)).where(*where).with_for_update(skip_locked=True).cte("stale")
+    await session.execute(
+        update(Outbox)
+        .where(col(Outbox.id).in_(sa_select(stale.c.id)), *where)
+        .values(attempts=attempts, status=status, last_error=LEASE_EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _claimable(channel: str, now: datetime) -> list[ColumnElement[bool]]:
+    """WHERE terms: due pending rows of the channel."""
     return [
         col(Outbox.channel) == channel,
         col(Outbox.next_attempt_at) <= now,
-        or_(col(Outbox.status) == PENDING, stale),
+        col(Outbox.status) == PENDING,
     ]
 
 
@@ -132,15 +192,22 @@ async def claim_due(
     limit: int,
     worker: str,
     lease: timedelta = CLAIM_LEASE,
+    max_attempts: int | None = None,
+    term: int | None = None,
 ) -> list[Outbox]:
     """Claim up to `limit` due messages of a channel for `worker`; return them oldest first.
 
-    Claimed rows become "sending" (claimed_by, claimed_at = now); rows some sender left
-    "sending" for longer than `lease` are claimed again (the sender claims nothing in
-    quiet hours, broadcasts included). Safe with several processes; commit.
+    Claimed rows become "sending" (claimed_by, claimed_at = now, claimed_term = term);
+    rows some sender left "sending" for longer than `lease` first go back to pending,
+    counted as an attempt (dead at max_attempts; None: never). With a `term`, nothing is
+    claimed or expired unless it is the reminder leadership's current term. The sender
+    claims nothing in quiet hours, broadcasts included. Safe with several processes; commit.
     """
     now = as_utc(now)
-    where = _claimable(channel, now, lease)
+    await _expire_claims(
+        session, channel=channel, now=now, lease=lease, max_attempts=max_attempts, term=term
+    )
+    where = _claimable(channel, now) + _in_term(term)
     # A CTE, not "id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)": PostgreSQL may run
     # such a subquery more than once and update more than `limit` rows; a CTE with row
     # locks is evaluated exactly once. SQLite ignores FOR UPDATE (a single writer).
@@ -156,7 +223,7 @@ async def claim_due(
         update(Outbox)
         # the terms again: PostgreSQL re-checks them on the row version it locked
         .where(col(Outbox.id).in_(sa_select(picked.c.id)), *where)
-        .values(status=SENDING, claimed_by=worker[:64], claimed_at=now)
+        .values(status=SENDING, claimed_by=worker[:64], claimed_at=now, claimed_term=term or 0)
         .returning(Outbox)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
@@ -197,16 +264,18 @@ async def mark_failed(
     error: str,
     retry_at: datetime,
     max_attempts: int,
+    term: int | None = None,
 ) -> str:
     """Count a failed attempt; retry at `retry_at`, or "dead" once max_attempts is reached.
 
     Returns the row's new status ("pending" or "dead"); a row no longer "sending" (sent
-    meanwhile by a sender that reclaimed it) is left alone and its status returned; commit.
+    meanwhile by a sender that reclaimed it), or claimed in another term than `term`, is
+    left alone and its status returned; commit.
     """
     attempts = col(Outbox.attempts) + 1
     statement = (
         update(Outbox)
-        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == SENDING)
+        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == SENDING, *_claimed_in(term))
         .values(
             attempts=attempts,
             status=case((attempts >= max_attempts, OutboxStatus.DEAD.value), else_=PENDING),
@@ -223,14 +292,16 @@ async def mark_failed(
     return str(status)
 
 
-async def mark_undeliverable(session: AsyncSession, *, outbox_id: int, error: str) -> bool:
+async def mark_undeliverable(
+    session: AsyncSession, *, outbox_id: int, error: str, term: int | None = None
+) -> bool:
     """Give up on a message the platform refused for good (403, outside the window); commit.
 
-    Only a row still "sending" changes; returns whether it did.
+    Only a row still "sending" (claimed in `term`, if given) changes; returns whether it did.
     """
     result = await session.execute(
         update(Outbox)
-        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == SENDING)
+        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == SENDING, *_claimed_in(term))
         .values(
             attempts=col(Outbox.attempts) + 1,
             status=OutboxStatus.UNDELIVERABLE.value,
@@ -249,12 +320,14 @@ async def postpone(
     until: datetime,
     kinds: Collection[str] | None = None,
     outbox_id: int | None = None,
+    term: int | None = None,
 ) -> int:
     """Hold a channel's pending messages (optionally some kinds) until `until`; commit.
 
     For a 429 pause or quiet hours; rows already due later keep their time. `outbox_id`
     is the message that met the 429: if still "sending" it goes back to pending for
-    `until` too, not counted as an attempt. Returns how many rows moved.
+    `until` too, not counted as an attempt (if claimed in `term`, when given). Returns how
+    many rows moved.
     """
     until = as_utc(until)
     statement = update(Outbox).where(
@@ -271,7 +344,7 @@ async def postpone(
     if outbox_id is not None:
         result = await session.execute(
             update(Outbox)
-            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == SENDING)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == SENDING, *_claimed_in(term))
             .values(status=PENDING, next_attempt_at=until)
             .execution_options(synchronize_session=False)
         )
@@ -292,6 +365,55 @@ async def release(session: AsyncSession, *, worker: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def row_status(session: AsyncSession, *, outbox_id: int) -> str | None:
+    """Return a message's status, or None if there is no such row."""
+    status = await session.scalar(sa_select(col(Outbox.status)).where(col(Outbox.id) == outbox_id))
+    return None if status is None else str(status)
+
+
+async def retry_dead(
+    session: AsyncSession, *, outbox_id: int | None, now: datetime, actor: str
+) -> int:
+    """Queue dead messages again, due now with attempts from 0: one, or all when outbox_id
+    is None; return how many (0: the row is not dead). Audited "outbox.retry"; commit."""
+    statement = update(Outbox).where(col(Outbox.status) == DEAD)
+    if outbox_id is not None:
+        statement = statement.where(col(Outbox.id) == outbox_id)
+    result = await session.execute(
+        statement.values(status=PENDING, attempts=0, next_attempt_at=as_utc(now))
+        .returning(col(Outbox.id))
+        .execution_options(synchronize_session=False)
+    )
+    ids = sorted(i for i in result.scalars().all() if i is not None)
+    if ids:
+        target = "outbox:dead" if outbox_id is None else f"outbox:{outbox_id}"
+        add_audit(
+            session,
+            actor=actor,
+            action="outbox.retry",
+            target=target,
+            detail={"rows": len(ids), "ids": ids[:100]},
+        )
+    await session.commit()
+    return len(ids)
+
+
+async def drop_dead(session: AsyncSession, *, outbox_id: int, actor: str) -> bool:
+    """Give up on a dead message ("dropped": never sent, its key kept); tell whether it was
+    dead. Audited "outbox.drop"; commit."""
+    result = await session.execute(
+        update(Outbox)
+        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == DEAD)
+        .values(status=OutboxStatus.DROPPED.value)
+        .execution_options(synchronize_session=False)
+    )
+    dropped = bool(result.rowcount)  # type: ignore[attr-defined]
+    if dropped:
+        add_audit(session, actor=actor, action="outbox.drop", target=f"outbox:{outbox_id}")
+    await session.commit()
+    return dropped
+
+
 async def status_counts(
     session: AsyncSession, *, occasion_prefix: str | None = None
 ) -> dict[str, dict[str, int]]:
@@ -308,7 +430,7 @@ async def status_counts(
 
 
 async def last_errors(session: AsyncSession, *, limit: int = 10) -> list[OutboxError]:
-    """Return the newest errors of messages not sent: (occasion, chat_id, last_error, at).
+    """Return the newest errors of messages not sent: (occasion, chat_id, last_error, at, id).
 
     `at` is when the failing attempt was claimed (its creation if never claimed).
     """
@@ -320,14 +442,17 @@ async def last_errors(session: AsyncSession, *, limit: int = 10) -> list[OutboxE
             col(Outbox.last_error),
             col(Outbox.claimed_at),
             col(Outbox.created_at),
+            col(Outbox.id),
         )
         .where(col(Outbox.last_error) != "", col(Outbox.status) != OutboxStatus.SENT.value)
         .order_by(at.desc(), col(Outbox.id).desc())
         .limit(limit)
     )
     return [
-        OutboxError(occasion, chat_id, error, claimed_at or created_at)
-        for occasion, chat_id, error, claimed_at, created_at in (await session.execute(query))
+        OutboxError(occasion, chat_id, error, claimed_at or created_at, outbox_id or 0)
+        for occasion, chat_id, error, claimed_at, created_at, outbox_id in (
+            await session.execute(query)
+        )
     ]
 
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 from storage.errors import UnitImportError
 from storage.models import Level, Unit
 from storage.queries.audit import add_audit
+from storage.queries.units import code_is_clean, name_is_clean
 from storage.status import fold
 
 _LEVELS = {
@@ -47,10 +48,15 @@ def _parse_row(line: int, cells: list[str]) -> UnitRow:
     """Validate one CSV line; level accepts tinh/huyen/coso with or without diacritics."""
     cells = [cell.strip() for cell in cells] + ["", "", "", ""]
     code, name, parent, level_text = cells[:4]
+    name = " ".join(name.split())  # as `units add` stores it
     if not code or not name:
         raise UnitImportError(line, "thiếu mã hoặc tên đơn vị")
     if len(code) > 64 or len(name) > 255:
         raise UnitImportError(line, "mã hoặc tên quá dài")
+    if not code_is_clean(code) or not code_is_clean(parent):
+        raise UnitImportError(line, f"mã {code!r} chứa khoảng trắng hoặc ký tự ẩn")
+    if not name_is_clean(name):
+        raise UnitImportError(line, "tên đơn vị chứa ký tự điều khiển hoặc ký tự ẩn")
     level = _LEVELS.get(fold(level_text))
     if level is None:
         raise UnitImportError(line, f"cấp không hợp lệ: {level_text!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from sqlalchemy import Select
@@ -12,6 +13,20 @@ from sqlmodel import col, select
 from storage.errors import UnitCycleError, UnitNotFoundError
 from storage.models import Level, Unit
 from storage.queries.audit import add_audit
+
+#: Unicode categories never allowed in a unit code: control (NUL …) and invisible format
+#: characters (zero-width space and joiners, soft hyphen, BOM …).
+_HIDDEN = ("Cc", "Cf")
+
+
+def code_is_clean(code: str) -> bool:
+    """Tell whether a unit code has no whitespace, control or invisible characters."""
+    return not any(ch.isspace() or unicodedata.category(ch) in _HIDDEN for ch in code)
+
+
+def name_is_clean(name: str) -> bool:
+    """Tell whether a unit name has no control or invisible characters (spaces are fine)."""
+    return not any(unicodedata.category(ch) in _HIDDEN for ch in name)
 
 
 async def get_unit(session: AsyncSession, *, code: str) -> Unit | None:

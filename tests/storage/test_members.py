@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from handlers import Handlers, Incoming, texts
+from storage.engine import session_factory
 from storage.models import Member
 from storage.queries.audit import list_audit
 from storage.queries.members import (
@@ -16,6 +21,7 @@ from storage.queries.members import (
     set_member_role,
     set_subscribed,
 )
+from tests.conftest import FakeLibrary, fixed_clock
 from tests.storage.helpers import make_member
 
 
@@ -60,3 +66,26 @@ async def test_blocking_and_subscribing_are_recorded(session: AsyncSession) -> N
     assert again.subscribed and not again.blocked  # writing again makes them reachable
     actions = [row.action for row in await list_audit(session, limit=10)]
     assert {"member.blocked", "member.subscribed"} <= set(actions)
+
+
+async def test_a_nul_in_a_name_or_an_overlong_id_fails_none_of_the_users_messages(
+    engine: AsyncEngine,
+) -> None:
+    """PostgreSQL refuses NUL in text and ids longer than their column: every message of
+    such a user used to get the apology."""
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    bot = Handlers(library=FakeLibrary(), clock=fixed_clock(at), sessions=session_factory(engine))
+    users = [("u\x00nul", "Nguyễn\x00Văn A"), ("9" * 100, "Dài"), ("9" * 99 + "8", "Khác")]
+    for user, name in users:
+        for said in ("/start", "/help", "hạn chót vị trí việc làm?"):
+            incoming = Incoming(
+                channel="telegram", chat_id=user, user_id=user, text=said, display_name=name, at=at
+            )
+            replies = await bot.handle(incoming)
+            assert replies and texts.SORRY not in [r.text for r in replies]
+    async with session_factory(engine)() as session:
+        members = list((await session.scalars(select(Member))).all())
+    assert len({m.external_id for m in members}) == 3  # long ids kept apart, not cut
+    assert all(len(m.external_id) <= 64 and len(m.chat_id) <= 64 for m in members)
+    assert "NguyễnVăn A" in {m.display_name for m in members}
+    assert "u\ufffdnul" in {m.external_id for m in members}

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.engine import session_factory
@@ -14,9 +15,11 @@ from storage.queries.audit import list_audit
 from storage.queries.members import bind_member, set_blocked
 from storage.queries.outbox import (
     CLAIM_LEASE,
+    LEASE_EXPIRED,
     OutboxRow,
     claim_due,
     create_broadcast,
+    drop_dead,
     enqueue,
     last_errors,
     mark_failed,
@@ -25,9 +28,12 @@ from storage.queries.outbox import (
     occasion_progress,
     postpone,
     release,
+    retry_dead,
+    row_status,
     status_counts,
 )
 from storage.queries.recipients import audience
+from storage.queries.terms import begin_term, current_term
 from tests.storage.helpers import make_member, make_tree, unit_id
 
 T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
@@ -150,7 +156,85 @@ async def test_a_crashed_senders_rows_are_claimed_again_after_the_lease(
     assert [row.chat_id for row in other] == ["1"]  # the in-flight row is left alone
     late = T0 + CLAIM_LEASE + timedelta(seconds=1)
     again = await claim_due(session, channel="telegram", now=late, limit=5, worker="b")
-    assert [(row.chat_id, row.claimed_by, row.attempts) for row in again] == [("0", "b", 0)]
+    # the expired claim counts as an attempt: its sender may have died of this very message
+    assert [(row.chat_id, row.claimed_by, row.attempts) for row in again] == [("0", "b", 1)]
+    assert again[0].last_error == LEASE_EXPIRED
+
+
+async def test_a_message_that_kills_its_sender_every_time_ends_dead(
+    session: AsyncSession,
+) -> None:
+    await enqueue(session, rows=rows("broadcast:7", 1), now=T0)
+    now, tries = T0, 0
+    while claimed := await claim_due(
+        session, channel="telegram", now=now, limit=5, worker=f"w{tries}", max_attempts=3
+    ):
+        assert [row.attempts for row in claimed] == [tries]
+        tries += 1  # the sender dies during the send: nothing is recorded
+        now += CLAIM_LEASE + timedelta(seconds=1)
+        assert tries < 10, "claimed again for ever"
+    assert tries == 3
+    assert await occasion_progress(session, occasion="broadcast:7") == {"dead": 1}
+    [error] = await last_errors(session)
+    assert error.last_error == LEASE_EXPIRED
+
+
+async def test_a_stale_leaders_term_claims_and_changes_nothing(session: AsyncSession) -> None:
+    assert await current_term(session) == 0
+    old = await begin_term(session, now=T0)
+    await enqueue(session, rows=rows("deadline:8:1d", 3), now=T0)
+    [mine] = await claim_due(session, channel="telegram", now=T0, limit=1, worker="a", term=old)
+    assert (mine.claimed_term, mine.status) == (old, "sending") and mine.id is not None
+    new = await begin_term(session, now=T0)  # a follower took over: the old leader hung
+    assert new == old + 1 and await current_term(session) == new
+    assert await claim_due(session, channel="telegram", now=T0, limit=9, worker="a", term=old) == []
+    later = T0 + CLAIM_LEASE + timedelta(seconds=1)
+    assert (
+        await claim_due(session, channel="telegram", now=later, limit=9, worker="a", term=old) == []
+    )
+    assert await row_status(session, outbox_id=mine.id) == "sending"  # not even expired
+    taken = await claim_due(session, channel="telegram", now=later, limit=9, worker="b", term=new)
+    assert {row.chat_id for row in taken} == {"0", "1", "2"}
+    assert {row.claimed_term for row in taken} == {new}
+    # the resumed old leader's late outcomes don't touch its successor's claims
+    status = await mark_failed(
+        session, outbox_id=mine.id, error="x", retry_at=later, max_attempts=1, term=old
+    )
+    assert status == "sending"
+    assert not await mark_undeliverable(session, outbox_id=mine.id, error="403", term=old)
+    assert (
+        await postpone(session, channel="telegram", until=later, outbox_id=mine.id, term=old) == 0
+    )
+    assert await mark_undeliverable(session, outbox_id=mine.id, error="403", term=new)
+
+
+async def test_an_admin_retries_or_drops_dead_messages(session: AsyncSession) -> None:
+    await enqueue(session, rows=rows("deadline:9:0d", 3), now=T0)
+    for row_ in await claim_due(session, channel="telegram", now=T0, limit=9, worker="w"):
+        assert row_.id is not None
+        await mark_failed(session, outbox_id=row_.id, error="boom", retry_at=T0, max_attempts=1)
+    ids = sorted(r.id for r in await session.scalars(select(Outbox)) if r.id is not None)
+    first, second, third = ids
+    later = T0 + timedelta(hours=2)
+    assert await retry_dead(session, outbox_id=first, now=later, actor="cli") == 1
+    assert await retry_dead(session, outbox_id=first, now=later, actor="cli") == 0  # pending now
+    assert await drop_dead(session, outbox_id=second, actor="cli")
+    assert not await drop_dead(session, outbox_id=first, actor="cli")  # not dead
+    assert await row_status(session, outbox_id=second) == "dropped"
+    assert await row_status(session, outbox_id=999) is None
+    [again] = await claim_due(session, channel="telegram", now=later, limit=9, worker="w")
+    assert (again.id, again.attempts) == (first, 0)
+    # a dropped message is never queued again, even when its occasion is planned again
+    assert await enqueue(session, rows=rows("deadline:9:0d", 3), now=later) == 0
+    assert await retry_dead(session, outbox_id=None, now=later, actor="cli") == 1  # the third
+    assert await row_status(session, outbox_id=third) == "pending"
+    audits = await list_audit(session, action="outbox.retry")
+    assert {(a.actor, a.target) for a in audits} == {
+        ("cli", f"outbox:{first}"),
+        ("cli", "outbox:dead"),
+    }
+    [dropped] = await list_audit(session, action="outbox.drop")
+    assert dropped.target == f"outbox:{second}"
 
 
 async def test_failures_back_off_then_dead_letter(session: AsyncSession) -> None:
