@@ -80,6 +80,7 @@ from tests.botprocess import ROOT, bot_env, free_port, member_row, pinned_day
 from tests.fakes import FakeTelegram
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+CLOCK_START = pinned_day(hour=10)  # the bot's clock: daytime, no deadline near
 QUESTION_SETS = (
     ROOT.parent / "shared" / "eval" / "qa_dev.jsonl",
     ROOT / "tests/data/qa_heldout.jsonl",
@@ -364,6 +365,7 @@ async def queue_broadcast(engine: AsyncEngine, k: int) -> int:
             audience="all",
             actor="bench:soak",
             recipients=people,
+            now=CLOCK_START,  # due at once on the bot's clock, which began there
         )
     return made.total
 
@@ -388,7 +390,7 @@ def soak_env(fake: FakeTelegram, url: str, trace_dir: Path | None) -> dict[str, 
         fake,
         url,
         TELEGRAM_PAID_BROADCAST="true",
-        CLOCK_START=pinned_day(hour=10).isoformat(),
+        CLOCK_START=CLOCK_START.isoformat(),
         MISFIRE_GRACE="1m",
         ADMINS=admins,
         LOG_LEVEL="WARNING",

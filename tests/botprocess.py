@@ -108,10 +108,19 @@ class Launcher:
 
     directory: Path
     started: list[BotProcess] = field(default_factory=list)
+    epoch: float = field(default_factory=time.monotonic)  # PINNED, for this launcher's bots
 
     async def start(self, env: dict[str, str], *, port: int | None = None) -> BotProcess:
-        """Start `python -m bot run` with env (HTTP_PORT set here)."""
+        """Start `python -m bot run` with env (HTTP_PORT set here).
+
+        Bots on the default pinned clock share one timeline, PINNED at the launcher's
+        creation, so a second process agrees with the first on what time it is (a claim's
+        lease, a reminder's due time).
+        """
         port = port or free_port()
+        if env.get("CLOCK_START") == PINNED.isoformat():
+            elapsed = timedelta(seconds=time.monotonic() - self.epoch)
+            env = env | {"CLOCK_START": (PINNED + elapsed).isoformat()}
         log = self.directory / f"bot-{len(self.started)}.log"
         with log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
