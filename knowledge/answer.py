@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from knowledge import phrases
-from knowledge.index import query_terms
+from knowledge.index import item_term, name_terms, place_term, query_terms
+from knowledge.lexicon import PLACES
 from knowledge.model import Passage
-from knowledge.query import Query, parse_query
+from knowledge.query import Query, fold_same_length, parse_query
 from knowledge.quote import fit_quotes
 from knowledge.text import fold, has_diacritics, plain, superscript_numbers
 
@@ -84,6 +85,7 @@ def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int
     weights = query_terms(query.words)
     for term, w in query_terms(query.extra).items():
         weights[term] = max(weights.get(term, 0.0), w * PARAPHRASE_WEIGHT)
+    weights.update(name_terms(query.places, query.items))
     scores = index.score(weights)
     facts = query.wants & {"date", "year", "number"}
     for i in list(scores):
@@ -102,12 +104,29 @@ def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int
 
 
 def _word_weights(query: Query, index: SearchIndex) -> dict[str, float]:
-    """Return each content word with its IDF, the measure of how much it means."""
-    return {w: index.idf_of("f:" + fold(w)) for w in dict.fromkeys(query.content)}
+    """Return each content word (or whole name, '@Hà Giang') with its IDF."""
+    out = {}
+    for w in dict.fromkeys(query.content):
+        term = place_term(w[1:]) if w.startswith("@") else "f:" + fold(w)
+        out[w] = index.idf_of(term)
+    for n in query.items:
+        out[f"#{n}"] = index.idf_of(item_term(n))
+    return out
 
 
 def _matches(index: SearchIndex, i: int, word: str) -> float:
     """Return 1 for a match with the same marks, less for one only without them, else 0."""
+    if word.startswith("#"):
+        return float(index.has_term(i, item_term(int(word[1:]))))
+    if word.startswith("@"):
+        place = PLACES[word[1:]]
+        if index.has_term(i, place_term(place.name)):
+            return 1.0
+        if place.kind == "region":
+            return float(any(index.has_term(i, place_term(m)) for m in place.members))
+        if place.kind == "document":
+            return float(any(index.has_term(i, "f:" + fold(m).lower()) for m in place.members))
+        return 0.0
     if not index.has_term(i, "f:" + fold(word)):
         return 0.0
     exact = not has_diacritics(word) or index.has_term(i, "a:" + word)

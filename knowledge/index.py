@@ -7,7 +7,8 @@ import re
 from collections import defaultdict
 
 from knowledge.model import Passage
-from knowledge.query import coded_refs, dated_refs, expand, stop_mask
+from knowledge.lexicon import PLACES
+from knowledge.query import coded_refs, dated_refs, expand, find_places, stop_mask
 from knowledge.text import fold, has_diacritics, normalize, plain
 
 K1 = 1.2
@@ -17,6 +18,22 @@ MARKED_WEIGHT = 0.5  # bonus for a match with the same diacritics
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _NUMBER = re.compile(r"\b\d+(?:[,.]\d+)?%?")
+_ITEM = re.compile(r"\((\d{1,2})\)")
+_MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)\b", re.I)
+_PLACE = re.compile(r"\b(?:tại|ở)\s+(?:[A-ZĐ]\w*|hội trường|trụ sở)")
+_DEADLINE = re.compile(r"trước ngày|chậm nhất|đến năm|trong năm \d{4}|hoàn thành", re.I)
+NAME_WEIGHT = 2.0  # a gazetteer name in the question, matched whole
+ITEM_WEIGHT = 3.0  # a numbered item asked for ("thứ sáu" → "(6)")
+
+
+def place_term(name: str) -> str:
+    """Return the index term of a gazetteer name, kept whole ("g:ha giang")."""
+    return "g:" + " ".join(re.findall(r"\w+", fold(name)))
+
+
+def item_term(number: int) -> str:
+    """Return the index term of a numbered item "(n)"."""
+    return f"i:{number}"
 
 
 def unigram_terms(word: str) -> list[str]:
@@ -75,10 +92,18 @@ class SearchIndex:
     def _add(self, i: int, passage: Passage) -> None:
         """Index one passage: its text fully, its context at reduced weight."""
         bag: dict[str, float] = defaultdict(float)
-        for term in terms(text_words(passage.text)):
+        words = text_words(passage.text)
+        for term in terms(words):
             bag[term] += 1.0
-        for term in terms(text_words(passage.context)):
+        context = text_words(passage.context)
+        for term in terms(context):
             bag[term] += CONTEXT_WEIGHT
+        for _, _, name in find_places(words):
+            bag[place_term(name)] += 1.0
+        for _, _, name in find_places(context):
+            bag[place_term(name)] += CONTEXT_WEIGHT
+        for n in _ITEM.findall(passage.text):
+            bag[item_term(int(n))] += 1.0
         for term, tf in bag.items():
             self.postings[term][i] = tf
         self.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
@@ -117,7 +142,27 @@ def _facts(text: str) -> set[str]:
         found.add("year")
     if _NUMBER.search(text):
         found.add("number")
+    if _MONEY.search(text):
+        found.add("money")
+    if _PLACE.search(text) or find_places(text_words(text)):
+        found.add("place")
+    if _DEADLINE.search(text):
+        found.add("deadline")
     return found
+
+
+def name_terms(places: list[str], items: set[int]) -> dict[str, float]:
+    """Return terms for the names (a region by its provinces) and numbered items asked for."""
+    weights: dict[str, float] = {}
+    for name in places:
+        place = PLACES[name]
+        if place.kind == "region":
+            for member in place.members:
+                weights[place_term(member)] = NAME_WEIGHT / 2
+        weights[place_term(name)] = NAME_WEIGHT
+    for n in items:
+        weights[item_term(n)] = ITEM_WEIGHT
+    return weights
 
 
 def query_terms(words: list[str]) -> dict[str, float]:
