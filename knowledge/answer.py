@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from knowledge import phrases
-from knowledge.index import item_term, name_terms, place_term, query_terms
+from knowledge.index import _DEADLINE, _MONEY, facts_of, item_term, name_terms, place_term
+from knowledge.index import query_terms
 from knowledge.lexicon import PLACES
 from knowledge.model import Passage
 from knowledge.query import Query, fold_same_length, parse_query
-from knowledge.quote import fit_quotes
+from knowledge.quote import fit_quotes, window
 from knowledge.text import fold, has_diacritics, plain, superscript_numbers
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ MIN_WORDS_AND_PAIRS = 0.9  # that share plus the share of its word pairs it must
 MARK_MISMATCH = 0.6  # a word matched only without its diacritics counts this much
 RERANK = 30  # how many top passages are re-scored by how much of the question they cover
 COVERAGE_BASE = 0.5  # re-scoring factor is this plus the share covered
+NEIGHBOUR_SHARE = 0.15  # share of the question a neighbouring sentence must add to be quoted
+NEAR_MISS_QUOTE = 300  # characters of related content quoted when the fact asked is absent
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ def compose_answer(question: str, index: SearchIndex, documents: list[Document])
     chosen = _choose(ranked, scores, index, weights, query.alternatives)
     if not _is_answer(query, index, chosen, weights):
         return Answer(False, phrases.NOT_FOUND.format(document=name))
+    chosen = _with_neighbours(chosen, index, weights, query.alternatives)
+    missing = missing_fact(query, [index.passages[i] for i in chosen], documents)
+    if missing:
+        return _near_miss(missing, index.passages[chosen[0]], query, name)
     items = _quotable(query, [index.passages[i] for i in chosen], documents)
     return _render(items, query, name)
 
@@ -185,6 +192,106 @@ def _choose(
             chosen.append(i)
             covered |= new
     return chosen
+
+
+def _with_neighbours(
+    chosen: list[int],
+    index: SearchIndex,
+    weights: dict[str, float],
+    alternatives: dict[str, list[str]],
+) -> list[int]:
+    """Add the sentence next to the best one when it holds asked words the best one lacks."""
+    best = chosen[0]
+    covered = set()
+    for i in chosen:
+        covered |= set(_covered(index, i, weights, alternatives))
+    total = sum(weights.values()) or 1.0
+    here = index.passages[best]
+    for j in (best + 1, best - 1):
+        if not 0 <= j < len(index.passages) or j in chosen:
+            continue
+        other = index.passages[j]
+        if other.ref != here.ref or other.kind != here.kind or other.kind == "meta":
+            continue
+        new = set(_covered(index, j, weights, alternatives)) - covered
+        if sum(weights[w] for w in new) >= NEIGHBOUR_SHARE * total:
+            chosen = [*chosen, j]
+            covered |= new
+    return chosen
+
+
+_PERSON = re.compile(
+    r"\b(?:Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Trương|"
+    r"Mai|Đinh|Lương|Tô|Vương|Hà|Đoàn|Trịnh|Lâm|Phùng|Tạ|Chu|Đào)(?:\s+[A-ZĐÂĂÊÔƠƯ][\w]+){1,3}"
+)
+_DOC_DATE = re.compile(r"(\d+)-([A-ZĐ]+)/[A-ZĐ]+,?\s*ngày\s+\d{1,2}/\d{1,2}/\d{4}")
+_ANY_DATE = re.compile(
+    r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}|định kỳ|hàng quý|hằng năm|hàng năm"
+)
+
+
+def missing_fact(query: Query, passages: list[Passage], documents: list[Document]) -> str:
+    """Return the kind of fact asked that the passages don't state ('' when they do).
+
+    Checks that a sum of money, a place, a date (not merely another document's date), a
+    deadline, a count of the thing asked, another person, and every year and number the
+    question names are in what would be quoted.
+    """
+    texts = [plain(p.text) for p in passages]
+    notes = [d.footnotes[n].text for p in passages for d in documents if d.number == p.document
+             for n in p.footnotes if n in d.footnotes]
+    body = " ".join(texts)
+    parts = [h for d in documents for ref, h in d.sections for p in passages
+             if d.number == p.document and ref == p.ref.split(".")[0].split(",")[0]]
+    full = " ".join([body, *(p.context for p in passages), *notes, *parts])
+    folded = fold(full)
+    if "money" in query.wants and not _MONEY.search(body):
+        return phrases.FACT_MONEY
+    if "place" in query.wants and "meta" not in query.wants and not any(
+        "place" in facts_of(t) for t in texts
+    ):
+        return phrases.FACT_PLACE
+    if "date" in query.wants and not _dates_named(body, query):
+        return phrases.FACT_DATE
+    if {"date", "deadline"} <= query.wants and not _DEADLINE.search(body):
+        return phrases.FACT_DATE
+    if query.counted and not _counts(body, query.counted):
+        return phrases.FACT_COUNT
+    asked = {fold(m.group(0)) for m in _PERSON.finditer(query.text)}
+    if "who" in query.wants and asked:
+        named = {fold(m.group(0)) for m in _PERSON.finditer(body)}
+        if not named - asked:
+            return phrases.FACT_PERSON
+    for number in query.years | query.numbers:
+        if not re.search(rf"(?<!\d){number}(?!\d)", folded):
+            return phrases.FACT_NUMBER.format(number=number)
+    return ""
+
+
+def _dates_named(body: str, query: Query) -> bool:
+    """Tell whether body gives a date beyond the dates of documents the question doesn't name."""
+    for m in _DOC_DATE.finditer(body):
+        if (str(int(m.group(1))), fold(m.group(2)).lower()) not in query.refs:
+            body = body.replace(m.group(0), m.group(1))
+    return bool(_ANY_DATE.search(body))
+
+
+def _counts(body: str, noun: str) -> bool:
+    """Tell whether body gives a number of the thing counted ('34 đảng bộ' for 'đảng bộ')."""
+    first, *rest = noun.split()
+    folded = fold(body)
+    for m in re.finditer(rf"\b\d[\d.,]*\s+{re.escape(first)}\b", folded):
+        after = re.findall(r"\w+", folded[m.end() : m.end() + 40])[:3]
+        if all(word in after for word in rest):
+            return True
+    return False
+
+
+def _near_miss(missing: str, passage: Passage, query: Query, name: str) -> Answer:
+    """Say the directive doesn't state the fact asked, and quote the closest content."""
+    quote = window(plain(passage.text), query.quote_words, NEAR_MISS_QUOTE)
+    text = phrases.NEAR_MISS.format(document=name, missing=missing, ref=passage.ref, quote=quote)
+    return Answer(False, text[:MAX_ANSWER])
 
 
 Item = tuple[str, str, str]  # (document number, where it stands, text)

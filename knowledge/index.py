@@ -19,7 +19,7 @@ _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _NUMBER = re.compile(r"\b\d+(?:[,.]\d+)?%?")
 _ITEM = re.compile(r"\((\d{1,2})\)")
-_MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)\b", re.I)
+_MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)(?!\w)", re.I)
 _PLACE = re.compile(r"\b(?:tại|ở)\s+(?:[A-ZĐ]\w*|hội trường|trụ sở)")
 _DEADLINE = re.compile(r"trước ngày|chậm nhất|đến năm|trong năm \d{4}|hoàn thành", re.I)
 NAME_WEIGHT = 2.0  # a gazetteer name in the question, matched whole
@@ -109,7 +109,7 @@ class SearchIndex:
         self.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
         self.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
         self.dated.append(dated_refs(fold(passage.text)))
-        self.facts.append(_facts(passage.text))
+        self.facts.append(facts_of(passage.text))
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""
@@ -133,7 +133,7 @@ class SearchIndex:
         return i in self.postings.get(term, ())
 
 
-def _facts(text: str) -> set[str]:
+def facts_of(text: str) -> set[str]:
     """Return the kinds of fact a passage states: date, year, number."""
     found = set()
     if _DATE.search(text):

@@ -27,7 +27,7 @@ _KINDS = "|".join(sorted(KIND_CODES, key=len, reverse=True))
 _REF_KIND = re.compile(rf"\b({_KINDS})\s*(?:so\s*)?(\d+)\b")
 _ROMAN = "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split()
 # Words after which a number is a term or congress written in Roman numerals (khóa 14).
-_ROMAN_AFTER = {("khoa",), ("dai", "hoi"), ("lan", "thu")}
+_ROMAN_AFTER = {("khoa",), ("dai", "hoi"), ("lan", "thu"), ("lan",)}
 _ORDINALS = {
     "nhat": 1,
     "hai": 2,
@@ -43,7 +43,9 @@ _ORDINALS = {
 # "thứ sáu", "thứ 6": a numbered item, unless it is a term or a year ("lần thứ", "năm thứ").
 _ORDINAL = re.compile(r"(?<!lan )(?<!nam )\bthu\s+(\d{1,2}|" + "|".join(_ORDINALS) + r")\b")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_COUNTED = re.compile(r"\b(?:bao nhieu|may)\s+(\w+(?:\s\w+)?)")
+_COUNTED = re.compile(r"(?<!thu )\b(?:bao nhieu|may)\s+(\w+(?:\s\w+)?)")
+# A place is asked for an event ("tổ chức ở đâu"), not for "khó khăn ở đâu".
+_EVENT = re.compile(r"\b(?:to chuc|dien ra|hop|le|hoi nghi|dai hoi|trao giai)\b")
 # Nouns after "bao nhiêu" that count anything (so no particular noun must follow the number).
 _GENERIC_COUNT = {"nguoi", "phan", "lan", "cai", "con", "so", "ty", "ngay", "nam", "thang"}
 # What kind of fact a question asks for, by the phrases that ask it (written
@@ -307,9 +309,17 @@ def parse_query(question: str) -> Query:
     query.numbers = {
         w for w in re.findall(r"\b\d+\b", expanded) if w not in query.years | refs_numbers
     } - {str(n) for n in query.items}
+    if "place" in query.wants and not _EVENT.search(expanded):
+        query.wants.discard("place")
     counted = _COUNTED.search(expanded)
-    if counted and counted.group(1).split()[0] not in _GENERIC_COUNT:
-        query.counted = counted.group(1)
+    if counted:
+        nouns = []
+        for word in counted.group(1).split():
+            if is_stop(word) or word in STOP_MARKED:
+                break
+            nouns.append(word)
+        if nouns and nouns[0] not in _GENERIC_COUNT:
+            query.counted = " ".join(nouns)
     return query
 
 
