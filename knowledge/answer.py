@@ -27,8 +27,8 @@ NOTE_REACH = 8  # words before a footnote marker that say what the footnote expl
 META_PRIOR = 0.6  # header/ending passages count less unless the question is about them
 MISSING_FACT = 0.6  # score kept by a passage lacking the kind of fact asked for
 PARAPHRASE_WEIGHT = 0.7  # a directive word standing in for the question's own
-MIN_WORDS = 0.5  # share of the question's words (by IDF) the best passage must contain
-MIN_WORDS_AND_PAIRS = 0.9  # that share plus the share of its word pairs it must reach
+MIN_WORDS = 0.45  # share of the question's words (by IDF) the best passage must contain
+MIN_WORDS_AND_PAIRS = 0.6  # that share plus the share of its word pairs it must reach
 MARK_MISMATCH = 0.6  # a word matched only without its diacritics counts this much
 RERANK = 30  # how many top passages are re-scored by how much of the question they cover
 COVERAGE_BASE = 0.5  # re-scoring factor is this plus the share covered
@@ -245,6 +245,12 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
              if d.number == p.document and ref == p.ref.split(".")[0].split(",")[0]]
     full = " ".join([body, *(p.context for p in passages), *notes, *parts])
     folded = fold(full)
+    first = passages[0]
+    head = " ".join(
+        [first.text, first.context, *(n for n in notes[: len(first.footnotes)]), *parts[:1]]
+    )
+    if "now" in query.wants:
+        return phrases.FACT_NOW
     if "money" in query.wants and not _MONEY.search(body):
         return phrases.FACT_MONEY
     if "place" in query.wants and "meta" not in query.wants and not any(
@@ -255,7 +261,7 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
         return phrases.FACT_DATE
     if {"date", "deadline"} <= query.wants and not _DEADLINE.search(body):
         return phrases.FACT_DATE
-    if query.counted and not _counts(body, query.counted):
+    if query.counted and not _counts(" ".join([body, *notes]), query.counted):
         return phrases.FACT_COUNT
     asked = {fold(m.group(0)) for m in _PERSON.finditer(query.text)}
     if "who" in query.wants and asked:
@@ -263,7 +269,7 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
         if not named - asked:
             return phrases.FACT_PERSON
     for number in query.years | query.numbers:
-        if not re.search(rf"(?<!\d){number}(?!\d)", folded):
+        if not re.search(rf"(?<!\d){number}(?!\d)", fold(head)):
             return phrases.FACT_NUMBER.format(number=number)
     return ""
 

@@ -43,7 +43,11 @@ _ORDINALS = {
 # "thứ sáu", "thứ 6": a numbered item, unless it is a term or a year ("lần thứ", "năm thứ").
 _ORDINAL = re.compile(r"(?<!lan )(?<!nam )\bthu\s+(\d{1,2}|" + "|".join(_ORDINALS) + r")\b")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_COUNTED = re.compile(r"(?<!thu )\b(?:bao nhieu|may)\s+(\w+(?:\s\w+)?)")
+_COUNTED = re.compile(r"(?:^|\b(\w+)\s)(bao nhieu|may)\s+(\w+(?:\s\w+)?)")
+# "khóa mấy", "lần thứ mấy", "số mấy": mấy after these asks which one, not how many.
+_WHICH_BEFORE = {"thu", "khoa", "lan", "so", "uong", "nghi", "hoi", "nam", "ngay", "thang", "muc"}
+# With another question word, a leading "mấy" only makes a plural ("mấy tỉnh … tỉnh nào").
+_OTHER_QUESTION = re.compile(r"\b(?:nao|gi|sao|dau|ai)\b")
 # A place is asked for an event ("tổ chức ở đâu"), not for "khó khăn ở đâu".
 _EVENT = re.compile(r"\b(?:to chuc|dien ra|hop|le|hoi nghi|dai hoi|trao giai)\b")
 # Nouns after "bao nhiêu" that count anything (so no particular noun must follow the number).
@@ -83,6 +87,8 @@ _WANTS = {
         "đồng một tháng",
     ),
     "place": ("ở đâu", "tại đâu", "chỗ nào", "địa điểm", "nơi nào"),
+    # Today's or tomorrow's facts: a directive is a fixed text and never states them.
+    "now": ("hôm nay", "ngày mai", "tuần này", "tuần sau", "tháng sau", "bây giờ"),
     "deadline": ("hoàn thành", "xong", "hẹn", "kết thúc", "hết hiệu lực"),
     "list": (
         "những",
@@ -312,9 +318,12 @@ def parse_query(question: str) -> Query:
     if "place" in query.wants and not _EVENT.search(expanded):
         query.wants.discard("place")
     counted = _COUNTED.search(expanded)
+    if counted and counted.group(2) == "may":
+        if counted.group(1) in _WHICH_BEFORE or _OTHER_QUESTION.search(expanded):
+            counted = None
     if counted:
         nouns = []
-        for word in counted.group(1).split():
+        for word in counted.group(3).split():
             if is_stop(word) or word in STOP_MARKED:
                 break
             nouns.append(word)
