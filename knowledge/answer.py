@@ -32,7 +32,8 @@ MIN_WORDS_AND_PAIRS = 0.6  # that share plus the share of its word pairs it must
 MARK_MISMATCH = 0.6  # a word matched only without its diacritics counts this much
 RERANK = 30  # how many top passages are re-scored by how much of the question they cover
 COVERAGE_BASE = 0.5  # re-scoring factor is this plus the share covered
-NEIGHBOUR_SHARE = 0.15  # share of the question a neighbouring sentence must add to be quoted
+NEIGHBOUR_SHARE = 0.1
+OTHER_YEAR = 0.6  # score kept by a passage (with its part's heading) lacking a year asked  # share of the question a neighbouring sentence must add to be quoted
 NEAR_MISS_QUOTE = 300  # characters of related content quoted when the fact asked is absent
 
 
@@ -103,6 +104,8 @@ def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int
             scores[i] *= MISSING_FACT
         if index.passages[i].kind == "meta" and "meta" not in query.wants:
             scores[i] *= META_PRIOR
+        if query.years - index.years[i]:
+            scores[i] *= OTHER_YEAR
     total = sum(words.values()) or 1.0
     for i in sorted(scores, key=lambda i: -scores[i])[:RERANK]:
         coverage = sum(_covered(index, i, words, query.alternatives).values()) / total
@@ -202,11 +205,14 @@ def _with_neighbours(
 ) -> list[int]:
     """Add the sentence next to the best one when it holds asked words the best one lacks."""
     best = chosen[0]
+    here = index.passages[best]
+    if here.kind == "heading" and best + 1 < len(index.passages) and best + 1 not in chosen:
+        if index.passages[best + 1].ref == here.ref:
+            return [best, best + 1, *chosen[1:]]  # a heading alone says little: add its text
     covered = set()
     for i in chosen:
         covered |= set(_covered(index, i, weights, alternatives))
     total = sum(weights.values()) or 1.0
-    here = index.passages[best]
     for j in (best + 1, best - 1):
         if not 0 <= j < len(index.passages) or j in chosen:
             continue
@@ -220,10 +226,29 @@ def _with_neighbours(
     return chosen
 
 
-_PERSON = re.compile(
-    r"\b(?:Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Trương|"
-    r"Mai|Đinh|Lương|Tô|Vương|Hà|Đoàn|Trịnh|Lâm|Phùng|Tạ|Chu|Đào)(?:\s+[A-ZĐÂĂÊÔƠƯ][\w]+){1,3}"
+_SURNAMES = frozenset(
+    fold(n)
+    for n in "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương "
+    "Mai Đinh Lương Tô Vương Hà Đoàn Trịnh Lâm Phùng Tạ Chu Đào Thái Cao Lưu Kiều Hứa".split()
 )
+
+
+def persons(text: str) -> set[str]:
+    """Return the folded names of people in text (a surname and 1-3 capitalised words)."""
+    tokens = re.findall(r"\w+|[^\w\s]", text)
+    out = set()
+    for i, token in enumerate(tokens):
+        if token[:1].isupper() and not token.isupper() and fold(token) in _SURNAMES:
+            rest = []
+            for nxt in tokens[i + 1 : i + 4]:
+                if not nxt[:1].isupper() or nxt.isupper() or not nxt.isalpha():
+                    break
+                rest.append(nxt)
+            if rest:
+                out.add(fold(" ".join([token, *rest])))
+    return out
+
+
 _DOC_DATE = re.compile(r"(\d+)-([A-ZĐ]+)/[A-ZĐ]+,?\s*ngày\s+\d{1,2}/\d{1,2}/\d{4}")
 _ANY_DATE = re.compile(
     r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}|định kỳ|hàng quý|hằng năm|hàng năm"
@@ -246,8 +271,9 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
     full = " ".join([body, *(p.context for p in passages), *notes, *parts])
     folded = fold(full)
     first = passages[0]
+    near = [p for p in passages if p.ref == first.ref and abs(p.order - first.order) <= 1]
     head = " ".join(
-        [first.text, first.context, *(n for n in notes[: len(first.footnotes)]), *parts[:1]]
+        [*(p.text for p in near), first.context, *notes[: len(first.footnotes)], *parts[:1]]
     )
     if "now" in query.wants:
         return phrases.FACT_NOW
@@ -263,14 +289,17 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
         return phrases.FACT_DATE
     if query.counted and not _counts(" ".join([body, *notes]), query.counted):
         return phrases.FACT_COUNT
-    asked = {fold(m.group(0)) for m in _PERSON.finditer(query.text)}
+    asked = persons(query.text)
     if "who" in query.wants and asked:
-        named = {fold(m.group(0)) for m in _PERSON.finditer(body)}
-        if not named - asked:
+        if not persons(body) - asked:
             return phrases.FACT_PERSON
+    stated = fold(head)
     for number in query.years | query.numbers:
-        if not re.search(rf"(?<!\d){number}(?!\d)", fold(head)):
+        if not re.search(rf"(?<!\d){number}(?!\d)", stated):
             return phrases.FACT_NUMBER.format(number=number)
+    for year in re.findall(r"\bnam (\d{4})\b", fold(query.text)):
+        if f"nam {year}" not in stated:  # "năm 2025" is not the end of "2021 - 2025"
+            return phrases.FACT_NUMBER.format(number=year)
     return ""
 
 
@@ -324,7 +353,7 @@ def _explaining_notes(query: Query, p: Passage) -> list[int]:
     """Return the footnotes whose marker follows the words the question asks about."""
     if p.kind == "footnote" or not p.footnotes:
         return []
-    wanted = {fold(w) for w in query.content}
+    wanted = {fold(w) for w in query.quote_words}
     wanted |= {fold(a) for alts in query.alternatives.values() for a in alts}
     hits: dict[int, int] = {}
     for m in _MARKER.finditer(p.text):
@@ -340,7 +369,7 @@ def _explaining_notes(query: Query, p: Passage) -> list[int]:
 def _render(items: list[Item], query: Query, name: str) -> Answer:
     """Return the answer text: where each quote stands, then the quote."""
     room = MAX_ANSWER - len(name) - 12 - sum(len(label) + 8 for _, label, _ in items)
-    quotes = fit_quotes([plain(text) for _, _, text in items], query.content, room)
+    quotes = fit_quotes([plain(text) for _, _, text in items], query.quote_words, room)
     kept = [(doc, label, q) for (doc, label, _), q in zip(items, quotes, strict=True) if q]
     if len(kept) == 1:
         text = f"Theo {name} ({kept[0][1]}):\n«{kept[0][2]}»"

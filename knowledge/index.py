@@ -18,6 +18,7 @@ MARKED_WEIGHT = 0.5  # bonus for a match with the same diacritics
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _NUMBER = re.compile(r"\b\d+(?:[,.]\d+)?%?")
+_YEAR_FULL = re.compile(r"\b(?:19|20)\d{2}\b")
 _ITEM = re.compile(r"\((\d{1,2})\)")
 _MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)(?!\w)", re.I)
 _PLACE = re.compile(r"\b(?:tại|ở)\s+(?:[A-ZĐ]\w*|hội trường|trụ sở)")
@@ -80,8 +81,10 @@ class SearchIndex:
         self.refs: list[set[tuple[str, str]]] = []
         self.dated: list[set[tuple[str, str]]] = []  # refs given with their date
         self.facts: list[set[str]] = []
+        self.years: list[set[str]] = []  # years in the text, context or the part's heading
         for i, passage in enumerate(passages):
             self._add(i, passage)
+        self._add_part_years()
         self.avg_length = sum(self.lengths) / max(1, len(self.lengths))
         n = len(passages)
         self.idf = {
@@ -110,6 +113,18 @@ class SearchIndex:
         self.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
         self.dated.append(dated_refs(fold(passage.text)))
         self.facts.append(facts_of(passage.text))
+        self.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
+
+    def _add_part_years(self) -> None:
+        """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
+        parts = {
+            (p.document, p.ref): set(_YEAR_FULL.findall(p.text))
+            for p in self.passages
+            if p.kind == "heading"
+        }
+        for i, p in enumerate(self.passages):
+            part = p.ref.split(".")[0].split(",")[0]
+            self.years[i] |= parts.get((p.document, part), set())
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""
