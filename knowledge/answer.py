@@ -149,8 +149,12 @@ def _covered(
     """Return the content words passage i matches (itself or a paraphrase), with credit."""
     out = {}
     for word, weight in weights.items():
-        options = [word, *alternatives.get(fold(word), ())]
-        credit = max(_matches(index, i, w) for w in options)
+        credit = _matches(index, i, word)
+        if credit < 1.0:
+            for other in alternatives.get(fold(word), ()):
+                credit = max(credit, _matches(index, i, other))
+                if credit == 1.0:
+                    break
         if credit:
             out[word] = weight * credit
     return out

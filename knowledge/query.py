@@ -297,7 +297,8 @@ def parse_query(question: str) -> Query:
         if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", expanded):
             query.extra.extend(extra.split())
             for word in key.split():
-                query.alternatives.setdefault(word, []).extend(extra.split())
+                options = query.alternatives.setdefault(word, [])
+                options.extend(w for w in extra.split() if w not in options)
     in_names = {i for s, e, _ in names for i in range(s, e)}
     mask = stop_mask(words)
     query.content = [w for i, w in enumerate(words) if not mask[i] and i not in in_names]
