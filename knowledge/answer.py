@@ -7,11 +7,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from knowledge import phrases
-from knowledge.index import _DEADLINE, _MONEY, facts_of, item_term, name_terms, place_term
-from knowledge.index import query_terms
+from knowledge.index import (
+    DEADLINE,
+    MONEY,
+    facts_of,
+    item_term,
+    name_terms,
+    place_term,
+    query_terms,
+)
 from knowledge.lexicon import PLACES
 from knowledge.model import Passage
-from knowledge.query import Query, fold_same_length, parse_query
+from knowledge.query import Query, parse_query
 from knowledge.quote import fit_quotes, window
 from knowledge.text import fold, has_diacritics, plain, superscript_numbers
 
@@ -32,8 +39,8 @@ MIN_WORDS_AND_PAIRS = 0.6  # that share plus the share of its word pairs it must
 MARK_MISMATCH = 0.6  # a word matched only without its diacritics counts this much
 RERANK = 30  # how many top passages are re-scored by how much of the question they cover
 COVERAGE_BASE = 0.5  # re-scoring factor is this plus the share covered
-NEIGHBOUR_SHARE = 0.1
-OTHER_YEAR = 0.6  # score kept by a passage (with its part's heading) lacking a year asked  # share of the question a neighbouring sentence must add to be quoted
+NEIGHBOUR_SHARE = 0.1  # share of the question a neighbouring sentence must add to be quoted
+OTHER_YEAR = 0.6  # score kept by a passage (with its part's heading) lacking a year asked
 NEAR_MISS_QUOTE = 300  # characters of related content quoted when the fact asked is absent
 
 
@@ -82,6 +89,8 @@ def compose_answer(question: str, index: SearchIndex, documents: list[Document])
         return Answer(False, phrases.NOT_FOUND.format(document=name))
     chosen = _with_neighbours(chosen, index, weights, query.alternatives)
     missing = missing_fact(query, [index.passages[i] for i in chosen], documents)
+    if missing == phrases.FACT_NOW:
+        return Answer(False, phrases.NOT_FOUND.format(document=name))
     if missing:
         return _near_miss(missing, index.passages[chosen[0]], query, name)
     items = _quotable(query, [index.passages[i] for i in chosen], documents)
@@ -259,52 +268,118 @@ _ANY_DATE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What an answer would state: its passages, their footnotes, and around the best one."""
+
+    texts: list[str]  # the chosen passages
+    notes: list[str]  # the footnotes they cite
+    citing: list[str]  # for a quoted footnote, the sentence citing it
+    head: str  # the best passage, its neighbours, context, footnotes and part heading
+
+    @property
+    def body(self) -> str:
+        return " ".join(self.texts)
+
+
+def _said(passages: list[Passage], documents: list[Document]) -> _Said:
+    """Collect what quoting these passages would state."""
+    docs = {d.number: d for d in documents}
+    notes: list[str] = []
+    citing: list[str] = []
+    for p in passages:
+        doc = docs[p.document]
+        notes.extend(doc.footnotes[n].text for n in p.footnotes if n in doc.footnotes)
+        if p.kind == "footnote" and p.footnotes and p.footnotes[0] in doc.footnotes:
+            citing.append(plain(doc.footnotes[p.footnotes[0]].cited_sentence))
+    first = passages[0]
+    doc = docs[first.document]
+    part = first.ref.split(".")[0].split(",")[0]
+    heading = next((h for ref, h in doc.sections if ref == part), "")
+    own = [doc.footnotes[n].text for n in first.footnotes if n in doc.footnotes]
+    near = [p.text for p in passages if p.ref == first.ref and abs(p.order - first.order) <= 1]
+    head = " ".join([*near, first.context, *own, heading])
+    return _Said([plain(p.text) for p in passages], notes, citing, head)
+
+
 def missing_fact(query: Query, passages: list[Passage], documents: list[Document]) -> str:
     """Return the kind of fact asked that the passages don't state ('' when they do).
 
     Checks that a sum of money, a place, a date (not merely another document's date), a
-    deadline, a count of the thing asked, another person, and every year and number the
-    question names are in what would be quoted.
+    deadline, a count of the thing asked, another person, and every year, number and
+    numbered item the question names are in what would be quoted.
     """
-    texts = [plain(p.text) for p in passages]
-    notes = [d.footnotes[n].text for p in passages for d in documents if d.number == p.document
-             for n in p.footnotes if n in d.footnotes]
-    body = " ".join(texts)
-    parts = [h for d in documents for ref, h in d.sections for p in passages
-             if d.number == p.document and ref == p.ref.split(".")[0].split(",")[0]]
-    full = " ".join([body, *(p.context for p in passages), *notes, *parts])
-    folded = fold(full)
-    first = passages[0]
-    near = [p for p in passages if p.ref == first.ref and abs(p.order - first.order) <= 1]
-    head = " ".join(
-        [*(p.text for p in near), first.context, *notes[: len(first.footnotes)], *parts[:1]]
-    )
+    said = _said(passages, documents)
+    body, texts, notes = said.body, said.texts, said.notes
     if "now" in query.wants:
         return phrases.FACT_NOW
-    if "money" in query.wants and not _MONEY.search(body):
+    if "money" in query.wants and not MONEY.search(body):
         return phrases.FACT_MONEY
-    if "place" in query.wants and "meta" not in query.wants and not any(
-        "place" in facts_of(t) for t in texts
+    if (
+        "place" in query.wants
+        and "meta" not in query.wants
+        and not any("place" in facts_of(t) for t in texts)
     ):
         return phrases.FACT_PLACE
     if "date" in query.wants and not _dates_named(body, query):
         return phrases.FACT_DATE
-    if {"date", "deadline"} <= query.wants and not _DEADLINE.search(body):
+    if {"date", "deadline"} <= query.wants and not DEADLINE.search(body):
         return phrases.FACT_DATE
-    if query.counted and not _counts(" ".join([body, *notes]), query.counted):
+    if query.counted and not _counts(" ".join([body, *notes, *said.citing]), query.counted):
         return phrases.FACT_COUNT
     asked = persons(query.text)
     if "who" in query.wants and asked:
         if not persons(body) - asked:
             return phrases.FACT_PERSON
-    stated = fold(head)
+    stated = fold(said.head)
     for number in query.years | query.numbers:
         if not re.search(rf"(?<!\d){number}(?!\d)", stated):
             return phrases.FACT_NUMBER.format(number=number)
     for year in re.findall(r"\bnam (\d{4})\b", fold(query.text)):
         if f"nam {year}" not in stated:  # "năm 2025" is not the end of "2021 - 2025"
             return phrases.FACT_NUMBER.format(number=year)
+        if _other_year(query, year, stated):
+            return phrases.FACT_NUMBER.format(number=year)
+    for n in query.items:
+        if not any(f"({n})" in t for t in [*texts, *notes]):
+            return phrases.FACT_ITEM.format(number=n)
     return ""
+
+
+YEAR_REACH = 12  # words after a question's word within which the year it is tied to stands
+
+
+def _other_year(query: Query, year: str, stated: str) -> bool:
+    """Tell whether the word the question ties to 'năm YYYY' is tied to another year here.
+
+    "Hội nghị tổng kết năm 2024" asks about the 2024 review: a passage where "tổng kết"
+    is followed by "năm 2023" (and never by 2024) is about another year.
+    """
+    asked = re.findall(r"\w+", fold(query.text))
+    words = re.findall(r"[\w/-]+", stated)
+    for k in range(1, len(asked) - 1):
+        if asked[k] != "nam" or asked[k + 1] != year:
+            continue
+        anchor = next(
+            (w for w in reversed(asked[:k]) if not w.isdigit() and w in query.folded_content),
+            "",
+        )
+        if not anchor:
+            continue
+        bound = set()
+        for j, w in enumerate(words):
+            if w == anchor:
+                tail = words[j + 1 : j + 1 + YEAR_REACH]
+                ties = [
+                    tail[t + 1]
+                    for t in range(len(tail) - 1)
+                    if tail[t] == "nam" and re.fullmatch(r"\d{4}", tail[t + 1])
+                ]
+                if ties:
+                    bound.add(ties[0])
+        if bound and year not in bound:
+            return True
+    return False
 
 
 def _dates_named(body: str, query: Query) -> bool:

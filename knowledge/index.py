@@ -6,8 +6,8 @@ import math
 import re
 from collections import defaultdict
 
-from knowledge.model import Passage
 from knowledge.lexicon import PLACES
+from knowledge.model import Passage
 from knowledge.query import coded_refs, dated_refs, expand, find_places, stop_mask
 from knowledge.text import fold, has_diacritics, normalize, plain
 
@@ -20,9 +20,9 @@ _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _NUMBER = re.compile(r"\b\d+(?:[,.]\d+)?%?")
 _YEAR_FULL = re.compile(r"\b(?:19|20)\d{2}\b")
 _ITEM = re.compile(r"\((\d{1,2})\)")
-_MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)(?!\w)", re.I)
+MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)(?!\w)", re.I)
 _PLACE = re.compile(r"\b(?:tại|ở)\s+(?:[A-ZĐ]\w*|hội trường|trụ sở)")
-_DEADLINE = re.compile(r"trước ngày|chậm nhất|đến năm|trong năm \d{4}|hoàn thành", re.I)
+DEADLINE = re.compile(r"trước ngày|chậm nhất|đến năm|trong năm \d{4}|hoàn thành", re.I)
 NAME_WEIGHT = 2.0  # a gazetteer name in the question, matched whole
 ITEM_WEIGHT = 3.0  # a numbered item asked for ("thứ sáu" → "(6)")
 
@@ -157,11 +157,11 @@ def facts_of(text: str) -> set[str]:
         found.add("year")
     if _NUMBER.search(text):
         found.add("number")
-    if _MONEY.search(text):
+    if MONEY.search(text):
         found.add("money")
     if _PLACE.search(text) or find_places(text_words(text)):
         found.add("place")
-    if _DEADLINE.search(text):
+    if DEADLINE.search(text):
         found.add("deadline")
     return found
 

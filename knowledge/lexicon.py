@@ -91,9 +91,9 @@ def _load_fillers() -> tuple[
                 else:
                     marked.add(normalize(word))
         else:
-            unless = frozenset(rule.removeprefix("unless-next:").split(",")) if rule else frozenset()
+            unless = rule.removeprefix("unless-next:").split(",") if "unless" in rule else []
             for word in text.split():
-                plain[word] = Filler(unless if "unless" in rule else frozenset(), rule == "last")
+                plain[word] = Filler(frozenset(unless), rule == "last")
     return frozenset(marked), plain, tuple(phrases), tuple(patterns)
 
 

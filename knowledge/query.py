@@ -147,6 +147,11 @@ class Query:
     counted: str = ""  # the folded noun after "bao nhiêu" ("dang vien"), if particular
 
     @property
+    def folded_content(self) -> set[str]:
+        """Return the folded content words (names excluded)."""
+        return {fold(w) for w in self.content if not w.startswith("@")}
+
+    @property
     def quote_words(self) -> list[str]:
         """Return the words a quote should be cut around: content, paraphrases, names."""
         out = list(self.content) + list(self.extra)
