@@ -239,11 +239,11 @@ def _with_neighbours(
     return chosen
 
 
-_SURNAMES = frozenset(
-    fold(n)
-    for n in "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương "
+_SURNAMES_MARKED = frozenset(
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương "
     "Mai Đinh Lương Tô Vương Hà Đoàn Trịnh Lâm Phùng Tạ Chu Đào Thái Cao Lưu Kiều Hứa".split()
 )
+_SURNAMES = frozenset(fold(n) for n in _SURNAMES_MARKED)
 
 
 def persons(text: str) -> set[str]:
@@ -251,7 +251,8 @@ def persons(text: str) -> set[str]:
     tokens = re.findall(r"\w+|[^\w\s]", text)
     out = set()
     for i, token in enumerate(tokens):
-        if token[:1].isupper() and not token.isupper() and fold(token) in _SURNAMES:
+        known = _SURNAMES_MARKED if has_diacritics(token) else _SURNAMES
+        if token[:1].isupper() and not token.isupper() and (token in known or fold(token) in known):
             rest = []
             for nxt in tokens[i + 1 : i + 4]:
                 if not nxt[:1].isupper() or nxt.isupper() or not nxt.isalpha():
@@ -325,7 +326,9 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
         return phrases.FACT_DATE
     if {"date", "deadline"} <= query.wants and not DEADLINE.search(body):
         return phrases.FACT_DATE
-    if query.counted and not _counts(" ".join([body, *notes, *said.citing]), query.counted):
+    counted = [query.counted, *query.extra_phrases] if query.counted else []
+    stated_all = " ".join([body, *notes, *said.citing])
+    if counted and not any(_counts(stated_all, noun) for noun in counted):
         return phrases.FACT_COUNT
     asked = persons(query.text)
     if "who" in query.wants and asked:

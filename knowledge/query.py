@@ -139,6 +139,7 @@ class Query:
     refs: set[tuple[str, str]] = field(default_factory=set)  # (number, kind code)
     wants: set[str] = field(default_factory=set)
     extra: list[str] = field(default_factory=list)  # the directive's words for a paraphrase
+    extra_phrases: list[str] = field(default_factory=list)  # the same, phrase by phrase
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # folded word → extra
     places: list[str] = field(default_factory=list)  # gazetteer names asked about
     items: set[int] = field(default_factory=set)  # numbered items asked for ("thứ sáu")
@@ -301,6 +302,7 @@ def parse_query(question: str) -> Query:
     for key, extra in PARAPHRASES.items():
         if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", expanded):
             query.extra.extend(extra.split())
+            query.extra_phrases.append(fold(extra))
             for word in key.split():
                 options = query.alternatives.setdefault(word, [])
                 options.extend(w for w in extra.split() if w not in options)
