@@ -247,7 +247,7 @@ def stop_mask(words: list[str]) -> list[bool]:
     mask = [is_stop(w, folded[i + 1] if i + 1 < n else "", i == n - 1) for i, w in enumerate(words)]
     for phrase in STOP_PHRASES:
         if "…" in phrase:
-            _mask_gapped(phrase, folded, mask)
+            _mask_gapped(phrase, words, folded, mask)
             continue
         size = len(phrase)
         for i in range(n - size + 1):
@@ -256,13 +256,18 @@ def stop_mask(words: list[str]) -> list[bool]:
     return mask
 
 
-def _mask_gapped(phrase: tuple[str, ...], folded: list[str], mask: list[bool]) -> None:
+def _mask_gapped(
+    phrase: tuple[str, ...], words: list[str], folded: list[str], mask: list[bool]
+) -> None:
     """Mark 'ngoai … ra': the opening word(s) and the closing word(s) after them."""
     gap = phrase.index("…")
     head, tail = phrase[:gap], phrase[gap + 1 :]
     for i in range(len(folded) - len(head) + 1):
         if tuple(folded[i : i + len(head)]) != head:
             continue
+        after = folded[i + len(head)] if i + len(head) < len(folded) else ""
+        if words[i] in STOP_PLAIN and not is_stop(words[i], after):
+            continue  # "co so … khong": cơ sở, not có … không
         for j in range(i + len(head) + 1, len(folded) - len(tail) + 1):
             if tuple(folded[j : j + len(tail)]) == tail:
                 mask[i : i + len(head)] = [True] * len(head)
