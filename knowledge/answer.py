@@ -18,8 +18,8 @@ from knowledge.index import (
 )
 from knowledge.lexicon import PLACES
 from knowledge.model import Passage
-from knowledge.query import Query, parse_query
-from knowledge.quote import fit_quotes, window
+from knowledge.query import Query, find_places, parse_query
+from knowledge.quote import ELLIPSIS, fit_quotes, window
 from knowledge.text import fold, has_diacritics, plain, superscript_numbers
 
 if TYPE_CHECKING:
@@ -40,7 +40,10 @@ MARK_MISMATCH = 0.6  # a word matched only without its diacritics counts this mu
 RERANK = 30  # how many top passages are re-scored by how much of the question they cover
 COVERAGE_BASE = 0.5  # re-scoring factor is this plus the share covered
 NEIGHBOUR_SHARE = 0.1  # share of the question a neighbouring sentence must add to be quoted
+NEIGHBOUR_SCORE = 0.6  # or the share of the best score it must reach
 OTHER_YEAR = 0.6  # score kept by a passage (with its part's heading) lacking a year asked
+WHOLE_NOTE = 650  # a numbered footnote up to this long is quoted whole, not one segment
+LIST_WINDOW = 120  # characters quoted around a province in a footnote listing provinces
 NEAR_MISS_QUOTE = 300  # characters of related content quoted when the fact asked is absent
 
 
@@ -84,10 +87,11 @@ def compose_answer(question: str, index: SearchIndex, documents: list[Document])
     if not scores:
         return Answer(False, phrases.NOT_FOUND.format(document=name))
     ranked = sorted(scores, key=lambda i: (-scores[i], i))
-    chosen = _choose(ranked, scores, index, weights, query.alternatives)
+    chosen = _choose(ranked, scores, index, weights, query)
     if not _is_answer(query, index, chosen, weights):
         return Answer(False, phrases.NOT_FOUND.format(document=name))
-    chosen = _with_neighbours(chosen, index, weights, query.alternatives)
+    if not any(index.has_term(chosen[0], item_term(n)) for n in query.items):
+        chosen = _with_neighbours(chosen, scores, index, weights, query.alternatives)
     missing = missing_fact(query, [index.passages[i] for i in chosen], documents)
     if missing == phrases.FACT_NOW:
         return Answer(False, phrases.NOT_FOUND.format(document=name))
@@ -104,7 +108,7 @@ def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int
         weights[term] = max(weights.get(term, 0.0), w * PARAPHRASE_WEIGHT)
     weights.update(name_terms(query.places, query.items))
     scores = index.score(weights)
-    facts = query.wants & {"date", "year", "number"}
+    facts = query.wants & {"date", "year", "number", "place", "money"}
     for i in list(scores):
         scores[i] += REF_BOOST * len(query.refs & index.refs[i])
         if "date" in query.wants:
@@ -193,18 +197,26 @@ def _choose(
     scores: dict[int, float],
     index: SearchIndex,
     weights: dict[str, float],
-    alternatives: dict[str, list[str]],
+    query: Query,
 ) -> list[int]:
-    """Take the best passage, then others that cover what it leaves out."""
+    """Take the best passage, then others that cover what it leaves out.
+
+    A province asked about is quoted everywhere it is listed (up to three places).
+    """
     best = ranked[0]
     chosen = [best]
+    alternatives = query.alternatives
     covered = set(_covered(index, best, weights, alternatives))
     total = sum(weights.values()) or 1.0
+    named = [place_term(n) for n in query.places if PLACES[n].kind == "province"]
     for i in ranked[1:8]:
         if scores[i] < 0.5 * scores[best] or len(chosen) == 3:
             break
         new = {w for w in _covered(index, i, weights, alternatives) if w not in covered}
-        if sum(weights[w] for w in new) >= 0.2 * total:
+        listed = any(index.has_term(i, t) for t in named) and index.passages[i].kind == "footnote"
+        if query.refs & index.refs[best] and not query.refs & index.refs[i]:
+            continue  # the document asked about is quoted, not others
+        if sum(weights[w] for w in new) >= 0.2 * total or listed:
             chosen.append(i)
             covered |= new
     return chosen
@@ -212,11 +224,15 @@ def _choose(
 
 def _with_neighbours(
     chosen: list[int],
+    scores: dict[int, float],
     index: SearchIndex,
     weights: dict[str, float],
     alternatives: dict[str, list[str]],
 ) -> list[int]:
-    """Add the sentence next to the best one when it holds asked words the best one lacks."""
+    """Add the sentence next to the best one when it holds asked words the best one lacks.
+
+    Also when it scores nearly as well: the answer often runs on into the next sentence.
+    """
     best = chosen[0]
     here = index.passages[best]
     if here.kind == "heading" and best + 1 < len(index.passages) and best + 1 not in chosen:
@@ -224,7 +240,7 @@ def _with_neighbours(
             return [best, best + 1, *chosen[1:]]  # a heading alone says little: add its text
     covered = set()
     for i in chosen:
-        covered |= set(_covered(index, i, weights, alternatives))
+        covered |= _in_text(index, i, weights, alternatives)
     total = sum(weights.values()) or 1.0
     for j in (best + 1, best - 1):
         if not 0 <= j < len(index.passages) or j in chosen:
@@ -232,11 +248,26 @@ def _with_neighbours(
         other = index.passages[j]
         if other.ref != here.ref or other.kind != here.kind or other.kind == "meta":
             continue
-        new = set(_covered(index, j, weights, alternatives)) - covered
-        if sum(weights[w] for w in new) >= NEIGHBOUR_SHARE * total:
+        new = _in_text(index, j, weights, alternatives) - covered
+        close = scores.get(j, 0.0) >= NEIGHBOUR_SCORE * scores[best]
+        if sum(weights[w] for w in new) >= NEIGHBOUR_SHARE * total or close:
             chosen = [*chosen, j]
             covered |= new
     return chosen
+
+
+def _in_text(
+    index: SearchIndex, i: int, weights: dict[str, float], alternatives: dict[str, list[str]]
+) -> set[str]:
+    """Return the asked words passage i's own text holds (itself or a paraphrase)."""
+    out = set()
+    for word in _covered(index, i, weights, alternatives):
+        options = [word, *alternatives.get(fold(word), ())]
+        if any(index.in_text(i, "f:" + fold(w)) for w in options if w[:1] not in "@#"):
+            out.add(word)
+        elif word[:1] in "@#":
+            out.add(word)
+    return out
 
 
 _SURNAMES_MARKED = frozenset(
@@ -316,11 +347,7 @@ def missing_fact(query: Query, passages: list[Passage], documents: list[Document
         return phrases.FACT_NOW
     if "money" in query.wants and not MONEY.search(body):
         return phrases.FACT_MONEY
-    if (
-        "place" in query.wants
-        and "meta" not in query.wants
-        and not any("place" in facts_of(t) for t in texts)
-    ):
+    if "place" in query.wants and not any("place" in facts_of(t) for t in texts):
         return phrases.FACT_PLACE
     if "date" in query.wants and not _dates_named(body, query):
         return phrases.FACT_DATE
@@ -417,8 +444,13 @@ Item = tuple[str, str, str]  # (document number, where it stands, text)
 def _quotable(query: Query, passages: list[Passage], documents: list[Document]) -> list[Item]:
     """Return what to quote: footnotes with the clause citing them, and explaining ones."""
     out: list[Item] = []
+    quoted_notes = {(p.document, p.footnotes[0]) for p in passages if p.kind == "footnote"}
     for p in passages:
         doc = next(d for d in documents if d.number == p.document)
+        if p.kind == "sentence" and any((p.document, n) in quoted_notes for n in p.footnotes):
+            continue  # quoted through the clause citing the footnote, next to it
+        if p.kind == "footnote" and p.text != doc.footnotes[p.footnotes[0]].text:
+            p = _whole_list(p, doc)
         if p.kind == "footnote":
             note = doc.footnotes[p.footnotes[0]]
             if note.cited_sentence:
@@ -429,6 +461,14 @@ def _quotable(query: Query, passages: list[Passage], documents: list[Document]) 
                 where = f"{p.ref}, chú thích {n}"
                 out.append((p.document, _label(p, documents, where), doc.footnotes[n].text))
     return list(dict.fromkeys(out))
+
+
+def _whole_list(p: Passage, doc: Document) -> Passage:
+    """Return a footnote segment grown to the whole footnote when that is a short list."""
+    whole = doc.footnotes[p.footnotes[0]].text
+    if len(whole) <= WHOLE_NOTE and re.match(r"\(\d+\)", whole):
+        return Passage(p.document, p.ref, whole, p.kind, p.task_code, p.footnotes, p.order)
+    return p
 
 
 def _explaining_notes(query: Query, p: Passage) -> list[int]:
@@ -448,10 +488,34 @@ def _explaining_notes(query: Query, p: Passage) -> list[int]:
     return [n for n, c in hits.items() if c >= need and c == top]
 
 
+def _is_list(text: str) -> bool:
+    """Tell whether text is mostly a list of gazetteer names (a footnote of provinces)."""
+    parts = [p for p in re.split(r"[,;]", text) if p.strip()]
+    return len(parts) >= 8 and len(find_places(text.lower().split())) >= len(parts) // 2
+
+
+def _from_item(text: str, items: set[int]) -> str:
+    """Return text from the numbered item asked for ("(7) …"), if it holds one."""
+    for n in sorted(items):
+        at = text.find(f"({n})")
+        if at > 0:
+            return ELLIPSIS + text[at:]
+    return text
+
+
 def _render(items: list[Item], query: Query, name: str) -> Answer:
     """Return the answer text: where each quote stands, then the quote."""
     room = MAX_ANSWER - len(name) - 12 - sum(len(label) + 8 for _, label, _ in items)
-    quotes = fit_quotes([plain(text) for _, _, text in items], query.quote_words, room)
+    texts = [_from_item(plain(text), query.items) for _, _, text in items]
+    names = [w for n in query.places if PLACES[n].kind == "province" for w in n.split()]
+    if names and all(
+        PLACES[n].kind == "province" for n in query.places
+    ):  # a province in a long list of them: quote it with its neighbours only
+        texts = [
+            window(t, names, LIST_WINDOW) if "chú thích" in label and _is_list(t) else t
+            for t, (_, label, _) in zip(texts, items, strict=True)
+        ]
+    quotes = fit_quotes(texts, query.quote_words, room)
     kept = [(doc, label, q) for (doc, label, _), q in zip(items, quotes, strict=True) if q]
     if len(kept) == 1:
         text = f"Theo {name} ({kept[0][1]}):\n«{kept[0][2]}»"

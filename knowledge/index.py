@@ -143,6 +143,10 @@ class SearchIndex:
                 scores[i] += weight * idf * tf * (K1 + 1) / (tf + norm)
         return scores
 
+    def in_text(self, i: int, term: str) -> bool:
+        """Tell whether passage i's own text (not only its context) contains a term."""
+        return self.postings.get(term, {}).get(i, 0.0) >= 1.0
+
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
         return i in self.postings.get(term, ())

@@ -42,6 +42,7 @@ _ORDINALS = {
 }
 # "thứ sáu", "thứ 6": a numbered item, unless it is a term or a year ("lần thứ", "năm thứ").
 _ORDINAL = re.compile(r"(?<!lan )(?<!nam )\bthu\s+(\d{1,2}|" + "|".join(_ORDINALS) + r")\b")
+REF_QUOTE_WEIGHT = 5  # a document number asked about outweighs other words when cutting quotes
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _COUNTED = re.compile(r"(?:^|\b(\w+)\s)(bao nhieu|may)\s+(\w+(?:\s\w+)?)")
 # "khóa mấy", "lần thứ mấy", "số mấy": mấy after these asks which one, not how many.
@@ -49,7 +50,7 @@ _WHICH_BEFORE = {"thu", "khoa", "lan", "so", "uong", "nghi", "hoi", "nam", "ngay
 # With another question word, a leading "mấy" only makes a plural ("mấy tỉnh … tỉnh nào").
 _OTHER_QUESTION = re.compile(r"\b(?:nao|gi|sao|dau|ai)\b")
 # A place is asked for an event ("tổ chức ở đâu"), not for "khó khăn ở đâu".
-_EVENT = re.compile(r"\b(?:to chuc|dien ra|hop|le|hoi nghi|dai hoi|trao giai)\b")
+_EVENT = re.compile(r"\b(?:to chuc|dien ra|hop|le|hoi nghi|dai hoi|trao giai|ky|ban hanh)\b")
 # Nouns after "bao nhiêu" that count anything (so no particular noun must follow the number).
 _GENERIC_COUNT = {"nguoi", "phan", "lan", "cai", "con", "so", "ty", "ngay", "nam", "thang"}
 # What kind of fact a question asks for, by the phrases that ask it (written
@@ -86,7 +87,7 @@ _WANTS = {
         "mức lương",
         "đồng một tháng",
     ),
-    "place": ("ở đâu", "tại đâu", "chỗ nào", "địa điểm", "nơi nào"),
+    "place": ("ở đâu", "tại đâu", "chỗ nào", "địa điểm", "nơi nào", "thành phố nào"),
     # Today's or tomorrow's facts: a directive is a fixed text and never states them.
     "now": ("hôm nay", "ngày mai", "tuần này", "tuần sau", "tháng sau", "bây giờ"),
     "deadline": ("hoàn thành", "xong", "hẹn", "kết thúc", "hết hiệu lực"),
@@ -155,7 +156,7 @@ class Query:
     @property
     def quote_words(self) -> list[str]:
         """Return the words a quote should be cut around: content, paraphrases, names."""
-        out = list(self.content) + list(self.extra)
+        out = list(self.content) + list(self.extra) + [n for n, _ in self.refs] * REF_QUOTE_WEIGHT
         for name in self.places:
             place = PLACES[name]
             for member in place.members if place.kind == "region" else (name,):
