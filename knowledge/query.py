@@ -338,7 +338,7 @@ def parse_query(question: str) -> Query:
     if counted:
         nouns = []
         for word in counted.group(3).split():
-            if is_stop(word) or word in STOP_MARKED:
+            if is_stop(word):
                 break
             nouns.append(word)
         if nouns and nouns[0] not in _GENERIC_COUNT:
