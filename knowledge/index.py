@@ -112,7 +112,7 @@ class SearchIndex:
         self.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
         self.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
         self.dated.append(dated_refs(fold(passage.text)))
-        self.facts.append(facts_of(passage.text))
+        self.facts.append(facts_of(passage.text, words))
         self.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
 
     def _add_part_years(self) -> None:
@@ -152,7 +152,7 @@ class SearchIndex:
         return i in self.postings.get(term, ())
 
 
-def facts_of(text: str) -> set[str]:
+def facts_of(text: str, words: list[str] | None = None) -> set[str]:
     """Return the kinds of fact a passage states: date, year, number."""
     found = set()
     if _DATE.search(text):
@@ -163,7 +163,7 @@ def facts_of(text: str) -> set[str]:
         found.add("number")
     if MONEY.search(text):
         found.add("money")
-    if _PLACE.search(text) or find_places(text_words(text)):
+    if _PLACE.search(text) or find_places(text_words(text) if words is None else words):
         found.add("place")
     if DEADLINE.search(text):
         found.add("deadline")

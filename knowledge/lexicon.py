@@ -123,6 +123,7 @@ STOP_MARKED, STOP_PLAIN, STOP_PHRASES, COURTESY = _load_fillers()
 PARAPHRASES: dict[str, str] = {fold(r[0]): r[1] for r in _rows("synonyms.tsv")}
 PLACES, PLACE_NAMES = _load_gazetteer()
 LONGEST_NAME = max(len(k.split()) for k in PLACE_NAMES)
+NAME_STARTS = frozenset(k.split()[0] for k in PLACE_NAMES)
 
 # Document kinds as written out and their code in document numbers (35-KL/TW).
 KIND_CODES: dict[str, str] = {

@@ -10,6 +10,7 @@ from knowledge.lexicon import (
     COURTESY,
     KIND_CODES,
     LONGEST_NAME,
+    NAME_STARTS,
     PARAPHRASES,
     PLACE_NAMES,
     PLACES,
@@ -22,6 +23,7 @@ from knowledge.lexicon import (
 from knowledge.text import fold, has_diacritics, normalize, plain
 
 _WORD = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*", re.UNICODE)
+_NAME_PART = re.compile(r"\w+")
 _REF_CODE = re.compile(r"(\d+)\s*[-–]\s*([a-z]+)\s*/\s*[a-z]+")
 _KINDS = "|".join(sorted(KIND_CODES, key=len, reverse=True))
 _REF_KIND = re.compile(rf"\b({_KINDS})\s*(?:so\s*)?(\d+)\b")
@@ -246,15 +248,36 @@ def stop_mask(words: list[str]) -> list[bool]:
     folded = [fold(w) for w in words]
     n = len(words)
     mask = [is_stop(w, folded[i + 1] if i + 1 < n else "", i == n - 1) for i, w in enumerate(words)]
-    for phrase in STOP_PHRASES:
-        if "…" in phrase:
-            _mask_gapped(phrase, words, folded, mask)
-            continue
-        size = len(phrase)
-        for i in range(n - size + 1):
+    for phrase in _GAPPED:
+        _mask_gapped(phrase, words, folded, mask)
+    for i, word in enumerate(folded):
+        for phrase in _STOP_STARTS.get(word, ()):
+            size = len(phrase)
             if tuple(folded[i : i + size]) == phrase:
                 mask[i : i + size] = [True] * size
     return mask
+
+
+def _by_first_word(phrases: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        out.setdefault(phrase[0], []).append(phrase)
+    return out
+
+
+_GAPPED = [p for p in STOP_PHRASES if "…" in p]
+_STOP_STARTS = _by_first_word([p for p in STOP_PHRASES if "…" not in p])
+_PARAPHRASE_STARTS = _by_first_word([tuple(k.split()) for k in PARAPHRASES])
+
+
+def _phrases_in(tokens: list[str], starts: dict[str, list[tuple[str, ...]]]) -> list[str]:
+    """Return the phrases (space-joined, in table order) found as whole words in tokens."""
+    found = set()
+    for i, token in enumerate(tokens):
+        for phrase in starts.get(token, ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                found.add(" ".join(phrase))
+    return [key for key in PARAPHRASES if key in found]
 
 
 def _mask_gapped(
@@ -278,10 +301,13 @@ def _mask_gapped(
 
 def find_places(words: list[str]) -> list[tuple[int, int, str]]:
     """Return (start, end, name) of gazetteer names among words, longest first."""
-    keys = [" ".join(re.findall(r"\w+", fold(w))) for w in words]
+    keys = [" ".join(_NAME_PART.findall(fold(w))) for w in words]
     out = []
     i = 0
     while i < len(words):
+        if keys[i].split(" ", 1)[0] not in NAME_STARTS:
+            i += 1
+            continue
         for size in range(min(LONGEST_NAME, len(words) - i), 0, -1):
             key = " ".join(k for k in keys[i : i + size] if k)
             if key in PLACE_NAMES and (size > 1 or len(key) > 3):
@@ -305,13 +331,13 @@ def parse_query(question: str) -> Query:
     query.places = list(dict.fromkeys(n for _, _, n in names))
     query.words = [w for i, w in enumerate(words) if i not in regions]
     expanded = fold(" ".join(words))
-    for key, extra in PARAPHRASES.items():
-        if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", expanded):
-            query.extra.extend(extra.split())
-            query.extra_phrases.append(fold(extra))
-            for word in key.split():
-                options = query.alternatives.setdefault(word, [])
-                options.extend(w for w in extra.split() if w not in options)
+    for key in _phrases_in(expanded.split(), _PARAPHRASE_STARTS):
+        extra = PARAPHRASES[key]
+        query.extra.extend(extra.split())
+        query.extra_phrases.append(fold(extra))
+        for word in key.split():
+            options = query.alternatives.setdefault(word, [])
+            options.extend(w for w in extra.split() if w not in options)
     in_names = {i for s, e, _ in names for i in range(s, e)}
     mask = stop_mask(words)
     query.content = [w for i, w in enumerate(words) if not mask[i] and i not in in_names]
