@@ -151,3 +151,21 @@ def test_held_out_chat_questions_file_is_well_formed() -> None:
 def test_todays_facts_are_never_in_the_directive(library: Library, question: str) -> None:
     answer = library.answer(f"Hội nghị ngành tổ chức {question} họp ở đâu?")
     assert not answer.found and "/nhiemvu" in answer.text
+
+
+def test_a_province_is_quoted_in_every_list_with_what_the_list_means(library: Library) -> None:
+    answer = library.answer("Cần Thơ được kết luận nêu ở những danh sách nào?")
+    refs = [s.ref for s in answer.sources]
+    assert "Mục I, chú thích 2" in refs and "Mục I, chú thích 3" in refs
+    assert "100%" in answer.text and "3-4%" in answer.text
+    assert answer.text.count("Cần Thơ") == 2 and len(answer.text) <= 800
+
+
+def test_the_quote_runs_on_into_the_next_sentence_that_holds_the_fact(library: Library) -> None:
+    # the asked "trình Hội nghị Trung ương mấy" is in the segment after the one that matches
+    _says(library, "quy hoach BBT khoa 14 trinh hoi nghi TW lan may", "Hội nghị Trung ương 10")
+
+
+def test_a_named_documents_date_is_quoted_from_its_footnote(library: Library) -> None:
+    text = _says(library, "qd 71 ve tong bien che ban hanh ngay nao", "18/7/2022")
+    assert "chú thích 12" in text
