@@ -117,7 +117,7 @@ def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int
             scores[i] *= MISSING_FACT
         if index.passages[i].kind == "meta" and "meta" not in query.wants:
             scores[i] *= META_PRIOR
-        if query.years - index.years[i]:
+        if query.years - index.years[i] or query.named_years - index.named_years[i]:
             scores[i] *= OTHER_YEAR
     total = sum(words.values()) or 1.0
     for i in sorted(scores, key=lambda i: -scores[i])[:RERANK]:

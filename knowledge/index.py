@@ -19,6 +19,7 @@ _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _NUMBER = re.compile(r"\b\d+(?:[,.]\d+)?%?")
 _YEAR_FULL = re.compile(r"\b(?:19|20)\d{2}\b")
+_NAMED_YEAR = re.compile(r"\bnam ((?:19|20)\d{2})\b")
 _ITEM = re.compile(r"\((\d{1,2})\)")
 MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)(?!\w)", re.I)
 _PLACE = re.compile(r"\b(?:tại|ở)\s+(?:[A-ZĐ]\w*|hội trường|trụ sở)")
@@ -82,6 +83,7 @@ class SearchIndex:
         self.dated: list[set[tuple[str, str]]] = []  # refs given with their date
         self.facts: list[set[str]] = []
         self.years: list[set[str]] = []  # years in the text, context or the part's heading
+        self.named_years: list[set[str]] = []  # the same, written "năm 2023"
         for i, passage in enumerate(passages):
             self._add(i, passage)
         self._add_part_years()
@@ -114,17 +116,15 @@ class SearchIndex:
         self.dated.append(dated_refs(fold(passage.text)))
         self.facts.append(facts_of(passage.text, words))
         self.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
+        self.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
 
     def _add_part_years(self) -> None:
         """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
-        parts = {
-            (p.document, p.ref): set(_YEAR_FULL.findall(p.text))
-            for p in self.passages
-            if p.kind == "heading"
-        }
+        parts = {(p.document, p.ref): p.text for p in self.passages if p.kind == "heading"}
         for i, p in enumerate(self.passages):
-            part = p.ref.split(".")[0].split(",")[0]
-            self.years[i] |= parts.get((p.document, part), set())
+            heading = parts.get((p.document, p.ref.split(".")[0].split(",")[0]), "")
+            self.years[i] |= set(_YEAR_FULL.findall(heading))
+            self.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""

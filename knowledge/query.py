@@ -147,6 +147,7 @@ class Query:
     places: list[str] = field(default_factory=list)  # gazetteer names asked about
     items: set[int] = field(default_factory=set)  # numbered items asked for ("thứ sáu")
     years: set[str] = field(default_factory=set)  # years the question names
+    named_years: set[str] = field(default_factory=set)  # those written "năm 2023"
     numbers: set[str] = field(default_factory=set)  # other numbers the question names
     counted: str = ""  # the folded noun after "bao nhiêu" ("dang vien"), if particular
 
@@ -351,6 +352,7 @@ def parse_query(question: str) -> Query:
         query.wants |= {n for n, p in _WANT_PLAIN.items() if n != "meta" and p.search(expanded)}
     query.items = {_ordinal(m) for m in _ORDINAL.findall(expanded)}
     query.years = set(_YEAR.findall(expanded))
+    query.named_years = set(re.findall(r"\bnam ((?:19|20)\d{2})\b", expanded))
     refs_numbers = {n for n, _ in query.refs}
     query.numbers = {
         w for w in re.findall(r"\b\d+\b", expanded) if w not in query.years | refs_numbers
