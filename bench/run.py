@@ -2,7 +2,8 @@
 
 Figures: index build for the bundled directive, Library.answer() p50/p99 over
 the dev questions, cold `python -m bot ask`, 1,000 questions through
-`ask --json` stdin mode, and accuracy scored by ../shared/eval/score.py; then the
+`ask --json` stdin mode, and accuracy per question style, as typed and with diacritics
+stripped, scored by ../shared/eval/score.py (bench/bench_answers.py); then the
 storage and report figures of bench/bench_storage.py, and Telegram end to end
 (bench/bench_telegram.py), and the soak: 10 minutes at 50 updates/s with broadcasts
 running (bench/bench_soak.py; BENCH_SOAK_MINUTES sets its length, 0 skips it).
@@ -16,12 +17,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    bench_answers,
     bench_broadcast,
     bench_faults,
     bench_plan,
@@ -34,7 +35,6 @@ from bench import (
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 DEV_SET = EVAL / "qa_dev.jsonl"
-SCORE = EVAL / "score.py"
 FALLBACK = ["hạn chót vị trí việc làm", "tinh giản biên chế đến năm nào", "báo cáo định kỳ"]
 
 
@@ -112,27 +112,6 @@ def bench_stdin(questions: list[str], count: int = 1000) -> None:
     report(f"{count:,} questions via ask --json stdin", f"{elapsed:.2f} s{note}", "≤ 5 s")
 
 
-def bench_accuracy(questions: list[str]) -> None:
-    """Score the stdin-mode answers to the dev set with the shared score.py."""
-    if not (DEV_SET.is_file() and SCORE.is_file()):
-        report("dev-set accuracy", "skipped", "(no ../shared/eval)")
-        return
-    result = run_ask(["--json"], "\n".join(questions) + "\n")
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as out:
-        out.write(result.stdout)
-    scored = subprocess.run(
-        [sys.executable, str(SCORE), str(DEV_SET), out.name],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    Path(out.name).unlink(missing_ok=True)
-    lines = scored.stdout.strip().splitlines() or ["(no output)"]
-    report("dev-set accuracy (score.py)", lines[-1], "≥ 90%")
-    for miss in lines[:-1]:
-        print(f"    {miss}")
-
-
 def main() -> int:
     """Run every benchmark in turn."""
     sys.path.insert(0, str(ROOT))
@@ -142,7 +121,7 @@ def main() -> int:
     bench_answer(questions)
     bench_cold_ask()
     bench_stdin(questions)
-    bench_accuracy(questions)
+    bench_answers.run()  # dev and dev2 (and our held-out sets), per style, with and without marks
     print("\nstorage and reports: 5,000 units × 60 tasks, 100,000 reports (PostgreSQL too when")
     print("TEST_DATABASE_URL is set). Targets: reports ≥ 300/s through the handlers,")
     print("/tiendo and /chuabaocao ≤ 200 ms, export ≤ 10 s.")

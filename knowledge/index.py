@@ -6,8 +6,9 @@ import math
 import re
 from collections import defaultdict
 
+from knowledge.lexicon import PLACES
 from knowledge.model import Passage
-from knowledge.query import coded_refs, dated_refs, expand, stop_mask
+from knowledge.query import coded_refs, dated_refs, expand, find_places, stop_mask
 from knowledge.text import fold, has_diacritics, normalize, plain
 
 K1 = 1.2
@@ -17,6 +18,24 @@ MARKED_WEIGHT = 0.5  # bonus for a match with the same diacritics
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _NUMBER = re.compile(r"\b\d+(?:[,.]\d+)?%?")
+_YEAR_FULL = re.compile(r"\b(?:19|20)\d{2}\b")
+_NAMED_YEAR = re.compile(r"\bnam ((?:19|20)\d{2})\b")
+_ITEM = re.compile(r"\((\d{1,2})\)")
+MONEY = re.compile(r"\b\d[\d.,]*\s*(?:đồng|triệu|tỷ đồng|nghìn đồng|VNĐ|USD)(?!\w)", re.I)
+_PLACE = re.compile(r"\b(?:tại|ở)\s+(?:[A-ZĐ]\w*|hội trường|trụ sở)")
+DEADLINE = re.compile(r"trước ngày|chậm nhất|đến năm|trong năm \d{4}|hoàn thành", re.I)
+NAME_WEIGHT = 2.0  # a gazetteer name in the question, matched whole
+ITEM_WEIGHT = 3.0  # a numbered item asked for ("thứ sáu" → "(6)")
+
+
+def place_term(name: str) -> str:
+    """Return the index term of a gazetteer name, kept whole ("g:ha giang")."""
+    return "g:" + " ".join(re.findall(r"\w+", fold(name)))
+
+
+def item_term(number: int) -> str:
+    """Return the index term of a numbered item "(n)"."""
+    return f"i:{number}"
 
 
 def unigram_terms(word: str) -> list[str]:
@@ -63,8 +82,11 @@ class SearchIndex:
         self.refs: list[set[tuple[str, str]]] = []
         self.dated: list[set[tuple[str, str]]] = []  # refs given with their date
         self.facts: list[set[str]] = []
+        self.years: list[set[str]] = []  # years in the text, context or the part's heading
+        self.named_years: list[set[str]] = []  # the same, written "năm 2023"
         for i, passage in enumerate(passages):
             self._add(i, passage)
+        self._add_part_years()
         self.avg_length = sum(self.lengths) / max(1, len(self.lengths))
         n = len(passages)
         self.idf = {
@@ -75,16 +97,34 @@ class SearchIndex:
     def _add(self, i: int, passage: Passage) -> None:
         """Index one passage: its text fully, its context at reduced weight."""
         bag: dict[str, float] = defaultdict(float)
-        for term in terms(text_words(passage.text)):
+        words = text_words(passage.text)
+        for term in terms(words):
             bag[term] += 1.0
-        for term in terms(text_words(passage.context)):
+        context = text_words(passage.context)
+        for term in terms(context):
             bag[term] += CONTEXT_WEIGHT
+        for _, _, name in find_places(words):
+            bag[place_term(name)] += 1.0
+        for _, _, name in find_places(context):
+            bag[place_term(name)] += CONTEXT_WEIGHT
+        for n in _ITEM.findall(passage.text):
+            bag[item_term(int(n))] += 1.0
         for term, tf in bag.items():
             self.postings[term][i] = tf
         self.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
         self.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
         self.dated.append(dated_refs(fold(passage.text)))
-        self.facts.append(_facts(passage.text))
+        self.facts.append(facts_of(passage.text, words))
+        self.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
+        self.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
+
+    def _add_part_years(self) -> None:
+        """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
+        parts = {(p.document, p.ref): p.text for p in self.passages if p.kind == "heading"}
+        for i, p in enumerate(self.passages):
+            heading = parts.get((p.document, p.ref.split(".")[0].split(",")[0]), "")
+            self.years[i] |= set(_YEAR_FULL.findall(heading))
+            self.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""
@@ -103,12 +143,16 @@ class SearchIndex:
                 scores[i] += weight * idf * tf * (K1 + 1) / (tf + norm)
         return scores
 
+    def in_text(self, i: int, term: str) -> bool:
+        """Tell whether passage i's own text (not only its context) contains a term."""
+        return self.postings.get(term, {}).get(i, 0.0) >= 1.0
+
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
         return i in self.postings.get(term, ())
 
 
-def _facts(text: str) -> set[str]:
+def facts_of(text: str, words: list[str] | None = None) -> set[str]:
     """Return the kinds of fact a passage states: date, year, number."""
     found = set()
     if _DATE.search(text):
@@ -117,7 +161,27 @@ def _facts(text: str) -> set[str]:
         found.add("year")
     if _NUMBER.search(text):
         found.add("number")
+    if MONEY.search(text):
+        found.add("money")
+    if _PLACE.search(text) or find_places(text_words(text) if words is None else words):
+        found.add("place")
+    if DEADLINE.search(text):
+        found.add("deadline")
     return found
+
+
+def name_terms(places: list[str], items: set[int]) -> dict[str, float]:
+    """Return terms for the names (a region by its provinces) and numbered items asked for."""
+    weights: dict[str, float] = {}
+    for name in places:
+        place = PLACES[name]
+        if place.kind == "region":
+            for member in place.members:
+                weights[place_term(member)] = NAME_WEIGHT / 2
+        weights[place_term(name)] = NAME_WEIGHT
+    for n in items:
+        weights[item_term(n)] = ITEM_WEIGHT
+    return weights
 
 
 def query_terms(words: list[str]) -> dict[str, float]:

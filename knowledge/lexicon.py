@@ -1,58 +1,129 @@
-"""The sector's vocabulary: abbreviations, document kinds, filler words, paraphrases."""
+"""The sector's vocabulary, read from plain files under knowledge/data/.
+
+fillers.tsv (filler words, phrases and courtesy patterns), shorthand.tsv (chat
+shorthand), abbreviations.tsv (the sector's abbreviations), synonyms.tsv (everyday
+wording → the directive's) and gazetteer.tsv (provinces, regions, named documents).
+Each file documents its own format in its header; a deployment extends them without
+touching code. Document kinds and their codes stay here: they are grammar, not data.
+"""
 
 from __future__ import annotations
 
-# Abbreviations used by cadres, keyed by their folded lower-case form.
-ABBREVIATIONS: dict[str, str] = {
-    "dv": "đảng viên",
-    "tccsd": "tổ chức cơ sở đảng",
-    "tcd": "tổ chức đảng",
-    "vtvl": "vị trí việc làm",
-    "bch": "ban chấp hành",
-    "bct": "bộ chính trị",
-    "bbt": "ban bí thư",
-    "btc": "ban tổ chức",
-    "btctw": "ban tổ chức trung ương",
-    "bchtw": "ban chấp hành trung ương",
-    "tw": "trung ương",
-    "ubnd": "ủy ban nhân dân",
-    "hdnd": "hội đồng nhân dân",
-    "mttq": "mặt trận tổ quốc",
-    "ubkt": "ủy ban kiểm tra",
-    "nq": "nghị quyết",
-    "kl": "kết luận",
-    "qd": "quyết định",
-    "ct": "chỉ thị",
-    "kh": "kế hoạch",
-    "tb": "thông báo",
-    "hd": "hướng dẫn",
-    "hntw": "hội nghị trung ương",
-    "bvctnb": "bảo vệ chính trị nội bộ",
-    "ctnb": "chính trị nội bộ",
-    "cbcc": "cán bộ công chức",
-    "cbccvc": "cán bộ công chức viên chức",
-    "dh": "đại hội",
-    "d/c": "đồng chí",
-    "đ/c": "đồng chí",
-    "xdd": "xây dựng đảng",
-    "tcxdd": "tổ chức xây dựng đảng",
-    "httc": "hệ thống chính trị",
-    "htct": "hệ thống chính trị",
-    "cntt": "công nghệ thông tin",
-    "cds": "chuyển đổi số",
-    "tgbc": "tinh giản biên chế",
-    "uvbtv": "ủy viên ban thường vụ",
-    "btv": "ban thường vụ",
-}
-# Abbreviations that are also ordinary words in lower case: expanded only in capitals.
-CAPITAL_ONLY: dict[str, str] = {
-    "TU": "tỉnh ủy",
-    "HU": "huyện ủy",
-    "ĐU": "đảng ủy",
-    "CB": "cán bộ",
-    "CC": "công chức",
-    "TT": "thường trực",
-}
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from knowledge.text import fold, normalize
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """One shorthand or abbreviation: what it stands for, and when."""
+
+    full: str
+    rule: str = ""  # "", "caps", "next:a,b", "not-next:a,b"
+
+    def applies(self, word: str, following: str) -> bool:
+        """Tell whether this expansion holds for word typed before `following` (folded)."""
+        if self.rule == "caps":
+            return word.isupper()
+        kind, _, values = self.rule.partition(":")
+        if kind == "next":
+            return following in values.split(",")
+        if kind == "not-next":
+            return following not in values.split(",")
+        return True
+
+
+@dataclass(frozen=True)
+class Filler:
+    """A filler word typed without marks, and the rule that keeps it content."""
+
+    unless_next: frozenset[str] = frozenset()
+    last_only: bool = False
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer entry: a province, a region with its provinces, or a named document."""
+
+    name: str
+    kind: str  # "province" | "region" | "document"
+    members: tuple[str, ...] = ()
+
+
+def _rows(name: str) -> list[list[str]]:
+    """Return the tab-separated rows of a data file, comments and blank lines skipped."""
+    text = resources.files("knowledge").joinpath("data", name).read_text(encoding="utf-8")
+    out = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append([cell.strip() for cell in line.split("\t")])
+    return out
+
+
+def _load_expansions(name: str) -> dict[str, list[Expansion]]:
+    table: dict[str, list[Expansion]] = {}
+    for row in _rows(name):
+        key = row[0] if len(row) > 2 and row[2] == "caps" else fold(row[0])
+        table.setdefault(key, []).append(Expansion(row[1], row[2] if len(row) > 2 else ""))
+    return table
+
+
+def _load_fillers() -> tuple[
+    frozenset[str], dict[str, Filler], tuple[tuple[str, ...], ...], tuple[str, ...]
+]:
+    marked: set[str] = set()
+    plain: dict[str, Filler] = {}
+    phrases: list[tuple[str, ...]] = []
+    patterns: list[str] = []
+    for row in _rows("fillers.tsv"):
+        kind, text = row[0], row[1]
+        rule = row[2] if len(row) > 2 else ""
+        if kind == "pattern":
+            patterns.append(text)
+        elif kind == "phrase":
+            phrases.append(tuple(text.split()))
+        elif kind == "marked":
+            for word in text.split():
+                if rule == "last":
+                    plain.setdefault(word, Filler(last_only=True))
+                else:
+                    marked.add(normalize(word))
+        else:
+            unless = rule.removeprefix("unless-next:").split(",") if "unless" in rule else []
+            for word in text.split():
+                plain[word] = Filler(frozenset(unless), rule == "last")
+    return frozenset(marked), plain, tuple(phrases), tuple(patterns)
+
+
+def _load_gazetteer() -> tuple[dict[str, Place], dict[str, str]]:
+    """Return places by name, and every folded name or alias → the place's name."""
+    places: dict[str, Place] = {}
+    names: dict[str, str] = {}
+    for row in _rows("gazetteer.tsv"):
+        row += [""] * (4 - len(row))
+        name, kind, aliases, members = row[:4]
+        split = tuple(m.strip() for m in members.split(",") if m.strip())
+        places[name] = Place(name, kind, split)
+        for alias in [name, *aliases.split(",")]:
+            if alias.strip():
+                names[_name_key(alias)] = name
+    return places, names
+
+
+def _name_key(name: str) -> str:
+    """Return the folded, hyphen-free form names are matched on ("ba ria vung tau")."""
+    return " ".join(re.findall(r"\w+", fold(name)))
+
+
+ABBREVIATIONS = _load_expansions("abbreviations.tsv")
+SHORTHAND = _load_expansions("shorthand.tsv")
+STOP_MARKED, STOP_PLAIN, STOP_PHRASES, COURTESY = _load_fillers()
+PARAPHRASES: dict[str, str] = {fold(r[0]): r[1] for r in _rows("synonyms.tsv")}
+PLACES, PLACE_NAMES = _load_gazetteer()
+LONGEST_NAME = max(len(k.split()) for k in PLACE_NAMES)
+NAME_STARTS = frozenset(k.split()[0] for k in PLACE_NAMES)
 
 # Document kinds as written out and their code in document numbers (35-KL/TW).
 KIND_CODES: dict[str, str] = {
@@ -71,76 +142,4 @@ KIND_CODES: dict[str, str] = {
     "kh": "kh",
     "tb": "tb",
     "hd": "hd",
-}
-
-# Filler and question words that carry no content. Typed with marks they are
-# matched exactly; typed without, only the forms that cannot be a content word
-# (không "co", which may be cơ sở, nor "bao", which may be báo cáo).
-STOP_MARKED: frozenset[str] = frozenset(
-    (
-        "cho em hỏi ạ ad ơi nhé nhỉ vậy thì là gì nào bao nhiêu mấy ai thế như không ko "
-        "hả à giúp mình tôi bạn biết muốn hãy xin vui lòng của và các những có được đã "
-        "sẽ này đó kia một với cần phải trong theo tại ở về nội dung gồm tóm tắt liệt kê kể tên "
-        "chi tiết những gì đâu vừa"
-    ).split()
-)
-STOP_PLAIN: frozenset[str] = frozenset(
-    "gi nao nhieu may ai khong ko cua va cac nhe nhi vay a ad oi em duoc xin vui giup biet "
-    "muon kia mot se phai la theo voi gom tom tat liet ke".split()
-)
-# Question phrases whose words are filler only together (folded).
-STOP_PHRASES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(p.split())
-    for p in (
-        "bao nhieu",
-        "nhu the nao",
-        "the nao",
-        "la gi",
-        "co phai",
-        "khi nao",
-        "bao gio",
-        "o dau",
-        "ra sao",
-        "the nao",
-        "duoc khong",
-        "co khong",
-    )
-)
-# Courtesy openings and closings removed before anything else (folded).
-COURTESY = (
-    r"^(?:(?:ad|admin|anh|chi|bot|ban)\s+oi[,!]?\s*)+",
-    r"^(?:cho|xin|lam on cho)\s+(?:em|minh|toi|chau|hoi)?\s*(?:hoi|duoc hoi)\s*(?:la)?\s*",
-    r"^(?:xin hoi|hoi|em hoi|minh hoi)\s+",
-    r"\s+(?:a|nhe|nha|voi|ak|ah|vay|the)\s*[?!.]*\s*$",
-)
-
-
-# Everyday phrasings mapped to the directive's own words (folded keys).
-PARAPHRASES: dict[str, str] = {
-    "han chot": "trước ngày thời hạn",
-    "han cuoi": "trước ngày thời hạn",
-    "thoi han": "trước ngày",
-    "deadline": "trước ngày thời hạn",
-    "nguyen nhan": "là do",
-    "vi sao": "là do",
-    "tai sao": "là do",
-    "chi tieu": "tỷ lệ chỉ tiêu",
-    "muc tieu": "chỉ tiêu",
-    "tinh nao": "địa phương tỉnh",
-    "nhung tinh": "địa phương",
-    "dia phuong nao": "địa phương",
-    "cat giam": "tinh giản",
-    "giam bien che": "tinh giản biên chế",
-    "ket nap dang": "kết nạp đảng viên",
-    "dang vien moi": "kết nạp đảng viên mới",
-    "han che": "hạn chế tồn tại",
-    "yeu kem": "hạn chế",
-    "nhiem vu trong tam": "nhiệm vụ trọng tâm",
-    "bao cao dinh ky": "định kỳ hàng quý 6 tháng cả năm",
-    "dinh ky": "hàng quý 6 tháng cả năm",
-    "bao lau": "định kỳ",
-    "ky bao cao": "định kỳ hàng quý 6 tháng cả năm",
-    "nguoi ky": "người ký",
-    "ky ten": "người ký",
-    "ky van ban": "người ký",
 }

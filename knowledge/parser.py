@@ -9,7 +9,7 @@ from knowledge.deadlines import extract_deadlines, extract_periods
 from knowledge.layout import split_layout
 from knowledge.metadata import describe, parse_metadata
 from knowledge.model import Document, Footnote, Passage, Task
-from knowledge.segment import clause_around, lead, segments, sentences
+from knowledge.segment import clause_around, enumeration_intro, lead, segments, sentences
 from knowledge.text import superscript_numbers
 
 _PART = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X)\.\s+(.+)$")
@@ -116,12 +116,17 @@ def _index_paragraph(
 ) -> None:
     """Add a paragraph's sentences as passages and note which footnotes they cite."""
     opening = lead(par)
+    intro = enumeration_intro(par)
+    listing = False
     code = cur.task.code if cur.task else ""
     for i, sentence in enumerate(sentences(par)):
+        listing = listing or "(1)" in sentence
         for m in _SUPER.finditer(sentence):
             for n in superscript_numbers(m.group(0)):
                 citing.setdefault(n, (cur.ref, clause_around(sentence, m.start())))
         context = heading if i == 0 else f"{heading} {opening}"
+        if listing and intro and intro not in sentence:
+            context = f"{context} {intro}"  # "(6) …" is the sixth of "kết quả nổi bật"
         for seg in segments(sentence):
             notes = tuple(superscript_numbers(seg))
             _add(

@@ -14,3 +14,13 @@ UNKNOWN_REFERENCE = (
     "{document} không nhắc đến văn bản bạn hỏi, nên tôi không có thông tin về văn bản đó. "
     "Gõ /nhiemvu để xem các nhiệm vụ của Kết luận."
 )
+# When the directive holds something close but not the fact asked (counted as not found).
+NEAR_MISS = "{document} không nêu {missing}; nội dung liên quan ({ref}): «{quote}»"
+FACT_MONEY = "số tiền"
+FACT_PLACE = "địa điểm"
+FACT_DATE = "thời gian (ngày, thời hạn) này"
+FACT_COUNT = "con số này"
+FACT_PERSON = "người bạn hỏi"
+FACT_NUMBER = "nội dung gắn với con số {number} bạn hỏi"
+FACT_NOW = "thông tin thời sự (hôm nay, ngày mai)"
+FACT_ITEM = "mục thứ {number} như bạn hỏi"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from knowledge.text import fold
 
@@ -35,9 +36,10 @@ def window(text: str, words: list[str], limit: int) -> str:
         return text
     if limit < 40:
         return ""
-    wanted = {fold(w) for w in words}
+    wanted = Counter(fold(w) for w in words)  # a word given n times weighs n
     tokens = list(re.finditer(r"\S+", text))
-    hits = [fold(t.group(0).strip('.,;:()“”"')) in wanted for t in tokens]
+    keys = [fold(t.group(0).strip('.,;:()“”"')) for t in tokens]
+    hits = [wanted.get(k) or wanted.get(k.split("-")[0], 0) for k in keys]  # "212-qđ/tw"
     best, best_hits = 0, -1
     for start in range(len(tokens)):
         end = _last_token(tokens, start, limit - 2)

@@ -57,4 +57,17 @@ def clause_around(sentence: str, marker_at: int, limit: int = 260) -> str:
         return clause
     rel = marker_at - start
     lo = max(0, rel - limit * 2 // 3)
-    return clause[lo : lo + limit].strip()
+    piece = clause[lo : lo + limit]
+    if lo > 0 and " " in piece:
+        piece = piece.split(" ", 1)[1]  # start at a whole word
+    return piece.strip()
+
+
+def enumeration_intro(paragraph: str) -> str:
+    """Return the words introducing a paragraph's numbered list ("Một số kết quả nổi bật là:")."""
+    at = paragraph.find("(1)")
+    if at <= 0:
+        return ""
+    head = paragraph[:at]
+    start = max(head.rfind(". "), head.rfind("; ")) + 1
+    return head[start:].strip(" :")
