@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.channels.base import Channel, Dispatch
 from bot.channels.console import ConsoleChannel
+from bot.channels.lanes import Admit
 from bot.database import Database
 from bot.health import Health
 from bot.metrics import Metrics
@@ -31,11 +32,12 @@ from scheduler.service import ReminderConfig, ReminderService
 
 log = logging.getLogger(__name__)
 
-# One factory per chat platform; each returns None when its settings are absent.
-ChannelFactory = Callable[["Services", Dispatch], Channel | None]
+# One factory per chat platform; each returns None when its settings are absent. A channel
+# calls `admit` as an update arrives (the flood limit), `dispatch` in the chat's turn.
+ChannelFactory = Callable[["Services", Dispatch, Admit], Channel | None]
 
 
-def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
+def telegram_channel(services: Services, dispatch: Dispatch, admit: Admit) -> Channel | None:
     """Return the Telegram channel when TELEGRAM_BOT_TOKEN is set."""
     settings = services.settings
     if settings.telegram_bot_token is None:
@@ -57,10 +59,11 @@ def telegram_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         web_server=services.web,
         reachability=services.handlers.note_reachability,
         stats=services.metrics.channel("telegram"),
+        admit=admit,
     )
 
 
-def zalo_oa_channel(services: Services, dispatch: Dispatch) -> Channel | None:
+def zalo_oa_channel(services: Services, dispatch: Dispatch, admit: Admit) -> Channel | None:
     """Return the Zalo Official Account channel when its app id and secrets are set."""
     s = services.settings
     if not (s.zalo_oa_app_id and s.zalo_oa_app_secret and s.zalo_oa_secret_key):
@@ -83,10 +86,11 @@ def zalo_oa_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         sessions=services.database.sessions,
         reachability=services.handlers.note_reachability,
         stats=services.metrics.channel("zalo_oa"),
+        admit=admit,
     )
 
 
-def zalo_bot_channel(services: Services, dispatch: Dispatch) -> Channel | None:
+def zalo_bot_channel(services: Services, dispatch: Dispatch, admit: Admit) -> Channel | None:
     """Return the Zalo Bot channel when ZALO_BOT_TOKEN is set."""
     s = services.settings
     if s.zalo_bot_token is None:
@@ -103,6 +107,7 @@ def zalo_bot_channel(services: Services, dispatch: Dispatch) -> Channel | None:
         web_server=services.web,
         reachability=services.handlers.note_reachability,
         stats=services.metrics.channel("zalo_bot"),
+        admit=admit,
     )
 
 
@@ -216,8 +221,9 @@ class Services:
 
     def channels(self) -> list[Channel]:
         """Return every configured channel; the console when none is configured."""
-        dispatch = self.metrics.counting(self.handlers.handle)
-        built = [factory(self, dispatch) for factory in CHANNEL_FACTORIES]
+        dispatch = self.metrics.counting(self.handlers.handle_admitted)
+        admit = self.metrics.admitting(self.handlers.admit)
+        built = [factory(self, dispatch, admit) for factory in CHANNEL_FACTORIES]
         channels = [channel for channel in built if channel is not None]
         return channels or [self.console()]
 

@@ -26,6 +26,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel, ChannelStats, Dispatch, NoStats, Reachability
+from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, zalo_oa_event_problem
 from bot.web import WebServer
 from handlers.ports import Sessions
@@ -87,6 +88,7 @@ class ZaloOAChannel(Channel):
         sessions: Sessions,
         reachability: Reachability,
         stats: ChannelStats | None = None,
+        admit: Admit = admit_all,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
@@ -98,7 +100,7 @@ class ZaloOAChannel(Channel):
         self.keeper: asyncio.Task[None] | None = None
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
-        self.chat_locks: dict[str, asyncio.Lock] = {}
+        self.lanes = ChatLanes(self.name, admit)
         web_server.add_post(WEBHOOK_PATH, self.receive)
 
     async def start(self) -> None:
@@ -115,6 +117,7 @@ class ZaloOAChannel(Channel):
             await asyncio.gather(self.keeper, return_exceptions=True)
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.lanes.join()
         if self.http is not None:
             await self.http.close()
         self.finished.set()
@@ -190,7 +193,7 @@ class ZaloOAChannel(Channel):
         name = event.get("event_name")
         try:
             if name == "user_send_text":
-                await self.converse(event)
+                self.converse(event)
             elif name in ("follow", "unfollow"):
                 user = str((event.get("follower") or event.get("sender") or {}).get("id", ""))
                 if user:
@@ -198,8 +201,8 @@ class ZaloOAChannel(Channel):
         except Exception:
             log.exception("zalo_oa event %s failed", name)
 
-    async def converse(self, event: dict[str, Any]) -> None:
-        """Answer a user's text (or pressed button) in order within their chat."""
+    def converse(self, event: dict[str, Any]) -> None:
+        """Admit a user's text (or pressed button) now; answer it in turn within their chat."""
         user = str((event.get("sender") or {}).get("id", ""))
         text = str((event.get("message") or {}).get("text", ""))
         if not user:
@@ -214,12 +217,18 @@ class ZaloOAChannel(Channel):
             payload=payload,
             at=datetime.now(UTC),
         )
-        async with self.chat_locks.setdefault(user, asyncio.Lock()):
-            for reply in await self.dispatch(incoming):
+
+        async def handle() -> list[Reply]:
+            return await self.dispatch(incoming)
+
+        async def answer(replies: list[Reply]) -> None:
+            for reply in replies:
                 try:
                     await self.send(user, reply)
                 except (Undeliverable, RateLimited) as exc:
                     log.warning("zalo_oa reply to %s not sent: %s", user, exc)
+
+        self.lanes.take(incoming, handle, answer)
 
     # --- sending ---------------------------------------------------------------
 
