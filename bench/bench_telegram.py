@@ -113,6 +113,28 @@ async def drive(
     }
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """Return the CPU time a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def drive_counting_cpu(
+    process: asyncio.subprocess.Process, fake: FakeTelegram, texts: list[str], first_chat: int
+) -> dict[str, float]:
+    """Run the burst; add the bot's CPU milliseconds per update (what a busy machine
+    doesn't change much, unlike the rate)."""
+    before = cpu_seconds(process.pid)
+    figures = await drive(fake, texts, first_chat, None)
+    after = cpu_seconds(process.pid)
+    if before is not None and after is not None:
+        figures["cpu_ms_per_update"] = round((after - before) * 1000 / len(texts), 2)
+    return figures
+
+
 async def measure(command: list[str], label: str) -> dict[str, dict[str, float]]:
     """Run the steady and burst loads against one bot."""
     asked = questions()
@@ -124,7 +146,7 @@ async def measure(command: list[str], label: str) -> dict[str, dict[str, float]]
             try:
                 results = {
                     "steady": await drive(fake, steady, 1_000, RATE),
-                    "burst": await drive(fake, burst, 100_000, None),
+                    "burst": await drive_counting_cpu(process, fake, burst, 100_000),
                 }
             finally:
                 process.terminate()
@@ -144,6 +166,9 @@ async def run_all() -> None:
         goal = "  goal 0.80" if load == "burst" else ""
         print(f"{load}: this bot / echo throughput = {ratio:.2f}   (target ≥ 0.50{goal})")
     print(f"steady p99 {ours['steady']['p99_ms']} ms   (target ≤ 30 ms at {RATE}/s)")
+    if "cpu_ms_per_update" in ours["burst"] and "cpu_ms_per_update" in echo["burst"]:
+        mine, bare = ours["burst"]["cpu_ms_per_update"], echo["burst"]["cpu_ms_per_update"]
+        print(f"burst CPU per update: this bot {mine} ms, echo {bare} ms = {bare / mine:.2f}")
 
 
 def run() -> None:

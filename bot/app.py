@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import hmac
 import logging
@@ -178,6 +179,7 @@ class Services:
                 health.add_routes(self.web)
                 await self.web.start()
                 await reminders.start()
+            settle_memory()
             await run_channels(channels)
         finally:
             if reminders is not None:
@@ -226,6 +228,14 @@ class Services:
         built = [factory(self, dispatch, admit) for factory in CHANNEL_FACTORIES]
         channels = [channel for channel in built if channel is not None]
         return channels or [self.console()]
+
+
+def settle_memory() -> None:
+    """Exempt what start-up built (the library's index, modules) from garbage collection."""
+    # Those ~135,000 objects live as long as the process, and every full collection
+    # walked them all: ~100 ms (2 busy cores) in the middle of whichever replies were due.
+    gc.collect()
+    gc.freeze()
 
 
 async def run_channels(channels: list[Channel]) -> None:
