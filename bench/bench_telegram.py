@@ -125,8 +125,7 @@ def cpu_seconds(pid: int) -> float | None:
 async def drive_counting_cpu(
     process: asyncio.subprocess.Process, fake: FakeTelegram, texts: list[str], first_chat: int
 ) -> dict[str, float]:
-    """Run the burst; add the bot's CPU milliseconds per update (what a busy machine
-    doesn't change much, unlike the rate)."""
+    """Run the burst; add the bot's CPU milliseconds per update (read from /proc)."""
     before = cpu_seconds(process.pid)
     figures = await drive(fake, texts, first_chat, None)
     after = cpu_seconds(process.pid)
