@@ -29,6 +29,7 @@ from storage.queries import progress, summary
 from storage.status import Status
 
 UNITS = 5_000
+REPORTS_TARGET, REPORTS_GOAL = 500, 1_000  # one-line reports a second through the handlers
 DISTRICTS = 50
 TASKS = [f"{group}.{item}" for group in range(1, 7) for item in range(1, 11)]
 UPDATES = 100_000
@@ -208,6 +209,10 @@ def run() -> dict[str, dict[str, float]]:
         print(f"[{backend}]")
         for name, value in figures.items():
             print(f"  {name:24} {value}")
+        print(
+            f"  report submissions through the handlers: {figures['handler_reports_per_s']}/s"
+            f"   (target ≥ {REPORTS_TARGET}/s, goal {REPORTS_GOAL:,}/s)"
+        )
     return results
 
 

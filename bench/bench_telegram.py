@@ -17,8 +17,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+from tests.botprocess import free_port
 from tests.fakes import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,34 @@ def questions() -> list[str]:
     return FALLBACK
 
 
+class Replies:
+    """When each watched chat got each reply, read from the fake's `sent` as it grows.
+
+    Scanning every chat's replies on each poll of `wait_for` costs O(chats × sent) every
+    20 ms, which in the same process as the fake slowed the fake itself: the yardstick
+    then measured the bench, not the bots.
+    """
+
+    def __init__(self, fake: FakeTelegram, chats: Iterable[int]) -> None:
+        self.fake = fake
+        self.times: dict[int, list[float]] = {chat: [] for chat in chats}
+        self.read = len(fake.sent)
+
+    def update(self) -> None:
+        """Read the records sent since the last call."""
+        sent = self.fake.sent
+        for record in sent[self.read :]:
+            times = self.times.get(int(record["chat_id"]))
+            if times is not None:
+                times.append(record["at"])
+        self.read = len(sent)
+
+    def all_answered(self, at_least: int = 1) -> bool:
+        """Tell whether every watched chat got `at_least` replies."""
+        self.update()
+        return all(len(times) >= at_least for times in self.times.values())
+
+
 async def start(command: list[str], fake: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:
     """Start a bot process polling the fake; return once it polls."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
@@ -46,6 +76,7 @@ async def start(command: list[str], fake: FakeTelegram, tmp: Path) -> asyncio.su
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        "HTTP_PORT": str(free_port()),  # not 8080: another bot may be running here
     }
     process = await asyncio.create_subprocess_exec(
         *command,
@@ -63,6 +94,7 @@ async def drive(
 ) -> dict[str, float]:
     """Send one update per chat (at `rate`/s, or all at once) and time the replies."""
     sent_at: dict[int, float] = {}
+    replies = Replies(fake, (first_chat + n for n in range(len(texts))))
     began = time.monotonic()
     for n, text in enumerate(texts):
         chat = first_chat + n
@@ -70,9 +102,8 @@ async def drive(
             await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
         sent_at[chat] = time.monotonic()
         fake.message(chat, text)
-    done = lambda f: all(f.sent_to(c) for c in sent_at)  # noqa: E731
-    await fake.wait_for(done, timeout=120)
-    replied = {c: fake.sent_to(c)[0]["at"] for c in sent_at}
+    await fake.wait_for(lambda f: replies.all_answered(), timeout=120)
+    replied = {c: times[0] for c, times in replies.times.items()}
     latencies = sorted((replied[c] - sent_at[c]) * 1000 for c in sent_at)
     span = max(replied.values()) - min(sent_at.values())
     return {
@@ -80,6 +111,27 @@ async def drive(
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
     }
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """Return the CPU time a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def drive_counting_cpu(
+    process: asyncio.subprocess.Process, fake: FakeTelegram, texts: list[str], first_chat: int
+) -> dict[str, float]:
+    """Run the burst; add the bot's CPU milliseconds per update (read from /proc)."""
+    before = cpu_seconds(process.pid)
+    figures = await drive(fake, texts, first_chat, None)
+    after = cpu_seconds(process.pid)
+    if before is not None and after is not None:
+        figures["cpu_ms_per_update"] = round((after - before) * 1000 / len(texts), 2)
+    return figures
 
 
 async def measure(command: list[str], label: str) -> dict[str, dict[str, float]]:
@@ -93,7 +145,7 @@ async def measure(command: list[str], label: str) -> dict[str, dict[str, float]]
             try:
                 results = {
                     "steady": await drive(fake, steady, 1_000, RATE),
-                    "burst": await drive(fake, burst, 100_000, None),
+                    "burst": await drive_counting_cpu(process, fake, burst, 100_000),
                 }
             finally:
                 process.terminate()
@@ -110,8 +162,12 @@ async def run_all() -> None:
     ours = await measure([sys.executable, "-m", "bot", "run"], "this bot")
     for load in ("steady", "burst"):
         ratio = ours[load]["per_s"] / echo[load]["per_s"]
-        print(f"{load}: this bot / echo throughput = {ratio:.2f}   (target ≥ 0.50)")
-    print(f"steady p99 {ours['steady']['p99_ms']} ms   (target ≤ 100 ms at {RATE}/s)")
+        goal = "  goal 0.80" if load == "burst" else ""
+        print(f"{load}: this bot / echo throughput = {ratio:.2f}   (target ≥ 0.50{goal})")
+    print(f"steady p99 {ours['steady']['p99_ms']} ms   (target ≤ 30 ms at {RATE}/s)")
+    if "cpu_ms_per_update" in ours["burst"] and "cpu_ms_per_update" in echo["burst"]:
+        mine, bare = ours["burst"]["cpu_ms_per_update"], echo["burst"]["cpu_ms_per_update"]
+        print(f"burst CPU per update: this bot {mine} ms, echo {bare} ms = {bare / mine:.2f}")
 
 
 def run() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot.channels.base import Dispatch
+from bot.channels.lanes import Admit
 from handlers.types import Incoming, Reply
 
 OUTBOX_STATUSES = (
@@ -82,6 +83,19 @@ class Metrics:
             if replies:
                 self.answered.labels(incoming.channel).inc()
             return replies
+
+        return counted
+
+    def admitting(self, admit: Admit) -> Admit:
+        """Return `admit`, counting the updates it holds back (`counting` counts the rest)."""
+
+        def counted(incoming: Incoming) -> list[Reply] | None:
+            held = admit(incoming)
+            if held is not None:
+                self.received.labels(incoming.channel).inc()
+                if held:
+                    self.answered.labels(incoming.channel).inc()
+            return held
 
         return counted
 

@@ -92,10 +92,14 @@ class Handlers:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Return the replies to one message or button press; never raises."""
+        held = self.admit(incoming)
+        if held is not None:
+            return held
+        return await self.handle_admitted(incoming)
+
+    async def handle_admitted(self, incoming: Incoming) -> list[Reply]:
+        """Return the replies to an update `admit` already let through; never raises."""
         try:
-            held = self.hold_back(incoming)
-            if held is not None:
-                return held
             return await self.route(incoming)
         except asyncio.CancelledError:
             raise
@@ -113,8 +117,9 @@ class Handlers:
             )
             return [Reply(texts.SORRY)]
 
-    def hold_back(self, incoming: Incoming) -> list[Reply] | None:
-        """Return the notice (once) or nothing for a member over the flood limit; else None."""
+    def admit(self, incoming: Incoming) -> list[Reply] | None:
+        """Count an update against the flood limit: None to handle it, else the notice or []."""
+        # Channels call this as an update arrives, before it waits for its chat's turn.
         if self.throttle is None or incoming.channel in UNTHROTTLED:
             return None
         now = self.clock()

@@ -205,6 +205,7 @@ def run_bot(tmp_path: Path) -> Iterator[Callable[..., subprocess.CompletedProces
     own = ("DOCUMENTS_DIR", "LOG_LEVEL", "DATABASE_URL", "DATA_DIR", "ADMINS")
     env = {k: v for k, v in os.environ.items() if k not in own}
     env["PYTHONIOENCODING"] = "utf-8"
+    env["PYTHONPATH"] = str(ROOT)  # this tree's code, not whichever checkout is installed
 
     def run(*args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

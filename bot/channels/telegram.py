@@ -44,6 +44,7 @@ from bot.channels.base import (
     Reachability,
     WebhookInUse,
 )
+from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, telegram_update_problem
 from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
@@ -57,8 +58,9 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TYPING_AFTER = 0.5  # seconds a reply may take before "typing…" is shown
 CAPTION_LIMIT = 1024
-# Updates handled at once (one at a time per chat). More only grows httpx's connection
-# pool, whose bookkeeping then costs more than the work: 16 answers the most per second.
+# Updates PTB takes in at once. Each is only admitted and queued in its chat's lane
+# (bot/channels/lanes.py), which handles it; more only grows httpx's connection pool,
+# whose bookkeeping then costs more than the work.
 CONCURRENT_UPDATES = 16
 
 
@@ -90,6 +92,7 @@ class TelegramChannel(Channel):
         reachability: Reachability,
         stats: ChannelStats | None = None,
         first_time: FirstTime | None = None,
+        admit: Admit = admit_all,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
@@ -97,7 +100,7 @@ class TelegramChannel(Channel):
         self.first_time = first_time
         self.flood = FloodControl(overall_rate=config.overall_rate, stats=stats)
         self.app: Application = self.build()
-        self.chat_locks: dict[str, asyncio.Lock] = {}
+        self.lanes = ChatLanes(self.name, admit)
         if config.webhook_url:
             if web_server is None:
                 raise ValueError("webhook mode needs the web server")
@@ -160,6 +163,7 @@ class TelegramChannel(Channel):
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        await self.lanes.join()
         await self.app.shutdown()
         self.finished.set()
 
@@ -201,7 +205,7 @@ class TelegramChannel(Channel):
         incoming = self.incoming(
             message.chat.id, user, text=text, is_group=is_group, at=message.date
         )
-        await self.converse(incoming)
+        self.converse(incoming)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button press; the first reply replaces the message with the buttons."""
@@ -219,7 +223,7 @@ class TelegramChannel(Channel):
         incoming = self.incoming(
             message.chat.id, query.from_user, payload=query.data or "", is_group=is_group
         )
-        await self.converse(incoming, edit=message)
+        self.converse(incoming, edit=message)
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Note a user who blocked the bot (or came back) in a private chat."""
@@ -282,17 +286,22 @@ class TelegramChannel(Channel):
             is_group=is_group,
         )
 
-    async def converse(self, incoming: Incoming, edit: Message | None = None) -> None:
-        """Dispatch one update (one at a time per chat), showing "typing…" if slow, and reply."""
-        lock = self.chat_locks.setdefault(incoming.chat_id, asyncio.Lock())
-        async with lock:
+    def converse(self, incoming: Incoming, edit: Message | None = None) -> None:
+        """Admit an update now and queue it in its chat's lane: handled, then answered, in turn."""
+        chat_id = incoming.chat_id
+
+        async def handle() -> list[Reply]:
             work = asyncio.ensure_future(self.dispatch(incoming))
             done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER)
             if not done:
-                await self.show_typing(incoming.chat_id)
-            replies = await work
+                await self.show_typing(chat_id)
+            return await work
+
+        async def answer(replies: list[Reply]) -> None:
             for index, reply in enumerate(replies):
-                await self.deliver(incoming.chat_id, reply, edit if index == 0 else None)
+                await self.deliver(chat_id, reply, edit if index == 0 else None)
+
+        self.lanes.take(incoming, handle, answer)
 
     async def show_typing(self, chat_id: str) -> None:
         """Show "typing…" in a chat; never fail the reply over it."""

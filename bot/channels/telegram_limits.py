@@ -12,7 +12,8 @@ message counts against the overall limit from its slot until a second after its 
 (Telegram counts it on arrival, somewhere in between), so a backlog that a busy event
 loop sends late and all at once stays inside the limit too. The "typing…" action and
 button acknowledgements are tried once: late, they are worthless. Requests for one
-chat go out in order.
+chat go out in order. What is kept per chat lives only while it matters: a chat's turn
+while requests for it wait, its next allowed moment until that moment has passed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -58,6 +59,16 @@ def seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class ChatTurn:
+    """One chat's lock, and how many requests hold it or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class FloodControl(BaseRateLimiter[int]):
     """Throttle message requests per chat and overall; retry 429s, 5xx and timeouts."""
 
@@ -83,8 +94,8 @@ class FloodControl(BaseRateLimiter[int]):
         self.max_backoff = max_backoff
         self.patience = patience
         self.clock = clock
-        self.next_for_chat: dict[str, float] = {}
-        self.chat_locks: dict[str, asyncio.Lock] = {}
+        self.next_for_chat: OrderedDict[str, float] = OrderedDict()  # latest set last
+        self.chat_turns: dict[str, ChatTurn] = {}  # chats with requests waiting or going out
         self.overall_lock = asyncio.Lock()
         self.resume_at = 0.0  # set by a 429: nothing is sent before then
         self.retry_after_total = 0.0  # seconds waited because of 429s
@@ -109,14 +120,31 @@ class FloodControl(BaseRateLimiter[int]):
         chat = str(data.get("chat_id", ""))
         if endpoint not in MESSAGE_METHODS or not chat:
             return await self.with_retries(callback, args, kwargs, endpoint)
-        lock = self.chat_locks.setdefault(chat, asyncio.Lock())
-        async with lock:
-            await self.wait_for_chat(chat)
-            try:
-                return await self.with_retries(self.counted(callback), args, kwargs, endpoint)
-            finally:
-                gap = GROUP_INTERVAL if chat.startswith("-") else PRIVATE_INTERVAL
-                self.next_for_chat[chat] = self.clock() + gap
+        turn = self.chat_turns.setdefault(chat, ChatTurn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                await self.wait_for_chat(chat)
+                try:
+                    return await self.with_retries(self.counted(callback), args, kwargs, endpoint)
+                finally:
+                    gap = GROUP_INTERVAL if chat.startswith("-") else PRIVATE_INTERVAL
+                    self.space_chat(chat, self.clock() + gap)
+        finally:
+            turn.users -= 1
+            if not turn.users:
+                del self.chat_turns[chat]
+
+    def space_chat(self, chat: str, until: float) -> None:
+        """Hold the chat's next message until `until`; forget chats whose wait has passed."""
+        self.next_for_chat.pop(chat, None)
+        self.next_for_chat[chat] = until
+        now = self.clock()
+        while self.next_for_chat:
+            first, moment = next(iter(self.next_for_chat.items()))
+            if moment > now:  # (a group's longer gap may keep a few passed ones behind it)
+                return
+            del self.next_for_chat[first]
 
     async def wait_for_chat(self, chat: str) -> None:
         """Sleep until this chat may get its next message."""

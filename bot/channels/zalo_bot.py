@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from bot.channels.base import (
     Reachability,
     format_choices,
 )
+from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, zalo_bot_update_problem
 from bot.web import WebServer
 from handlers.types import Incoming, Reply
@@ -75,6 +76,7 @@ class ZaloBotChannel(Channel):
         reachability: Reachability,
         stats: ChannelStats | None = None,
         first_time: FirstTime | None = None,
+        admit: Admit = admit_all,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
@@ -83,8 +85,7 @@ class ZaloBotChannel(Channel):
         self.stats = stats or NoStats()
         self.http: aiohttp.ClientSession | None = None
         self.choices = NumberedChoices()
-        self.chat_locks: dict[str, asyncio.Lock] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.lanes = ChatLanes(self.name, admit)
         self.poller: asyncio.Task[None] | None = None
         if config.webhook_url:
             if web_server is None:
@@ -110,8 +111,7 @@ class ZaloBotChannel(Channel):
         if self.poller is not None:
             self.poller.cancel()
             await asyncio.gather(self.poller, return_exceptions=True)
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.lanes.join()
         if self.http is not None:
             await self.http.close()
         self.finished.set()
@@ -177,41 +177,41 @@ class ZaloBotChannel(Channel):
         return web.Response()
 
     def spawn(self, update: dict[str, Any]) -> None:
-        """Handle an update in the background, keeping a reference until it is done."""
-        task = asyncio.create_task(self.handle_update(update))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def handle_update(self, update: dict[str, Any]) -> None:
-        """Answer one text message; a typed number picks a shown choice."""
+        """Admit one text message now and queue it in its chat's lane (bot/channels/lanes.py)."""
         message = update.get("message") or {}
         text = message.get("text")
         chat = str((message.get("chat") or {}).get("id", ""))
         user = str((message.get("from") or {}).get("id", "") or chat)
         if not chat or not isinstance(text, str):
             return
+        incoming = Incoming(
+            channel=self.name,
+            chat_id=chat,
+            user_id=user,
+            text=text,
+            at=datetime.now(UTC),
+            display_name=str((message.get("from") or {}).get("name", "")),
+            is_group=(message.get("chat") or {}).get("chat_type") == "GROUP",
+        )
+
         message_id = str(message.get("message_id") or "")
-        try:
+
+        async def handle() -> list[Reply]:
             if message_id and self.first_time and not await self.first_time(self.name, message_id):
-                return
-            async with self.chat_locks.setdefault(chat, asyncio.Lock()):
-                choice = self.choices.pick(chat, text)
-                self.choices.forget(chat)
-                group = (message.get("chat") or {}).get("chat_type") == "GROUP"
-                incoming = Incoming(
-                    channel=self.name,
-                    chat_id=chat,
-                    user_id=user,
-                    text="" if choice else text,
-                    payload=choice.payload if choice else None,
-                    at=datetime.now(UTC),
-                    display_name=str((message.get("from") or {}).get("name", "")),
-                    is_group=group,
-                )
-                for reply in await self.dispatch(incoming):
-                    await self.deliver(chat, reply)
-        except Exception:
-            log.exception("zalo_bot update in chat %s failed", chat)
+                return []  # a repeat, taken in before by this process or another
+            return await self.dispatch(self.with_choice(incoming))
+
+        async def answer(replies: list[Reply]) -> None:
+            for reply in replies:
+                await self.deliver(chat, reply)
+
+        self.lanes.take(incoming, handle, answer)
+
+    def with_choice(self, incoming: Incoming) -> Incoming:
+        """Return the message with a typed number turned into the choice it picks (in turn)."""
+        choice = self.choices.pick(incoming.chat_id, incoming.text)
+        self.choices.forget(incoming.chat_id)
+        return replace(incoming, text="", payload=choice.payload) if choice else incoming
 
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """Send a direct reply; an unreachable user is noted, not retried."""

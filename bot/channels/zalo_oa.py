@@ -34,6 +34,7 @@ from bot.channels.base import (
     NoStats,
     Reachability,
 )
+from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, zalo_oa_event_problem
 from bot.web import WebServer
 from handlers.ports import Sessions
@@ -96,6 +97,7 @@ class ZaloOAChannel(Channel):
         reachability: Reachability,
         stats: ChannelStats | None = None,
         first_time: FirstTime | None = None,
+        admit: Admit = admit_all,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
@@ -107,7 +109,7 @@ class ZaloOAChannel(Channel):
         self.refresh_lock = asyncio.Lock()
         self.keeper: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Task[None]] = set()
-        self.chat_locks: dict[str, asyncio.Lock] = {}
+        self.lanes = ChatLanes(self.name, admit)
         web_server.add_post(WEBHOOK_PATH, self.receive)
 
     async def start(self) -> None:
@@ -124,6 +126,7 @@ class ZaloOAChannel(Channel):
             await asyncio.gather(self.keeper, return_exceptions=True)
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.lanes.join()
         if self.http is not None:
             await self.http.close()
         self.finished.set()
@@ -192,7 +195,7 @@ class ZaloOAChannel(Channel):
             if self.first_time is not None and not await self.first_time(self.name, key):
                 return
             if name == "user_send_text":
-                await self.converse(event)
+                self.converse(event)
             elif name in ("follow", "unfollow"):
                 user = str((event.get("follower") or event.get("sender") or {}).get("id", ""))
                 if user:
@@ -200,8 +203,8 @@ class ZaloOAChannel(Channel):
         except Exception:
             log.exception("zalo_oa event %s failed", name)
 
-    async def converse(self, event: dict[str, Any]) -> None:
-        """Answer a user's text (or pressed button) in order within their chat."""
+    def converse(self, event: dict[str, Any]) -> None:
+        """Admit a user's text (or pressed button) now; answer it in turn within their chat."""
         user = str((event.get("sender") or {}).get("id", ""))
         text = str((event.get("message") or {}).get("text", ""))
         if not user:
@@ -216,12 +219,18 @@ class ZaloOAChannel(Channel):
             payload=payload,
             at=datetime.now(UTC),
         )
-        async with self.chat_locks.setdefault(user, asyncio.Lock()):
-            for reply in await self.dispatch(incoming):
+
+        async def handle() -> list[Reply]:
+            return await self.dispatch(incoming)
+
+        async def answer(replies: list[Reply]) -> None:
+            for reply in replies:
                 try:
                     await self.send(user, reply)
                 except (Undeliverable, RateLimited) as exc:
                     log.warning("zalo_oa reply to %s not sent: %s", user, exc)
+
+        self.lanes.take(incoming, handle, answer)
 
     # --- sending ---------------------------------------------------------------
 
