@@ -99,7 +99,7 @@ async def test_debug_log_keeps_no_token_and_no_long_note(tmp_path: Path) -> None
             oa.expire_access_token()
             assert await oa.deliver(oa.text_event("oa-1", "/help"), url=hook) == 200
             await oa.wait_for(lambda o: len(o.refreshes) == 2, timeout=15)
-            await wait_for_log(bot, "zalo_oa event user_send_text failed")  # the pair not stored
+            await wait_for_log(bot, "zalo_oa update in chat oa-1 failed")  # the pair not stored
         finally:
             await launcher.stop_all()
     log = bot.text()

@@ -27,12 +27,10 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -121,7 +119,6 @@ class TelegramChannel(Channel):
         if self.config.webhook_url:
             builder = builder.updater(None)
         app = builder.build()
-        app.add_handler(TypeHandler(Update, self.drop_repeat), group=-1)  # polled or webhook
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self.on_message))
@@ -184,11 +181,6 @@ class TelegramChannel(Channel):
         await self.app.update_queue.put(update)
         return web.Response()
 
-    async def drop_repeat(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stop an update whose update_id was taken in before (by any process)."""
-        if self.first_time and not await self.first_time(self.name, str(update.update_id)):
-            raise ApplicationHandlerStop
-
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a private message, or a group message meant for the bot."""
         message = update.effective_message
@@ -205,7 +197,7 @@ class TelegramChannel(Channel):
         incoming = self.incoming(
             message.chat.id, user, text=text, is_group=is_group, at=message.date
         )
-        self.converse(incoming)
+        self.converse(incoming, update.update_id)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button press; the first reply replaces the message with the buttons."""
@@ -223,7 +215,7 @@ class TelegramChannel(Channel):
         incoming = self.incoming(
             message.chat.id, query.from_user, payload=query.data or "", is_group=is_group
         )
-        self.converse(incoming, edit=message)
+        self.converse(incoming, update.update_id, edit=message)
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Note a user who blocked the bot (or came back) in a private chat."""
@@ -286,11 +278,18 @@ class TelegramChannel(Channel):
             is_group=is_group,
         )
 
-    def converse(self, incoming: Incoming, edit: Message | None = None) -> None:
-        """Admit an update now and queue it in its chat's lane: handled, then answered, in turn."""
+    def converse(self, incoming: Incoming, update_id: int, edit: Message | None = None) -> None:
+        """Admit an update now and queue it in its chat's lane: handled, then answered, in turn.
+
+        In turn, an update whose update_id was taken in before (by any process: a webhook
+        retried, polled twice) is dropped; checked there, not on arrival, so waiting for
+        the database never reorders a chat's updates.
+        """
         chat_id = incoming.chat_id
 
         async def handle() -> list[Reply]:
+            if self.first_time and not await self.first_time(self.name, str(update_id)):
+                return []
             work = asyncio.ensure_future(self.dispatch(incoming))
             done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER)
             if not done:

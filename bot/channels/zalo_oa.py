@@ -189,22 +189,28 @@ class ZaloOAChannel(Channel):
         return not -MAX_SKEW.total_seconds() <= age <= self.config.max_event_age.total_seconds()
 
     async def handle_event(self, event: dict[str, Any], key: str) -> None:
-        """Turn one new event into an Incoming (text or button) or a follow change."""
+        """Turn one event into an Incoming (text or button) or a follow change, unless repeated."""
         name = event.get("event_name")
         try:
-            if self.first_time is not None and not await self.first_time(self.name, key):
-                return
             if name == "user_send_text":
-                self.converse(event)
-            elif name in ("follow", "unfollow"):
+                self.converse(event, key)
+            elif name in ("follow", "unfollow") and not await self.repeated(key):
                 user = str((event.get("follower") or event.get("sender") or {}).get("id", ""))
                 if user:
                     await self.reachability(self.name, user, name == "unfollow")
         except Exception:
             log.exception("zalo_oa event %s failed", name)
 
-    def converse(self, event: dict[str, Any]) -> None:
-        """Admit a user's text (or pressed button) now; answer it in turn within their chat."""
+    async def repeated(self, key: str) -> bool:
+        """Tell whether the event was taken in before, by this process or another."""
+        return self.first_time is not None and not await self.first_time(self.name, key)
+
+    def converse(self, event: dict[str, Any], key: str) -> None:
+        """Admit a user's text (or pressed button) now; answer it in turn within their chat.
+
+        A repeated event is dropped in turn (not before admission), so waiting for the
+        database never reorders a chat's messages.
+        """
         user = str((event.get("sender") or {}).get("id", ""))
         text = str((event.get("message") or {}).get("text", ""))
         if not user:
@@ -221,7 +227,7 @@ class ZaloOAChannel(Channel):
         )
 
         async def handle() -> list[Reply]:
-            return await self.dispatch(incoming)
+            return [] if await self.repeated(key) else await self.dispatch(incoming)
 
         async def answer(replies: list[Reply]) -> None:
             for reply in replies:
