@@ -100,7 +100,7 @@ def run_ask(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str
 def bench_cold_ask(runs: int = 5) -> None:
     """Time a whole `python -m bot ask QUESTION` process (median of runs)."""
     times = [timed(lambda: run_ask(["hạn chót vị trí việc làm"])) for _ in range(runs)]
-    report("cold `python -m bot ask`, median", f"{statistics.median(times):.2f} s", "≤ 1.5 s")
+    report("cold `python -m bot ask`, median", f"{statistics.median(times):.2f} s", "≤ 1.0 s")
 
 
 def bench_stdin(questions: list[str], count: int = 1000) -> None:

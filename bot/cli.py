@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from bot import cli_texts
 from bot.ask import answer_lines, answer_one
-from bot.commands import add_parsers
 from bot.logs import setup_logging
 from bot.settings import Settings
 from handlers import texts
@@ -26,10 +25,14 @@ from knowledge.parser import parse_document
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Commands that need no database: the admin commands' parsers (which import SQLAlchemy,
+#: Alembic and the storage layer, ~0.4 s) are not built for them.
+LIGHT_COMMANDS = frozenset({"ask", "documents"})
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with one subparser per command."""
+def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
+    """Return the argument parser with one subparser per command (`admin`: with the admin
+    commands too)."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Directive assistant bot")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question (or one a line from stdin)")
@@ -51,14 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = doc_sub.add_parser("check", help="parse a file and print its outline")
     check.add_argument("file", type=Path)
     check.set_defaults(func=run_check)
-    add_parsers(sub)
+    if admin:
+        from bot.commands import add_parsers
+
+        add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code. Never shows a traceback."""
     use_utf8_streams()
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    light = bool(words) and words[0] in LIGHT_COMMANDS
+    args = build_parser(admin=not light).parse_args(words)
     try:
         settings = Settings()
     except ValidationError as exc:
