@@ -41,10 +41,15 @@ def strip_marks(text: str) -> str:
 
 def answer_all(questions: list[str]) -> str:
     """Return the `ask --json` output for the questions, one process for all."""
+    return run_ask(["--json"], "\n".join(questions) + "\n").stdout
+
+
+def run_ask(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ask ARGS` from the repo root."""
     env = dict(os.environ, PYTHONIOENCODING="utf-8", LOG_LEVEL="WARNING")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--json"],
-        input="\n".join(questions) + "\n",
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "ask", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -52,7 +57,6 @@ def answer_all(questions: list[str]) -> str:
         env=env,
         check=False,
     )
-    return result.stdout
 
 
 def score(cases_path: Path, answers: str) -> tuple[set[str], list[str]]:

@@ -14,9 +14,7 @@ Faults at volume: bench/bench_faults.py.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -82,24 +80,11 @@ def bench_answer(questions: list[str], rounds: int = 20) -> None:
     report("answer() p99", f"{cuts[98] * 1000:.2f} ms", "≤ 10 ms")
 
 
-def run_ask(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot ask ARGS` from the repo root."""
-    env = dict(os.environ, PYTHONIOENCODING="utf-8", LOG_LEVEL="WARNING")
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "ask", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
-
-
 def bench_cold_ask(runs: int = 5) -> None:
     """Time a whole `python -m bot ask QUESTION` process (median of runs)."""
-    times = [timed(lambda: run_ask(["hạn chót vị trí việc làm"])) for _ in range(runs)]
+    times = [
+        timed(lambda: bench_answers.run_ask(["hạn chót vị trí việc làm"])) for _ in range(runs)
+    ]
     report("cold `python -m bot ask`, median", f"{statistics.median(times):.2f} s", "≤ 1.0 s")
 
 
@@ -107,7 +92,7 @@ def bench_stdin(questions: list[str], count: int = 1000) -> None:
     """Time `ask --json` answering count questions from stdin in one process."""
     batch = [questions[i % len(questions)] for i in range(count)]
     start = time.perf_counter()
-    result = run_ask(["--json"], "\n".join(batch) + "\n")
+    result = bench_answers.run_ask(["--json"], "\n".join(batch) + "\n")
     elapsed = time.perf_counter() - start
     lines = result.stdout.splitlines()
     note = "" if len(lines) == count else f" ({len(lines)} lines!)"

@@ -296,26 +296,34 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
 
 
+async def broadcast_on_two(
+    fake: FakeTelegram, launcher: Launcher, url: str, tmp_path: Path, **extra: str
+) -> tuple[BotProcess, BotProcess]:
+    """Start a leader and a follower (webhook, one port) on `url`, then queue a broadcast."""
+    port = free_port()
+    env = bot_env(
+        fake,
+        url,
+        QUIET_HOURS=NEVER_QUIET,
+        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        **extra,
+    )
+    leader = await launcher.start(env)
+    await wait_for_log(leader, LEADER_LOG)
+    follower = await launcher.start(env, port=port)
+    await wait_for_log(follower, "telegram: webhook registered")
+    await admin("broadcast", BROADCAST, "--to", "all", "--wait", "0", url=url, cwd=tmp_path)
+    return leader, follower
+
+
 async def test_c_killed_leader_mid_broadcast_the_follower_finishes_it(
     postgres_url: str, launcher: Launcher, tmp_path: Path
 ) -> None:
     chats = await add_members(postgres_url, range(10_000, 10_000 + RECIPIENTS))
     async with FakeTelegram(overall_limit=int(PAID_RATE)) as fake:
         try:
-            port = free_port()
-            env = bot_env(
-                fake,
-                postgres_url,
-                QUIET_HOURS=NEVER_QUIET,
-                TELEGRAM_PAID_BROADCAST="true",
-                TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-            )
-            leader = await launcher.start(env)
-            await wait_for_log(leader, LEADER_LOG)
-            follower = await launcher.start(env, port=port)
-            await wait_for_log(follower, "telegram: webhook registered")
-            await admin(
-                "broadcast", BROADCAST, "--to", "all", "--wait", "0", url=postgres_url, cwd=tmp_path
+            leader, follower = await broadcast_on_two(
+                fake, launcher, postgres_url, tmp_path, TELEGRAM_PAID_BROADCAST="true"
             )
             await fake.wait_for(lambda f: len(f.sent) >= KILL_AFTER, timeout=60)
             await leader.stop(kill=True)
@@ -369,20 +377,7 @@ async def test_e_a_hung_leader_loses_leadership_and_once_resumed_sends_nothing_i
     chats = await add_members(postgres_url, range(20_000, 20_000 + HUNG_RECIPIENTS))
     async with FakeTelegram() as fake:
         try:
-            port = free_port()
-            env = bot_env(
-                fake,
-                postgres_url,
-                QUIET_HOURS=NEVER_QUIET,
-                TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-            )
-            leader = await launcher.start(env)
-            await wait_for_log(leader, LEADER_LOG)
-            follower = await launcher.start(env, port=port)
-            await wait_for_log(follower, "telegram: webhook registered")
-            await admin(
-                "broadcast", BROADCAST, "--to", "all", "--wait", "0", url=postgres_url, cwd=tmp_path
-            )
+            leader, follower = await broadcast_on_two(fake, launcher, postgres_url, tmp_path)
             await fake.wait_for(lambda f: len(f.sent) >= STOP_AFTER, timeout=60)
             os.kill(leader.process.pid, signal.SIGSTOP)  # hung, its connections still open
             stopped = time.monotonic()
