@@ -15,7 +15,7 @@ from pathlib import Path
 from storage.engine import create_engine, session_factory
 from storage.queries.outbox import create_broadcast
 from storage.queries.recipients import audience
-from tests.botprocess import Launcher, add_members, bot_env
+from tests.botprocess import PINNED, Launcher, add_members, bot_env
 from tests.fakes import FakeTelegram
 
 RECIPIENTS = 2_000
@@ -27,7 +27,12 @@ async def queue(url: str) -> None:
     async with session_factory(engine)() as session:
         people = await audience(session, audience="all")
         await create_broadcast(
-            session, text="Thông báo thử nghiệm.", audience="all", actor="bench", recipients=people
+            session,
+            text="Thông báo thử nghiệm.",
+            audience="all",
+            actor="bench",
+            recipients=people,
+            now=PINNED,  # due at once on the bot's (pinned) clock
         )
     await engine.dispose()
 
