@@ -10,6 +10,7 @@ from knowledge.answer import Answer, compose_answer
 from knowledge.index import SearchIndex
 from knowledge.model import Deadline, Document, Task
 from knowledge.parser import parse_document
+from knowledge.taskmatch import TaskMatcher
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class Library:
             raise ValueError("a library needs at least one document")
         self.documents = documents
         self.index = SearchIndex([p for d in documents for p in d.passages])
+        self.matcher = TaskMatcher(self.default.tasks)
 
     @property
     def default(self) -> Document:
@@ -64,6 +66,11 @@ class Library:
             return (-common, abs(len(parts) - len(want)))
 
         return sorted(codes, key=distance)[:limit]
+
+    def match_tasks(self, text: str) -> list[tuple[str, float]]:
+        """Return the default document's tasks whose titles hold text's words, best first:
+        (code, share of the words held, 0..1); "vtvl" → [("3.3", 1.0), ("3", 1.0), …]."""
+        return self.matcher.match(text)
 
     def deadlines(self) -> list[Deadline]:
         """Return every deadline of every document, soonest first."""

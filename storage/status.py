@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -32,17 +33,39 @@ _SYNONYMS: dict[str, Status] = {
     "da hoan thanh": Status.DONE,
     "xong": Status.DONE,
     "da xong": Status.DONE,
+    "xong roi": Status.DONE,
+    "da xong roi": Status.DONE,
+    "hoan thanh roi": Status.DONE,
+    "da hoan thanh roi": Status.DONE,
+    "lam xong": Status.DONE,
+    "da lam xong": Status.DONE,
+    "hoan tat": Status.DONE,
+    "da hoan tat": Status.DONE,
+    "ht": Status.DONE,
+    "da ht": Status.DONE,
     "dang thuc hien": Status.IN_PROGRESS,
     "dang trien khai": Status.IN_PROGRESS,
     "dang lam": Status.IN_PROGRESS,
+    "dang tien hanh": Status.IN_PROGRESS,
+    "dang xu ly": Status.IN_PROGRESS,
+    "dang thuc hien roi": Status.IN_PROGRESS,
     "chua trien khai": Status.NOT_STARTED,
     "chua thuc hien": Status.NOT_STARTED,
     "chua lam": Status.NOT_STARTED,
+    "chua bat dau": Status.NOT_STARTED,
     "chua": Status.NOT_STARTED,
     "vuong mac": Status.STUCK,
     "vuong": Status.STUCK,
     "kho khan": Status.STUCK,
+    "dang vuong": Status.STUCK,
+    "dang vuong mac": Status.STUCK,
+    "gap kho khan": Status.STUCK,
+    "co vuong mac": Status.STUCK,
 }
+#: Synonyms that name a status only as the whole answer ("chưa" inside a sentence is a
+#: question or a negation: "xong chưa", "chưa báo cáo").
+_ALONE_ONLY = frozenset({"chua"})
+_LONGEST = max(len(key.split()) for key in _SYNONYMS)
 
 
 def fold(text: str) -> str:
@@ -59,6 +82,24 @@ def parse_status(text: str) -> Status | None:
         if key == fold(status.value):
             return status
     return _SYNONYMS.get(key)
+
+
+def find_status(words: Sequence[str]) -> tuple[Status, int, int] | None:
+    """Return the first status phrase among words, longest first: (status, start, end).
+
+    Words are single words as typed (marks or not); `end` is exclusive. A phrase that is a
+    status only as a whole answer ("chưa") is not looked for inside longer text.
+    """
+    folded = [fold(word) for word in words]
+    for start in range(len(folded)):
+        for size in range(min(_LONGEST, len(folded) - start), 0, -1):
+            key = " ".join(folded[start : start + size])
+            if key in _ALONE_ONLY:
+                continue
+            status = parse_status(key)
+            if status is not None:
+                return status, start, start + size
+    return None
 
 
 def status_label(status: str) -> str:

@@ -20,6 +20,7 @@ from handlers import Handlers, Incoming
 from handlers.ports import Sessions
 from knowledge import Answer, Deadline, Document, Source, Task
 from knowledge.model import Metadata
+from knowledge.taskmatch import TaskMatcher
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade_sync
 
@@ -129,6 +130,9 @@ class FakeLibrary:
 
     def close_codes(self, code: str) -> list[str]:
         return [t.code for t in self._tasks if t.code.split(".")[0] == code.split(".")[0]][:3]
+
+    def match_tasks(self, text: str) -> list[tuple[str, float]]:
+        return TaskMatcher(self._tasks).match(text)
 
     def deadlines(self) -> list[Deadline]:
         return list(self._deadlines)
