@@ -36,7 +36,7 @@ from importlib import resources
 from handlers import texts
 from handlers.ports import KnowledgeBase
 from knowledge.lexicon import ABBREVIATIONS, SHORTHAND, Expansion
-from knowledge.text import fold, has_diacritics, nfc, normalize
+from knowledge.text import fold, has_diacritics, normalize
 from storage.status import Status, find_status
 
 
@@ -211,8 +211,7 @@ def _units(tokens: list[_Token]) -> list[_Unit]:
             continue
         following = fold(tokens[i + 1].raw) if i + 1 < len(tokens) else ""
         full = _expansion(token.raw, following)
-        for word in (full or token.raw).split():
-            word = normalize(word).lower()
+        for word in (full or token.raw).lower().split():
             out.append(_Unit(word, fold(word), i, "word"))
     return out
 
@@ -301,7 +300,7 @@ def looks_foreign(text: str) -> bool:
 
 def classify(text: str, *, library: KnowledgeBase) -> Intent:
     """Return what a typed (non-command) message asks for; `question` when unsure."""
-    text = " ".join(nfc(text).split())
+    text = " ".join(normalize(text).split())
     tokens = _tokens(text)
     if not tokens:
         return Intent(_emoji_kind(text) or Kind.QUESTION)

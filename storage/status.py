@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Status(StrEnum):
@@ -65,7 +66,6 @@ _SYNONYMS: dict[str, Status] = {
 #: Synonyms that name a status only as the whole answer ("chưa" inside a sentence is a
 #: question or a negation: "xong chưa", "chưa báo cáo").
 _ALONE_ONLY = frozenset({"chua"})
-_LONGEST = max(len(key.split()) for key in _SYNONYMS)
 
 
 def fold(text: str) -> str:
@@ -73,6 +73,21 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"[\s_\-.,:;!]+", " ", bare).strip()
+
+
+_fold_word = lru_cache(maxsize=8192)(fold)
+
+# Every phrase find_status looks for (codes and synonyms, folded), and by first word the
+# phrase lengths to try, longest first.
+_PHRASES = {
+    **{fold(status.value): status for status in Status},
+    **{k: v for k, v in _SYNONYMS.items() if k not in _ALONE_ONLY},
+}
+_SIZES: dict[str, list[int]] = {}
+for _phrase in sorted(_PHRASES, key=lambda p: -len(p.split())):
+    _sizes = _SIZES.setdefault(_phrase.split()[0], [])
+    if len(_phrase.split()) not in _sizes:
+        _sizes.append(len(_phrase.split()))
 
 
 def parse_status(text: str) -> Status | None:
@@ -90,15 +105,14 @@ def find_status(words: Sequence[str]) -> tuple[Status, int, int] | None:
     Words are single words as typed (marks or not); `end` is exclusive. A phrase that is a
     status only as a whole answer ("chưa") is not looked for inside longer text.
     """
-    folded = [fold(word) for word in words]
-    for start in range(len(folded)):
-        for size in range(min(_LONGEST, len(folded) - start), 0, -1):
-            key = " ".join(folded[start : start + size])
-            if key in _ALONE_ONLY:
+    folded = [_fold_word(word) for word in words]
+    for start, first in enumerate(folded):
+        for size in _SIZES.get(first, ()):
+            if start + size > len(folded):
                 continue
-            status = parse_status(key)
-            if status is not None:
-                return status, start, start + size
+            key = " ".join(folded[start : start + size])
+            if key in _PHRASES:
+                return _PHRASES[key], start, start + size
     return None
 
 
