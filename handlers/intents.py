@@ -131,7 +131,7 @@ _ENGLISH = frozenset(
 )
 _ACK_MARKS = frozenset("👍👌🆗✅")
 _THANKS_MARKS = frozenset("🙏❤💐🌹")
-_TAIL = frozenset({"a", "nhe", "nha", "ad", "ah", "ak", "a a"})  # dropped from a note's end
+_TAIL = frozenset({"a", "nhe", "nha", "ad", "ah", "ak"})  # dropped from a note's end
 _CODE_WORDS = ("nhiem vu", "muc", "bao cao", "bc")  # folded: a bare number after these is a code
 
 
