@@ -116,7 +116,7 @@ _TOKEN = re.compile(
     r"(?P<code>(?<![\d.,/])\d{1,2}(?:[.,]\d{1,2}){1,3}(?![\d%/])(?![.,]\d))"
     r"|(?P<percent>\d{1,3}(?:[.,]\d+)?\s*(?:%|phần trăm|phan tram))"
     r"|(?P<number>\d+(?:[./,:-]\d+)*)"
-    r"|(?P<word>[^\W_]+)",
+    r"|(?P<word>[^\W\d_]+)",
     re.IGNORECASE,
 )
 _SYLLABLE = re.compile(
@@ -132,6 +132,7 @@ _ENGLISH = frozenset(
 _ACK_MARKS = frozenset("👍👌🆗✅")
 _THANKS_MARKS = frozenset("🙏❤💐🌹")
 _TAIL = frozenset({"a", "nhe", "nha", "ad", "ah", "ak"})  # dropped from a note's end
+_NEGATIONS = frozenset({"khong", "dung", "chang", "ko", "k"})  # folded, before a phrase
 _CODE_WORDS = ("nhiem vu", "muc", "bao cao", "bc")  # folded: a bare number after these is a code
 
 
@@ -337,17 +338,18 @@ class _Reading:
         report = self.report()
         if report is not None:
             return report
-        if self.winner is Kind.REGISTER and self.residual:
-            first = self.tokens[self.units[self.residual[0]].token]
-            last = self.tokens[self.units[self.residual[-1]].token]
-            typed = self.text[first.start : last.end]
+        if self.winner is Kind.REGISTER:
+            end = max(b for _, b, ks in self.spans if Kind.REGISTER.value in ks)
+            typed = self.text[self.tokens[self.units[end - 1].token].end :].strip(" :.,")
             if _looks_like_invite(typed):
-                return Intent(Kind.REGISTER, arg=typed)
+                return Intent(Kind.REGISTER, arg=typed)  # the code as typed, whatever it spells
         if self.residual:
             return self.with_words()
         winner, code = self.winner, self.codes[0][1] if self.codes else ""
         if "howto" in self._kinds() and winner not in SOCIAL:
             return Intent(Kind.HELP)  # "làm sao để báo cáo": how to use the bot
+        if winner is Kind.REMINDERS_ON and self._negated(Kind.REMINDERS_ON):
+            return Intent(Kind.REMINDERS_OFF)  # "không muốn nhận nhắc nữa"
         if not code:
             return Intent(winner) if winner else self.question()
         if winner in WITH_CODE:
@@ -430,6 +432,11 @@ class _Reading:
         """Tell whether only report, task, social and filler phrases come before unit start."""
         allowed = {"filler", "about", "ask", Kind.REPORT_START, Kind.TASKS, *SOCIAL}
         return all(ks <= allowed for a, _, ks in self.spans if a < start)
+
+    def _negated(self, kind: Kind) -> bool:
+        """Tell whether a negation ("không", "đừng", "chẳng") comes before kind's phrase."""
+        start = next(a for a, _, ks in self.spans if kind.value in ks)
+        return any(self.units[i].folded in _NEGATIONS for i in range(start))
 
     def _kinds(self) -> set[str]:
         return {k for _, _, ks in self.spans for k in ks}

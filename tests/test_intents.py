@@ -268,6 +268,34 @@ TABLE: list[tuple[str, Kind, str, str]] = [
     ("đăng ký mã mời HJKMNPQRST", K.REGISTER, "", "HJKMNPQRST"),
     ("dk abcd-2345", K.REGISTER, "", "abcd-2345"),
     ("đăng ký", K.REGISTER, "", ""),
+    # --- the slash commands' names typed without the slash ---
+    ("nhiemvu 3.3", K.TASK, "3.3", ""),
+    ("nv3.3", K.TASK, "3.3", ""),
+    ("hanchot", K.DEADLINES, "", ""),
+    ("tiendo 3.3", K.PROGRESS, "3.3", ""),
+    ("chuabaocao", K.MISSING, "", ""),
+    ("lichsu 3.3", K.HISTORY, "3.3", ""),
+    ("bieudo", K.CHART, "", ""),
+    ("xuat", K.EXPORT, "", ""),
+    ("nhacnho bat", K.REMINDERS_ON, "", ""),
+    ("nhacnho tat", K.REMINDERS_OFF, "", ""),
+    # --- a few more everyday ones ---
+    ("oki", K.ACK, "", ""),
+    ("ok cảm ơn", K.THANKS, "", ""),
+    ("thôi khỏi", K.CANCEL, "", ""),
+    ("không muốn nhận nhắc nữa", K.REMINDERS_OFF, "", ""),
+    ("đừng nhắc tôi", K.REMINDERS_OFF, "", ""),
+    ("gửi file excel", K.EXPORT, "", ""),
+    ("hạn chót là khi nào", K.DEADLINES, "", ""),
+    ("ai chưa báo cáo nhiệm vụ 3.3", K.MISSING, "3.3", ""),
+    ("đăng ký mã mời: HJKMNPQRST", K.REGISTER, "", "HJKMNPQRST"),
+    (
+        "bc 3.3 hoàn thành ghi chú: đã ban hành kế hoạch",
+        K.REPORT,
+        "3.3",
+        "hoàn thành ghi chú: đã ban hành kế hoạch",
+    ),
+    ("2.2.4: 70%", K.REPORT, "2.2.4", "70%"),
     # --- questions: the directive search keeps them ---
     ("tinh giản biên chế bao nhiêu phần trăm", K.QUESTION, "", ""),
     ("Kế hoạch vị trí việc làm phải hoàn thiện trước ngày nào?", K.QUESTION, "", ""),
@@ -287,6 +315,9 @@ TABLE: list[tuple[str, Kind, str, str]] = [
     ("kết luận có nhắc đến chuyện né việc không", K.QUESTION, "", ""),
     ("cb di nuoc ngoai viec rieng co phai tham dinh j k", K.QUESTION, "", ""),
     ("giá vàng hôm nay", K.QUESTION, "", ""),
+    ("tiến độ thực hiện nghị quyết 21 thế nào", K.QUESTION, "", ""),
+    ("báo cáo tình hình thực hiện nhiệm vụ năm 2024", K.QUESTION, "", ""),
+    ("đăng ký làm lãnh đạo", K.QUESTION, "", ""),
 ]
 
 # Texts that could mean two things, and the choice made (the reason beside each).
