@@ -319,6 +319,7 @@ class ReportFlow:
                 note=form.note,
                 reporter_member_id=turn.member.id,
                 document=self.library.default.number,
+                reported_at=turn.now,
             )
         except SQLAlchemyError as exc:
             if is_unavailable(exc):  # disk full, server restarting: no traceback needed
