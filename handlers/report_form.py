@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from handlers import texts
 from handlers.inputs import parse_code
@@ -51,6 +52,26 @@ class ReportForm:
     def status_label(self) -> str:
         """Return the status as people read it, e.g. "đang thực hiện"."""
         return STATUS_LABELS[self.status]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the form as JSON (kept in the chat's state until confirmed)."""
+        return {
+            "code": self.code,
+            "status": self.status.value,
+            "percent": self.percent,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReportForm:
+        """Return the form `to_json` kept."""
+        percent = data.get("percent")
+        return cls(
+            str(data["code"]),
+            Status(data["status"]),
+            percent if isinstance(percent, int) else None,
+            str(data.get("note", "")),
+        )
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ from handlers.types import Button, Incoming, Reply
 from handlers.views import Views
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
-from storage.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +299,7 @@ class Handlers:
         if isinstance(wanted.get("payload"), str):
             return await self.press(turn, wanted["payload"])
         if isinstance(wanted.get("form"), dict):
-            return await self.propose(turn, form_of(wanted["form"]))
+            return await self.propose(turn, ReportForm.from_json(wanted["form"]))
         return await self.run(turn, self.command_of(flow), str(wanted.get("arg", "")))
 
     def command_of(self, flow: Flow) -> str:
@@ -314,7 +313,7 @@ class Handlers:
         if refused:
             return [Reply(refused)]
         if self.other_flow_open(turn, report):
-            return await self.ask_switch(turn, report, {"form": form_json(form)})
+            return await self.ask_switch(turn, report, {"form": form.to_json()})
         return await report.propose(turn, form)
 
     async def cancel_command(self, turn: Turn, arg: str) -> list[Reply]:
@@ -426,24 +425,3 @@ def unavailable_text(incoming: Incoming) -> str:
         command = parse_command(clean_text(incoming.text))
         is_report = command is not None and command.name == "baocao"
     return texts.REPORT_FAILED if is_report else texts.DB_UNAVAILABLE
-
-
-def form_json(form: ReportForm) -> dict[str, Any]:
-    """Return a report form as JSON, for a pending switch."""
-    return {
-        "code": form.code,
-        "status": form.status.value,
-        "percent": form.percent,
-        "note": form.note,
-    }
-
-
-def form_of(data: dict[str, Any]) -> ReportForm:
-    """Return the report form `form_json` stored."""
-    percent = data.get("percent")
-    return ReportForm(
-        str(data["code"]),
-        Status(data["status"]),
-        percent if isinstance(percent, int) else None,
-        str(data.get("note", "")),
-    )

@@ -42,13 +42,6 @@ class Turn:
         """Return (channel, chat id), the key of the chat's conversation state."""
         return (self.incoming.channel, self.incoming.chat_id)
 
-    @property
-    def unit_id(self) -> int | None:
-        """Return the sender's unit, if they lead one (a plain member sees no unit's data)."""
-        if self.member.role not in (Role.LEADER.value, Role.ADMIN.value):
-            return None
-        return self.member.unit_id
-
     async def audit(self, action: str, target: str = "", **detail: Any) -> None:
         """Record something the sender did that changed or was refused."""
         await record(self.session, actor=self.actor, action=action, target=target, detail=detail)

@@ -249,13 +249,7 @@ class ReportFlow:
             )
         ok, no = payloads.report("ok"), payloads.report("huy")
         reply = Reply("\n".join(lines), [[Button(texts.BUTTON_SEND, ok), cancel_button(self.kind)]])
-        data = {
-            "step": "confirm",
-            "code": form.code,
-            "status": form.status.value,
-            "percent": form.percent,
-            "note": form.note,
-        }
+        data = {"step": "confirm", **form.to_json()}
         return await show(turn, FLOW, data, Ask(reply, yes=ok, no=no, hint=texts.STEP_CONFIRM))
 
     async def confirm(self, turn: Turn) -> list[Reply]:
@@ -269,9 +263,7 @@ class ReportFlow:
             await turn.session.rollback()
             await turn.audit("payload.refused", "bc:ok", reason="stale step")
             return [Reply(texts.STALE_BUTTON)]
-        form = ReportForm(
-            data["code"], Status(data["status"]), data.get("percent"), data.get("note", "")
-        )
+        form = ReportForm.from_json(data)
         return await self.save(turn, form, await self.previous(turn, form.code))
 
     async def quick(self, turn: Turn, arg: str) -> list[Reply]:
