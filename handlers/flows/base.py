@@ -71,7 +71,7 @@ YES_WORDS = frozenset(
 )
 NO_WORDS = frozenset(fold(w) for w in ("không", "ko", "no"))
 SKIP_WORDS = frozenset(fold(w) for w in ("bỏ qua", "skip", "không có", "bỏ"))
-_QUESTION = re.compile(r"\?|\b(la gi|the nao|bao gio|khi nao|tai sao|o dau|nhu nao)\b")
+_QUESTION_WORDS = re.compile(r"\b(la gi|the nao|bao gio|khi nao|tai sao|o dau|nhu nao)\b")
 
 
 def is_cancel(text: str) -> bool:
@@ -82,9 +82,7 @@ def is_cancel(text: str) -> bool:
 def looks_like_question(text: str) -> bool:
     """Tell whether typed text that answers no step reads as a question to the directive."""
     folded = fold(text)
-    return bool(_QUESTION.search(text.lower()) or _QUESTION.search(folded)) or (
-        len(folded.split()) >= 3
-    )
+    return "?" in text or bool(_QUESTION_WORDS.search(folded)) or len(folded.split()) >= 3
 
 
 def resolve(ask: Ask, text: str) -> str | None:
