@@ -11,6 +11,8 @@ from datetime import date, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from handlers import payloads, texts
 from handlers.conversation import MENU, Ask, ChatState, store_state
 from handlers.flows import Flow, Registry
@@ -334,12 +336,18 @@ class Handlers:
         if state is not None and state.flow in self.flows.by_name:
             return out  # the flow stored its own step
         last = out[-1] if out else None
-        if last is not None and last.buttons and last.numbered:
-            shown = ChatState(MENU, {}, Ask(last))
-            await store_state(turn.session, turn.chat, shown)
-            turn.state = shown
-        elif state is not None:
-            await end(turn)
+        try:
+            if last is not None and last.buttons and last.numbered:
+                shown = ChatState(MENU, {}, Ask(last))
+                await store_state(turn.session, turn.chat, shown)
+                turn.state = shown
+            elif state is not None:
+                await end(turn)
+        except SQLAlchemyError as exc:  # the menu is still shown; only its numbers are lost
+            if not is_unavailable(exc):
+                raise
+            log.warning("choices in chat %s not kept: %s", turn.incoming.chat_id, exc)
+            await turn.session.rollback()
         return out
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:

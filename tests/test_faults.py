@@ -546,3 +546,15 @@ async def test_a_newcomer_on_a_database_refusing_writes_is_told_nothing_was_save
         assert await read_only.handle(message(command, "999")) == [Reply(texts.NOT_SAVED)]
     # a registered member's subscription fails the same way (its write is refused)
     assert await read_only.handle(message("/nhacnho bat", "301")) == [Reply(texts.DB_UNAVAILABLE)]
+
+
+async def test_the_menu_is_still_shown_on_a_database_refusing_writes(
+    handlers_on: HandlersOn, migrated_db: Path, tmp_path: Path
+) -> None:
+    """Keeping the menu's choices (for a typed number) is a write; its failure hides nothing."""
+    path = tmp_path / "bot.db"
+    shutil.copy(migrated_db, path)
+    await seed_districts(f"sqlite+aiosqlite:///{path}", {"HU-TP": 301})
+    read_only = handlers_on(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    [welcome] = await read_only.handle(message("/start", "301"))
+    assert welcome.text.startswith("Xin chào") and welcome.buttons
