@@ -28,7 +28,8 @@ from storage.status import STATUS_LABELS, Status, parse_status
 
 _PERCENT = re.compile(r"(\d{1,3})\s*%?")
 _NUMBER = re.compile(r"\d{1,3}%?")
-_IMPLIED = {Status.DONE: 100, Status.NOT_STARTED: 0}
+#: Statuses whose percent goes without saying.
+IMPLIED_PERCENT = {Status.DONE: 100, Status.NOT_STARTED: 0}
 
 
 class FormProblem(ValueError):
@@ -92,7 +93,7 @@ def make_form(code: str, status: Status, percent: int | None, note: str = "") ->
         raise FormProblem(texts.REPORT_NOTE_TOO_LONG.format(length=len(note), limit=NOTE_MAX_CHARS))
     if percent is not None and not 0 <= percent <= 100:
         raise FormProblem(texts.REPORT_BAD_PERCENT)
-    implied = _IMPLIED.get(status)
+    implied = IMPLIED_PERCENT.get(status)
     if implied is not None and percent is not None and percent != implied:
         template = texts.REPORT_DONE_PERCENT if status is Status.DONE else texts.REPORT_ZERO_PERCENT
         raise FormProblem(template.format(percent=percent))

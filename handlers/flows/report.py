@@ -22,6 +22,7 @@ from handlers.payloads import Payload
 from handlers.ports import KnowledgeBase, Meter
 from handlers.render import button_rows, shorten
 from handlers.report_form import (
+    IMPLIED_PERCENT,
     FormProblem,
     ReportForm,
     is_downgrade,
@@ -45,7 +46,6 @@ FLOW = "report"
 _STEP_OF = {"g": "group", "t": "task", "s": "status", "p": "percent", "n": "note", "ok": "confirm"}
 _LABEL = 30  # characters of a task title on a button
 SUGGESTED_PERCENTS = (0, 25, 50, 75, 100)
-_IMPLIED = (Status.DONE, Status.NOT_STARTED)  # statuses whose percent goes without saying
 
 
 def report_button(task: Task) -> Button:
@@ -189,7 +189,7 @@ class ReportFlow:
     async def pick_status(self, turn: Turn, data: dict[str, Any], status: Status) -> list[Reply]:
         """Show step 4 (the percent); "hoàn thành" and "chưa triển khai" imply it: step 5."""
         data = {**data, "status": status.value}
-        if status in _IMPLIED:
+        if status in IMPLIED_PERCENT:
             return await self.pick_percent(turn, data, None)
         buttons = [Button(f"{p}%", payloads.report("p", str(p))) for p in SUGGESTED_PERCENTS]
         skip = payloads.report("p", "-")
