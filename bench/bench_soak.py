@@ -253,6 +253,7 @@ class Plan:
         self.tasks = [t.code for t in load_library().tasks() if not t.children]
         self.questions = questions()
         self.rng = random.Random(seed)
+        self.done: set[tuple[int, str]] = set()  # (chat, task) reported "hoàn thành"
 
     def update(self, n: int) -> Update:
         """Return update number n (not yet sent)."""
@@ -264,6 +265,10 @@ class Plan:
             return Update(n, kind, chat, self.rng.choice(self.questions))
         if kind == "report":
             status = self.rng.choice(STATUS_WORDS)
+            if (chat, task) in self.done:  # a step back from "hoàn thành" asks to confirm first
+                status = "hoàn thành"
+            if parse_status(status) is Status.DONE:
+                self.done.add((chat, task))
             percent = {"hoàn thành": 100, "chưa triển khai": 0}.get(status, self.rng.randint(5, 95))
             note = f"ghi chú soak #{n}"
             label = STATUS_LABELS[parse_status(status) or Status.IN_PROGRESS]

@@ -1,4 +1,4 @@
-"""Clean and parse what users send: text, commands and button payloads.
+"""Clean and parse what users send: text and commands (button payloads: payloads.py).
 
 Everything here is user input: parse strictly, never raise on odd text.
 """
@@ -16,12 +16,9 @@ from knowledge.text import fold
 
 MAX_QUESTION = 2000  # characters; longer questions are refused
 MAX_MESSAGE = 4096  # characters of any command (a report's note may take 2,000 of them)
-MAX_PAYLOAD = 64  # bytes, Telegram's callback_data limit
 MAX_ID = 64  # characters the database keeps of a platform's user or chat id
 
 CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")
-_PAYLOAD_RE = re.compile(r"(?P<kind>nv|cmd):(?P<arg>[a-z0-9.]{0,16})")
-_MENU = frozenset({"help", "nhiemvu", "hanchot"})
 _DROP = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
@@ -30,14 +27,6 @@ class Command:
     """A slash command: its folded name and the text after it."""
 
     name: str
-    arg: str
-
-
-@dataclass(frozen=True)
-class Payload:
-    """A button payload that passed validation."""
-
-    kind: str  # "nv" (open a task) | "cmd" (run a menu command)
     arg: str
 
 
@@ -107,18 +96,3 @@ def parse_code(text: str) -> str | None:
     """Return a task code like "3.3" from user text, or None if it isn't one."""
     code = text.strip().rstrip(".")
     return code if CODE_RE.fullmatch(code) else None
-
-
-def parse_payload(payload: str) -> Payload | None:
-    """Return a validated button payload, or None for anything unexpected."""
-    if len(payload.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD:
-        return None
-    match = _PAYLOAD_RE.fullmatch(payload)
-    if match is None:
-        return None
-    kind, arg = match["kind"], match["arg"]
-    if kind == "nv" and (arg == "" or parse_code(arg) == arg):
-        return Payload(kind, arg)
-    if kind == "cmd" and arg in _MENU:
-        return Payload(kind, arg)
-    return None

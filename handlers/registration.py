@@ -21,9 +21,7 @@ _REFUSALS = {
 
 
 async def register(turn: Turn, code: str) -> list[Reply]:
-    """Bind the sender to the unit of an invite code, as its leader."""
-    if turn.incoming.is_group:
-        return [Reply(texts.PRIVATE_ONLY)]
+    """Bind the sender to the unit of an invite code, as its leader (private chats only)."""
     if not code.strip():
         return [Reply(texts.REGISTER_HOW)]
     if turn.member.id is None:  # a newcomer the database refused to store (read-only, full)

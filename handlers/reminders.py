@@ -1,6 +1,6 @@
-"""Deadlines (/hanchot, admins add and remove them), reminder opt-in (/nhacnho), broadcasts
-(/phatthanh with a confirm step). Delivery is the reminder service's job: these only
-write deadlines and outbox rows."""
+"""Deadlines (/hanchot, admins add and remove them) and reminder opt-in (/nhacnho).
+Delivery is the reminder service's job: these only write deadlines. Broadcasts
+(/phatthanh) are a flow: handlers/flows/broadcast.py."""
 
 from __future__ import annotations
 
@@ -14,22 +14,12 @@ from handlers.inputs import fold, parse_code
 from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
 from handlers.turn import Turn
-from handlers.types import Button, Reply
+from handlers.types import Reply
 from knowledge import Deadline as DocumentDeadline
 from storage.models import Deadline
 from storage.queries.deadlines import add_deadline, list_deadlines, remove_deadline
 from storage.queries.members import set_subscribed
-from storage.queries.outbox import (
-    broadcast_occasion,
-    create_broadcast,
-    latest_broadcasts,
-    occasion_progress,
-)
-from storage.queries.recipients import audience
-from storage.queries.state import clear_state, get_state, put_state
 
-FLOW = "broadcast"
-MAX_BROADCAST = 4000
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
@@ -141,67 +131,6 @@ class Reminders:
             turn.session, member_id=turn.member.id, subscribed=wanted, actor=turn.actor
         )
         return [Reply(texts.SUBSCRIBED if wanted else texts.UNSUBSCRIBED)]
-
-    async def broadcast(self, turn: Turn, arg: str) -> list[Reply]:
-        """Ask an admin to confirm a broadcast; with no text, show the last one's progress."""
-        if not turn.is_admin:
-            return [Reply(texts.ADMIN_ONLY)]
-        if turn.incoming.is_group:
-            return [Reply(texts.PRIVATE_ONLY)]
-        text = arg.strip()
-        if not text:
-            return await self.progress(turn)
-        if len(text) > MAX_BROADCAST:
-            return [Reply(texts.BROADCAST_TOO_LONG.format(length=len(text), limit=MAX_BROADCAST))]
-        people = await audience(turn.session, audience="all")
-        channel, chat = turn.chat
-        await put_state(
-            turn.session, channel=channel, chat_id=chat, state=FLOW, data={"text": text}
-        )
-        buttons = [[Button(texts.BUTTON_SEND, "pt:ok"), Button(texts.BUTTON_CANCEL, "pt:huy")]]
-        return replies(texts.BROADCAST_CONFIRM.format(count=len(people), text=text), buttons)
-
-    async def press(self, turn: Turn, raw: str) -> list[Reply]:
-        """Confirm (pt:ok) or cancel (pt:huy) the broadcast waiting in this chat."""
-        channel, chat = turn.chat
-        row = await get_state(turn.session, channel=channel, chat_id=chat)
-        if not turn.is_admin or raw not in ("pt:ok", "pt:huy") or row is None or row.state != FLOW:
-            await turn.audit("payload.refused", raw[:64], reason="broadcast")
-            return [Reply(texts.FORGED_PAYLOAD)]
-        await clear_state(turn.session, channel=channel, chat_id=chat)
-        if raw == "pt:huy":
-            return [Reply(texts.BROADCAST_CANCELLED)]
-        people = await audience(turn.session, audience="all")
-        sent = await create_broadcast(
-            turn.session,
-            text=row.data["text"],
-            audience="all",
-            actor=turn.actor,
-            recipients=people,
-            now=turn.now,
-        )
-        return [Reply(texts.BROADCAST_QUEUED.format(id=sent.id, count=sent.total))]
-
-    async def progress(self, turn: Turn) -> list[Reply]:
-        """Show how far the latest broadcasts have gone (sent / failed / waiting)."""
-        lines = [texts.BROADCAST_USAGE]
-        for sent in await latest_broadcasts(turn.session):
-            assert sent.id is not None
-            counts = await occasion_progress(turn.session, occasion=broadcast_occasion(sent.id))
-            waiting = counts.get("pending", 0) + counts.get("sending", 0)
-            failed = sum(counts.get(k, 0) for k in ("failed", "dead", "undeliverable", "dropped"))
-            lines.append(
-                texts.BROADCAST_PROGRESS.format(
-                    id=sent.id,
-                    at=f"{sent.created_at.astimezone(self.timezone):%d/%m %H:%M}",
-                    text=shorten(sent.text, 40),
-                    sent=counts.get("sent", 0),
-                    failed=failed,
-                    waiting=waiting,
-                    total=sent.total,
-                )
-            )
-        return replies("\n".join(lines))
 
 
 def _date(text: str) -> date | None:

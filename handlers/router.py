@@ -6,24 +6,33 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import texts
+from sqlalchemy.exc import SQLAlchemyError
+
+from handlers import payloads, texts
+from handlers.conversation import MENU, Ask, ChatState, store_state
+from handlers.flows import Flow, Registry
+from handlers.flows.base import again, end, is_cancel, looks_like_question, resolve
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
     parse_code,
     parse_command,
-    parse_payload,
     question_problem,
     storable_incoming,
 )
+from handlers.payloads import Payload
+from handlers.payloads import parse as parse_payload
 from handlers.ports import Clock, KnowledgeBase, Meter, NoMeter, Sessions
 from handlers.registration import register
 from handlers.reminders import ReminderDefaults, Reminders
 from handlers.render import button_rows, replies, shorten
-from handlers.reporting import Reporting
+from handlers.report_form import ReportForm
+from handlers.scope import ANYONE, PRIVATE, Access, Need, refusal
 from handlers.tasks import (
     format_task,
     format_tree,
@@ -44,7 +53,16 @@ log = logging.getLogger(__name__)
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNTHROTTLED = frozenset({"console"})  # the operator's own terminal is not flood-limited
 
-Command = Callable[[Turn, str], Awaitable[list[Reply]]]
+Run = Callable[[Turn, str], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command: what runs it, who may use it where, and the flow it starts (if any)."""
+
+    run: Run
+    access: Access = ANYONE
+    flow: Flow | None = None
 
 
 class Handlers:
@@ -69,25 +87,27 @@ class Handlers:
         self.timezone = timezone
         self.meter = meter or NoMeter()
         self.throttle = Throttle(flood_per_minute) if flood_per_minute > 0 else None
-        self.reporting = Reporting(library, self.meter)
+        self.flows = Registry(library, self.meter, timezone)
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
+        report, broadcast = self.flows.report, self.flows.broadcast
+        viewer = Access(Need.VIEWER, private=True)
         self.commands: dict[str, Command] = {
-            "start": self.start,
-            "help": self.show_help,
-            "hoi": self.ask,
-            "nhiemvu": self.show_tasks,
-            "hanchot": self.reminders.deadlines,
-            "nhacnho": self.reminders.subscribe,
-            "phatthanh": self.reminders.broadcast,
-            "dangky": register,
-            "baocao": self.reporting.start,
-            "huy": self.reporting.cancel_command,
-            "tiendo": self.views.progress,
-            "lichsu": self.views.history,
-            "chuabaocao": self.views.not_reported,
-            "xuat": self.views.export,
-            "bieudo": self.views.chart,
+            "start": Command(self.start),
+            "help": Command(self.show_help),
+            "hoi": Command(self.ask),
+            "nhiemvu": Command(self.show_tasks),
+            "hanchot": Command(self.reminders.deadlines),
+            "nhacnho": Command(self.reminders.subscribe),
+            "phatthanh": Command(broadcast.start, broadcast.access, broadcast),
+            "dangky": Command(register, PRIVATE),
+            "baocao": Command(report.start, report.access, report),
+            "huy": Command(self.cancel_command),
+            "tiendo": Command(self.views.progress, viewer),
+            "lichsu": Command(self.views.history, viewer),
+            "chuabaocao": Command(self.views.not_reported, viewer),
+            "xuat": Command(self.views.export, Access(Need.ADMIN, private=True)),
+            "bieudo": Command(self.views.chart, viewer),
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -151,41 +171,189 @@ class Handlers:
         async with self.sessions() as session:
             turn = await begin_turn(session, incoming, self.admins, self.clock())
             if incoming.payload is not None:
-                return await self.press(turn, incoming.payload)
+                return await self.remember(turn, await self.press(turn, incoming.payload))
             text = clean_text(incoming.text)
             command = parse_command(text)
             if command is None:
-                flow = await self.reporting.type(turn, text)
-                if flow is not None:
-                    return flow
-                await session.close()  # a question needs no database: free the connection
-                return await self.answer(text)
+                return await self.type(turn, text)
             if len(text) > MAX_MESSAGE:
                 return [Reply(texts.TOO_LONG.format(length=len(text), limit=MAX_MESSAGE))]
-            handler = self.commands.get(command.name)
-            if handler is None:
-                return [Reply(texts.UNKNOWN_COMMAND)]
-            return await handler(turn, command.arg)
+            return await self.remember(turn, await self.run(turn, command.name, command.arg))
+
+    async def run(self, turn: Turn, name: str, arg: str) -> list[Reply]:
+        """Run a command if the sender may, here; a flow asked for while another is open
+        asks which one to keep."""
+        command = self.commands.get(name)
+        if command is None:
+            return [Reply(texts.UNKNOWN_COMMAND)]
+        refused = refusal(command.access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:
+            return [Reply(refused)]
+        flow = command.flow
+        if flow is not None and flow.opens(arg) and self.other_flow_open(turn, flow):
+            return await self.ask_switch(turn, flow, {"arg": arg})
+        return await command.run(turn, arg)
+
+    async def type(self, turn: Turn, text: str) -> list[Reply]:
+        """Handle typed text: the open flow's answer, a shown choice, else a question."""
+        state = turn.state
+        if state is not None and state.flow in self.flows.by_name:
+            return await self.type_in_flow(turn, self.flows.by_name[state.flow], state, text)
+        if state is not None and state.ask is not None:  # the choices of the last reply
+            picked = resolve(state.ask, text)
+            if picked is not None:
+                return await self.remember(turn, await self.press(turn, picked))
+            await end(turn)
+        await turn.session.close()  # a question needs no database: free the connection
+        return await self.answer(text)
+
+    async def type_in_flow(
+        self, turn: Turn, flow: Flow, state: ChatState, text: str
+    ) -> list[Reply]:
+        """Answer the open flow's step with typed text, the same way on every channel."""
+        if is_cancel(text):
+            return await self.cancel(turn)
+        refused = refusal(flow.access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:  # no longer a leader (or an admin) since the flow began
+            await end(turn)
+            return [Reply(refused)]
+        ask = state.ask
+        picked = resolve(ask, text) if ask is not None else None
+        if picked is None and state.switch is None:
+            picked = flow.match(state, text)
+        if picked is not None:
+            return await self.press(turn, picked)
+        if state.switch is None and (ask is None or ask.kind == "value"):
+            taken = await flow.type(turn, state, text)
+            if taken is not None:
+                return taken
+        if ask is not None and looks_like_question(text):
+            return [*await self.answer(text), ask.reply]
+        return again(turn, ask.hint if ask is not None and ask.hint else texts.STEP_PICK)
 
     async def press(self, turn: Turn, raw: str) -> list[Reply]:
         """Handle a button press; the payload is user input and checked strictly."""
-        if raw.startswith("bc:"):
-            return await self.reporting.press(turn, raw)
-        if raw.startswith("pt:"):
-            return await self.reminders.press(turn, raw)
         payload = parse_payload(raw)
         if payload is None:
             log.info("refused payload of %d chars in chat %s", len(raw), turn.incoming.chat_id)
             await turn.audit("payload.refused", raw[:64], reason="malformed")
             return [Reply(texts.FORGED_PAYLOAD)]
-        if payload.kind == "nv":
-            return await self.show_tasks(turn, payload.arg)
-        return await self.commands[payload.arg](turn, "")
+        if payload.kind == payloads.TASK:
+            return await self.show_tasks(turn, payload.value)
+        if payload.kind == payloads.MENU:
+            return await self.run(turn, payload.value, "")
+        if payload.kind == payloads.SWITCH:
+            return await self.switch(turn, payload)
+        flow = self.flows.by_kind[payload.kind]
+        refused = refusal(flow.access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:
+            await turn.audit("payload.refused", raw, reason="not allowed")
+            return [Reply(refused)]
+        is_open = turn.state is not None and turn.state.flow == flow.name
+        if is_open and payload.step == "huy":
+            return await self.cancel(turn)
+        if not is_open and not flow.enters(payload):
+            await turn.audit("payload.refused", raw, reason="flow not open")
+            return [Reply(texts.STALE_BUTTON)]
+        if self.other_flow_open(turn, flow):
+            return await self.ask_switch(turn, flow, {"payload": raw})
+        return await flow.press(turn, payload)
+
+    def other_flow_open(self, turn: Turn, flow: Flow) -> bool:
+        """Tell whether another flow than `flow` is open in the chat."""
+        state = turn.state
+        return state is not None and state.flow in self.flows.by_name and state.flow != flow.name
+
+    async def ask_switch(self, turn: Turn, new: Flow, start: dict[str, Any]) -> list[Reply]:
+        """Ask whether to keep the open flow or start `new` (with `start`: arg, payload or form)."""
+        state = turn.state
+        assert state is not None
+        current = self.flows.by_name[state.flow]
+        reply = Reply(
+            texts.FLOW_SWITCH.format(current=current.title, new=new.title),
+            [
+                [Button(texts.BUTTON_KEEP.format(flow=current.title), payloads.switch("keep"))],
+                [Button(texts.BUTTON_SWITCH.format(flow=new.title), payloads.switch("new"))],
+            ],
+        )
+        kept = state.ask.to_json() if state.ask is not None else None
+        switch = {"flow": new.name, **start, "ask": kept}
+        asked = ChatState(state.flow, state.data, Ask(reply, hint=texts.STEP_PICK), switch)
+        await store_state(turn.session, turn.chat, asked)
+        turn.state = asked
+        return [reply]
+
+    async def switch(self, turn: Turn, payload: Payload) -> list[Reply]:
+        """Keep the open flow (show its step again) or end it and start the one asked for."""
+        state = turn.state
+        if state is None or state.switch is None:
+            await turn.audit("payload.refused", payload.pack(), reason="flow not open")
+            return [Reply(texts.STALE_BUTTON)]
+        wanted = state.switch
+        if payload.step == "keep":
+            kept = Ask.from_json(wanted["ask"]) if isinstance(wanted.get("ask"), dict) else None
+            restored = ChatState(state.flow, state.data, kept)
+            await store_state(turn.session, turn.chat, restored)
+            turn.state = restored
+            return [kept.reply] if kept else [Reply(texts.FLOW_KEPT)]
+        await end(turn)
+        flow = self.flows.by_name[str(wanted["flow"])]
+        if isinstance(wanted.get("payload"), str):
+            return await self.press(turn, wanted["payload"])
+        if isinstance(wanted.get("form"), dict):
+            return await self.propose(turn, ReportForm.from_json(wanted["form"]))
+        return await self.run(turn, self.command_of(flow), str(wanted.get("arg", "")))
+
+    def command_of(self, flow: Flow) -> str:
+        """Return the command that starts a flow."""
+        return next(name for name, c in self.commands.items() if c.flow is flow)
+
+    async def propose(self, turn: Turn, form: ReportForm) -> list[Reply]:
+        """Show the confirm step of a report read elsewhere (free text); saved only on a yes."""
+        report = self.flows.report
+        refused = refusal(report.access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:
+            return [Reply(refused)]
+        if self.other_flow_open(turn, report):
+            return await self.ask_switch(turn, report, {"form": form.to_json()})
+        return await report.propose(turn, form)
+
+    async def cancel_command(self, turn: Turn, arg: str) -> list[Reply]:
+        """Cancel what is open (/huy)."""
+        return await self.cancel(turn)
+
+    async def cancel(self, turn: Turn) -> list[Reply]:
+        """End the open flow, whichever it is (/huy, its cancel button, a typed "hủy")."""
+        state = turn.state
+        flow = self.flows.by_name.get(state.flow) if state is not None else None
+        await end(turn)
+        return [Reply(flow.cancelled if flow is not None else texts.NOTHING_TO_CANCEL)]
+
+    async def remember(self, turn: Turn, out: list[Reply]) -> list[Reply]:
+        """Keep the choices of a reply shown outside any flow (a menu, suggested tasks), so a
+        typed number or label picks one on every channel and in every process."""
+        state = turn.state
+        if state is not None and state.flow in self.flows.by_name:
+            return out  # the flow stored its own step
+        last = out[-1] if out else None
+        try:
+            if last is not None and last.buttons and last.numbered:
+                shown = ChatState(MENU, {}, Ask(last))
+                await store_state(turn.session, turn.chat, shown)
+                turn.state = shown
+            elif state is not None:
+                await end(turn)
+        except SQLAlchemyError as exc:  # the menu is still shown; only its numbers are lost
+            if not is_unavailable(exc):
+                raise
+            log.warning("choices in chat %s not kept: %s", turn.incoming.chat_id, exc)
+            await turn.session.rollback()
+        return out
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         """Greet the user and offer the main choices; a deep-link payload registers."""
         if arg.strip():
-            return await register(turn, arg)
+            return await self.run(turn, "dangky", arg)
         incoming = turn.incoming
         name = f", {shorten(incoming.display_name, 40)}" if incoming.display_name.strip() else ""
         text = texts.WELCOME.format(name=name, document=self.document_name())
@@ -240,10 +408,10 @@ class Handlers:
         """Return the main-menu buttons."""
         return [
             [
-                Button(texts.BUTTON_TASKS, "cmd:nhiemvu"),
-                Button(texts.BUTTON_DEADLINES, "cmd:hanchot"),
+                Button(texts.BUTTON_TASKS, payloads.menu("nhiemvu")),
+                Button(texts.BUTTON_DEADLINES, payloads.menu("hanchot")),
             ],
-            [Button(texts.BUTTON_HELP, "cmd:help")],
+            [Button(texts.BUTTON_HELP, payloads.menu("help"))],
         ]
 
     def today(self) -> date:
@@ -258,8 +426,10 @@ class Handlers:
 
 def unavailable_text(incoming: Incoming) -> str:
     """Say the database is down: for a report, that it was NOT saved; else, send it again."""
-    command = None if incoming.payload is not None else parse_command(clean_text(incoming.text))
-    is_report = (incoming.payload or "").startswith("bc:") or (
-        command is not None and command.name == "baocao"
-    )
+    if incoming.payload is not None:
+        payload = parse_payload(incoming.payload)
+        is_report = payload is not None and payload.kind == payloads.REPORT
+    else:
+        command = parse_command(clean_text(incoming.text))
+        is_report = command is not None and command.name == "baocao"
     return texts.REPORT_FAILED if is_report else texts.DB_UNAVAILABLE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers import texts
+from handlers import payloads, texts
 from handlers.deadlines import deadline_status
 from handlers.render import button_rows, shorten
 from handlers.types import Button
@@ -17,7 +17,7 @@ BUTTON_TITLE = 28  # characters of a title on a button
 def task_button(task: Task) -> Button:
     """Return the button that opens a task."""
     label = texts.TASK_BUTTON.format(code=task.code, title=shorten(task.title, BUTTON_TITLE))
-    return Button(label, f"nv:{task.code}")
+    return Button(label, payloads.task(task.code))
 
 
 def format_tree(tasks: list[Task], document: str) -> str:
@@ -53,8 +53,8 @@ def task_buttons(task: Task, children: list[Task]) -> list[list[Button]]:
     buttons = [task_button(child) for child in children]
     if task.parent:
         label = texts.TASK_PARENT_BUTTON.format(code=task.parent)
-        buttons.append(Button(label, f"nv:{task.parent}"))
-    buttons.append(Button(texts.BUTTON_TASKS, "cmd:nhiemvu"))
+        buttons.append(Button(label, payloads.task(task.parent)))
+    buttons.append(Button(texts.BUTTON_TASKS, payloads.menu("nhiemvu")))
     return button_rows(buttons)
 
 

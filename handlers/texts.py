@@ -113,14 +113,32 @@ REPORT_PICK_GROUP = "Báo cáo tiến độ cho {unit}.\nBước 1/5 — chọn 
 REPORT_PICK_TASK = "Bước 2/5 — chọn nhiệm vụ thuộc nhóm {group}:"
 REPORT_PICK_STATUS = "Nhiệm vụ {code}: {title}\nBước 3/5 — tình trạng thực hiện?"
 REPORT_ASK_PERCENT = (
-    "Bước 4/5 — đã đạt bao nhiêu phần trăm? Bấm một mức, gõ một số từ 0 đến 100, hoặc bỏ qua."
+    "Bước 4/5 — đã đạt bao nhiêu phần trăm? Gõ một số từ 0 đến 100 (ví dụ 60 hoặc 60%), "
+    "bấm một mức gợi ý, hoặc gõ «bỏ qua»."
 )
-REPORT_ASK_NOTE = "Bước 5/5 — gõ ghi chú ngắn (kết quả, khó khăn, kiến nghị), hoặc bỏ qua."
+REPORT_ASK_NOTE = "Bước 5/5 — gõ ghi chú ngắn (kết quả, khó khăn, kiến nghị), hoặc gõ «bỏ qua»."
 REPORT_CONFIRM = (
-    "Xin xác nhận báo cáo:\n• Đơn vị: {unit}\n• Nhiệm vụ {code}: {title}\n"
+    "Xin xác nhận báo cáo sẽ lưu:\n• Đơn vị: {unit}\n• Nhiệm vụ {code}: {title}\n"
     "• Tình trạng: {status}\n• Tỷ lệ: {percent}\n• Ghi chú: {note}"
 )
+REPORT_PREVIOUS = "• Báo cáo trước: {status}{percent}, ngày {date}"
+REPORT_NO_PREVIOUS = "• Báo cáo trước: chưa có"
+REPORT_DOWNGRADE = (
+    "⚠️ Nhiệm vụ này đã báo cáo «hoàn thành» ngày {date}; gửi báo cáo này sẽ chuyển về "
+    "«{status}». Bấm Gửi báo cáo (hoặc gõ «có») nếu đúng như vậy."
+)
 REPORT_SAVED = "Đã lưu báo cáo của {unit} về nhiệm vụ {code}: {status}{percent}. Cảm ơn đồng chí!"
+REPORT_SAVED_PREVIOUS = "Báo cáo trước đó: {status}{percent}, ngày {date}."
+REPORT_SAVED_FIRST = "Đây là báo cáo đầu tiên của đơn vị về nhiệm vụ này."
+REPORT_DONE_PERCENT = (
+    "«Hoàn thành» nghĩa là đạt 100%, nhưng tỷ lệ là {percent}%. Nếu việc chưa xong, xin báo "
+    "«đang thực hiện» {percent}%; nếu đã xong, bỏ tỷ lệ hoặc ghi 100%. Chưa lưu gì."
+)
+REPORT_ZERO_PERCENT = (
+    "«Chưa triển khai» nghĩa là 0%, nhưng tỷ lệ là {percent}%. Nếu đã bắt đầu, xin báo "
+    "«đang thực hiện» {percent}%. Chưa lưu gì."
+)
+REPORT_TASK_BUTTON = "Báo cáo {code}: {title}"
 REPORT_CANCELLED = "Đã hủy, chưa lưu gì."
 NOTHING_TO_CANCEL = "Không có thao tác nào đang dở."
 REPORT_BAD_PERCENT = "Tỷ lệ phải là một số từ 0 đến 100 (ví dụ 60 hoặc 60%), hoặc bấm Bỏ qua."
@@ -133,7 +151,6 @@ REPORT_USAGE = (
     "/baocao 3.3 hoàn thành Đã ban hành kế hoạch\n"
     "Tình trạng: chưa triển khai, đang thực hiện, hoàn thành, vướng mắc."
 )
-REPORT_STALE = "Nút này thuộc một bước đã qua. Gõ /baocao để bắt đầu lại, hoặc /huy để hủy."
 REPORT_FAILED = (
     "Chưa lưu được báo cáo do trục trặc. Xin gửi lại sau ít phút; báo cáo chưa được ghi."
 )
@@ -240,6 +257,25 @@ BROADCAST_PROGRESS = (
 
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Gõ /help để xem các lệnh."
 FORGED_PAYLOAD = "Nút bấm này không còn dùng được. Gõ /help để xem các lệnh."
+STALE_BUTTON = (
+    "Nút bấm này thuộc một bước đã qua hoặc một thao tác đã kết thúc, nên không còn dùng được; "
+    "không có gì thay đổi. Gõ /baocao để báo cáo, /help để xem các lệnh."
+)
+
+# --- flows (any multi-step conversation) ---------------------------------------
+
+FLOW_REPORT = "báo cáo tiến độ"
+FLOW_BROADCAST = "gửi thông báo"
+FLOW_SWITCH = "Đồng chí đang dở việc {current}. Giữ việc đó, hay bỏ nó để bắt đầu {new}?"
+BUTTON_KEEP = "Tiếp tục {flow}"
+BUTTON_SWITCH = "Bỏ, bắt đầu {flow}"
+FLOW_KEPT = "Đã giữ việc đang dở."
+STEP_PICK = (
+    "Tôi chưa hiểu câu trả lời cho bước này. Xin bấm, gõ số thứ tự hoặc gõ đúng tên một lựa chọn."
+)
+STEP_CONFIRM = "Xin bấm Gửi (hoặc gõ «có», «ok», «đồng ý») để xác nhận, hoặc gõ «hủy»."
+HOW_TO_CANCEL = "Gõ «hủy» hoặc /huy để dừng, không lưu gì."
+SUGGESTED_VALUES = "Gợi ý (gõ đúng giá trị): {values}"
 SORRY = "Xin lỗi, tôi gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
 NOT_SAVED = (
     "Chưa lưu được do hệ thống lưu trữ đang trục trặc, nên việc này chưa được thực hiện. "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.conversation import ChatState, read_state
+from handlers.scope import Scope, compute_scope
 from handlers.types import Incoming
 from storage.engine import is_unavailable
 from storage.models import Member, Role
@@ -27,6 +29,8 @@ class Turn:
     member: Member
     is_admin: bool
     now: datetime  # the server's clock, aware (never the client's)
+    scope: Scope = field(default_factory=lambda: Scope(None, False, None))
+    state: ChatState | None = None  # the chat's open flow, read once per turn
 
     @property
     def actor(self) -> str:
@@ -37,13 +41,6 @@ class Turn:
     def chat(self) -> tuple[str, str]:
         """Return (channel, chat id), the key of the chat's conversation state."""
         return (self.incoming.channel, self.incoming.chat_id)
-
-    @property
-    def unit_id(self) -> int | None:
-        """Return the sender's unit, if they lead one (a plain member sees no unit's data)."""
-        if self.member.role not in (Role.LEADER.value, Role.ADMIN.value):
-            return None
-        return self.member.unit_id
 
     async def audit(self, action: str, target: str = "", **detail: Any) -> None:
         """Record something the sender did that changed or was refused."""
@@ -68,7 +65,9 @@ async def begin_turn(
         member = await read_only_member(session, incoming, exc)
     named = f"{incoming.channel}:{incoming.user_id}" in admins
     is_admin = named or member.role == Role.ADMIN.value
-    return Turn(incoming, session, member, is_admin=is_admin, now=now)
+    scope = await compute_scope(session, member, is_admin)
+    state = await read_state(session, (incoming.channel, incoming.chat_id))
+    return Turn(incoming, session, member, is_admin=is_admin, now=now, scope=scope, state=state)
 
 
 async def read_only_member(session: AsyncSession, incoming: Incoming, exc: Exception) -> Member:

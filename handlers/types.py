@@ -41,11 +41,16 @@ class ReplyFile:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to send: text, rows of buttons, an optional file."""
+    """One message to send: text, rows of buttons, an optional file.
+
+    `numbered` False: the buttons are suggested values (a percent), not choices, so
+    channels without buttons list them unnumbered: a typed number there is the value.
+    """
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     file: ReplyFile | None = None
+    numbered: bool = True
 
     def flat_buttons(self) -> list[Button]:
         """Return the buttons row by row, as one list."""

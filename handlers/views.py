@@ -1,7 +1,7 @@
 """What the committee and leaders see: /tiendo, /lichsu, /chuabaocao, /xuat, /bieudo.
 
-Who sees what: an admin sees every unit; a leader sees their own unit and the units
-under it; nobody sees unit data in a group chat.
+Who sees what is the turn's scope (handlers/scope.py): an admin sees every unit; a leader
+sees their own unit and the units under it; the router refuses the rest, and group chats.
 """
 
 from __future__ import annotations
@@ -44,22 +44,9 @@ class Views:
         """Return the reportable task codes, in directive order."""
         return [t.code for t in self.library.tasks() if not t.children]
 
-    async def scope(self, turn: Turn) -> tuple[Unit | None, str | None]:
-        """Return (unit, None) for a leader, (None, None) for an admin, else (None, refusal)."""
-        if turn.incoming.is_group:
-            return None, texts.PRIVATE_ONLY
-        if turn.is_admin:
-            return None, None
-        if turn.unit_id is None:
-            return None, texts.NO_UNIT_SCOPE
-        unit = await get_unit_by_id(turn.session, unit_id=turn.unit_id)
-        return (unit, None) if unit else (None, texts.NO_UNIT_SCOPE)
-
     async def progress(self, turn: Turn, arg: str) -> list[Reply]:
         """Show a unit's latest status per task, the committee's overview, or one task."""
-        unit, refusal = await self.scope(turn)
-        if refusal:
-            return [Reply(refusal)]
+        unit = turn.scope.root  # the router checked the sender sees some units
         if arg.strip():
             return await self.one_task(turn, unit, arg)
         if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
@@ -153,9 +140,7 @@ class Views:
 
     async def history(self, turn: Turn, arg: str) -> list[Reply]:
         """Show every report of one unit on one task, newest first."""
-        unit, refusal = await self.scope(turn)
-        if refusal:
-            return [Reply(refusal)]
+        unit = turn.scope.root  # the router checked the sender sees some units
         parts = arg.split()
         code = parse_code(parts[0]) if parts else None
         if code is None or self.library.find_task(code) is None:
@@ -185,8 +170,8 @@ class Views:
 
     async def may_see(self, turn: Turn, unit: Unit | None, other: Unit) -> bool:
         """Tell whether the sender may see another unit: admins all, leaders their subtree."""
-        if turn.is_admin or unit is None:
-            return turn.is_admin
+        if turn.scope.all_units or unit is None:
+            return turn.scope.all_units
         seen: Unit | None = other
         while seen is not None:
             if seen.id == unit.id:
@@ -200,9 +185,7 @@ class Views:
 
     async def not_reported(self, turn: Turn, arg: str) -> list[Reply]:
         """List units that have not reported (on one task, or on anything)."""
-        unit, refusal = await self.scope(turn)
-        if refusal:
-            return [Reply(refusal)]
+        unit = turn.scope.root  # the router checked the sender sees some units
         code = None
         if arg.strip():
             code = parse_code(arg.split()[0])
@@ -225,10 +208,6 @@ class Views:
 
     async def export(self, turn: Turn, arg: str) -> list[Reply]:
         """Send the committee an Excel file of the latest status per unit and task."""
-        if turn.incoming.is_group:
-            return [Reply(texts.PRIVATE_ONLY)]
-        if not turn.is_admin:
-            return [Reply(texts.ADMIN_ONLY)]
         rows = await export_rows(turn.session, document=self.document)
         items = await overview(turn.session, document=self.document, task_codes=self.codes())
         titles = {t.code: t.title for t in self.library.tasks()}
@@ -241,9 +220,7 @@ class Views:
 
     async def chart(self, turn: Turn, arg: str) -> list[Reply]:
         """Send a bar chart of completion per task group (admins: all; leaders: their subtree)."""
-        unit, refusal = await self.scope(turn)
-        if refusal:
-            return [Reply(refusal)]
+        unit = turn.scope.root  # the router checked the sender sees some units
         root = unit.id if unit else None
         items = await overview(
             turn.session, document=self.document, root_id=root, task_codes=self.codes()

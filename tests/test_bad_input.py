@@ -7,7 +7,8 @@ import unicodedata
 import pytest
 
 from handlers import texts
-from handlers.inputs import clean_text, parse_payload
+from handlers.inputs import clean_text
+from handlers.payloads import parse as parse_payload
 
 BAD_TEXT = {
     "empty": ("", texts.EMPTY),

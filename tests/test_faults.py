@@ -514,7 +514,7 @@ async def test_an_unreachable_database_gets_a_specific_answer_not_the_apology(
 ) -> None:
     bot = handlers_on(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/bot")  # refused
     assert await bot.handle(message("hạn chót vị trí việc làm?")) == [Reply(texts.DB_UNAVAILABLE)]
-    report = await bot.handle(message("/baocao 3.3 hoan thanh 60% xong"))
+    report = await bot.handle(message("/baocao 3.3 dang thuc hien 60% xong"))
     assert report == [Reply(texts.REPORT_FAILED)]  # "not saved, send it again"
 
 
@@ -528,10 +528,10 @@ async def test_a_database_refusing_writes_still_answers_and_refuses_reports(
     for user in ("301", "999"):  # a leader, and a newcomer whose row can't be created
         [answer] = await read_only.handle(message("hạn chót vị trí việc làm?", user))
         assert "31/3/2024" in answer.text
-    report = await read_only.handle(message("/baocao 3.3 hoan thanh 60% xong", "301"))
+    report = await read_only.handle(message("/baocao 3.3 dang thuc hien 60% xong", "301"))
     assert report == [Reply(texts.REPORT_FAILED)]
     writable = handlers_on(f"sqlite+aiosqlite:///{path}")
-    [saved] = await writable.handle(message("/baocao 3.3 hoan thanh 60% xong", "301"))
+    [saved] = await writable.handle(message("/baocao 3.3 dang thuc hien 60% xong", "301"))
     assert saved.text.startswith("Đã lưu báo cáo")
 
 
@@ -546,3 +546,15 @@ async def test_a_newcomer_on_a_database_refusing_writes_is_told_nothing_was_save
         assert await read_only.handle(message(command, "999")) == [Reply(texts.NOT_SAVED)]
     # a registered member's subscription fails the same way (its write is refused)
     assert await read_only.handle(message("/nhacnho bat", "301")) == [Reply(texts.DB_UNAVAILABLE)]
+
+
+async def test_the_menu_is_still_shown_on_a_database_refusing_writes(
+    handlers_on: HandlersOn, migrated_db: Path, tmp_path: Path
+) -> None:
+    """Keeping the menu's choices (for a typed number) is a write; its failure hides nothing."""
+    path = tmp_path / "bot.db"
+    shutil.copy(migrated_db, path)
+    await seed_districts(f"sqlite+aiosqlite:///{path}", {"HU-TP": 301})
+    read_only = handlers_on(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    [welcome] = await read_only.handle(message("/start", "301"))
+    assert welcome.text.startswith("Xin chào") and welcome.buttons

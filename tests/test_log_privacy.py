@@ -91,7 +91,7 @@ async def test_debug_log_keeps_no_token_and_no_long_note(tmp_path: Path) -> None
         try:
             await wait_for_log(bot, "zalo_oa: ready")  # the first refresh, stored
             await telegram.wait_for(lambda f: f.calls_to("getUpdates"), timeout=30)
-            assert "Đã lưu" in await say(telegram, f"/baocao 3.3 hoan thanh {saved_note}")
+            assert "Đã lưu" in await say(telegram, f"/baocao 3.3 dang lam {saved_note}")
 
             refuse_writes(db, progress_update="task_code", platform_token="access_token")
             said = await say(telegram, f"/baocao 3.3 dang lam {refused_note}")

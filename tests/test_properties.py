@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.base import NumberedChoices
 from handlers import texts
 from handlers.render import REPLY_LIMIT, split_text
 
@@ -55,12 +54,19 @@ def test_split_text_respects_the_limit_and_keeps_the_words(text, limit):
     assert "".join("".join(chunks).split()) == "".join(text.split())
 
 
-@given(count=st.integers(min_value=0, max_value=12), typed=st.text(max_size=8))
-def test_numbered_choice_is_one_of_the_shown(count, typed):
-    from handlers.types import Button
+@given(
+    count=st.integers(min_value=0, max_value=12),
+    typed=st.text(max_size=8),
+    kind=st.sampled_from(["choice", "value"]),
+)
+def test_typed_text_picks_only_a_shown_choice(count, typed, kind):
+    from handlers.conversation import Ask
+    from handlers.flows.base import resolve
+    from handlers.types import Button, Reply
 
     shown = [Button(f"Lựa chọn {i}", f"cmd:{i}") for i in range(count)]
-    choices = NumberedChoices()
-    choices.remember("c", shown)
-    picked = choices.pick("c", typed)
-    assert picked is None or picked in shown
+    ask = Ask(Reply("?", [shown], numbered=kind == "choice"), kind)
+    picked = resolve(ask, typed)
+    assert picked is None or picked in {b.payload for b in shown}
+    if kind == "value":
+        assert picked is None or not typed.strip().rstrip(".").isdigit()

@@ -137,16 +137,17 @@ async def test_button_flow_stores_a_report(
     assert "nhóm 3" in await say(payload="bc:g:3")
     assert "bc:t:3.3" in payloads(say.last)
     assert "Bước 3/5" in await say(payload="bc:t:3.3")
-    assert "Bước 4/5" in await say(payload="bc:s:hoan_thanh")
+    assert "Bước 4/5" in await say(payload="bc:s:dang_thuc_hien")
     assert "Bước 5/5" in await say("80%")
-    assert "Xin xác nhận" in await say("Đã ban hành kế hoạch VTVL")
+    confirm = await say("Đang trình kế hoạch VTVL")
+    assert "Xin xác nhận" in confirm and "Báo cáo trước: chưa có" in confirm
     assert "Đã lưu" in await say(payload="bc:ok")
     [row] = await reports(sessions, units["HU-TP"])
     assert (row.task_code, row.status, row.percent, row.note) == (
         "3.3",
-        "hoan_thanh",
+        "dang_thuc_hien",
         80,
-        "Đã ban hành kế hoạch VTVL",
+        "Đang trình kế hoạch VTVL",
     )
     async with sessions() as s:
         assert await get_state(s, channel="test", chat_id="u1") is None

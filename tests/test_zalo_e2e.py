@@ -223,17 +223,21 @@ async def test_report_flow_by_numbers_on_zalo_bot(fakes: Fakes) -> None:
     await zb_say(fakes, chat, "3")  # group 3
     status = await zb_say(fakes, chat, "3")  # task 3.3
     assert "3.3" in status["text"]
-    await zb_say(fakes, chat, "3")  # hoàn thành
-    await zb_say(fakes, chat, "6")  # no percent
+    note_step = await zb_say(fakes, chat, "3")  # hoàn thành: 100%, no percent step
+    assert "Bước 5/5" in note_step["text"]
     confirm = await zb_say(fakes, chat, "Đã ban hành kế hoạch")
-    assert "Xin xác nhận" in confirm["text"]
+    assert "Xin xác nhận" in confirm["text"] and "Tỷ lệ: 100%" in confirm["text"]
     assert "Đã lưu" in (await zb_say(fakes, chat, "1"))["text"]
     engine = create_engine(fakes.url)
     async with session_factory(engine)() as s:
         unit = await get_unit(s, code="HU-TP")
         rows = await latest_for_unit(s, unit_id=unit.id or 0) if unit else []
     await engine.dispose()
-    assert any(r.task_code == "3.3" and r.note == "Đã ban hành kế hoạch" for r in rows)
+    assert any(
+        (r.task_code, r.status, r.percent, r.note)
+        == ("3.3", "hoan_thanh", 100, "Đã ban hành kế hoạch")
+        for r in rows
+    )
 
 
 async def test_an_expired_token_is_refreshed_once_with_many_messages_in_flight(

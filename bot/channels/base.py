@@ -9,7 +9,7 @@ from typing import Protocol
 
 from handlers import texts
 from handlers.render import split_text
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Incoming, Reply
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 Reachability = Callable[[str, str, bool], Awaitable[None]]  # (channel, user id, blocked)
@@ -90,30 +90,14 @@ class Channel(ABC):
         return split_text(text, self.max_text)
 
 
-def format_choices(buttons: list[Button]) -> str:
-    """Return buttons as numbered choices, one a line: "1. …"."""
+def format_choices(reply: Reply) -> str:
+    """Return a reply's buttons as text, for channels without buttons: numbered choices,
+    one a line ("1. …"), or for suggested values (`numbered` False) one unnumbered line.
+
+    Display only: what a typed number or word means is decided by the handlers, from the
+    choices stored with the chat's state, the same on every channel and in every process.
+    """
+    buttons = reply.flat_buttons()
+    if not reply.numbered:
+        return texts.SUGGESTED_VALUES.format(values=" · ".join(b.label for b in buttons))
     return "\n".join(f"{n}. {button.label}" for n, button in enumerate(buttons, start=1))
-
-
-class NumberedChoices:
-    """The last choices shown in each chat, for channels without buttons."""
-
-    def __init__(self) -> None:
-        self._shown: dict[str, list[Button]] = {}
-
-    def remember(self, chat_id: str, buttons: list[Button]) -> None:
-        """Record the choices just shown in a chat."""
-        self._shown[chat_id] = list(buttons)
-
-    def forget(self, chat_id: str) -> None:
-        """Drop a chat's choices."""
-        self._shown.pop(chat_id, None)
-
-    def pick(self, chat_id: str, text: str) -> Button | None:
-        """Return the choice a typed number names, or None if it names none."""
-        number = text.strip().rstrip(".")
-        if len(number) > 4 or not number.isascii() or not number.isdigit():
-            return None
-        shown = self._shown.get(chat_id, [])
-        index = int(number) - 1
-        return shown[index] if 0 <= index < len(shown) else None

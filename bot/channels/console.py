@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from bot.channels.base import Channel, Dispatch, NumberedChoices, format_choices
+from bot.channels.base import Channel, Dispatch, format_choices
 from handlers import texts
 from handlers.ports import Clock
 from handlers.types import Incoming, Reply, ReplyFile
@@ -41,7 +41,6 @@ class ConsoleChannel(Channel):
         self.stdin = stdin
         self.stdout = stdout
         self.user_id = user_id
-        self.choices = NumberedChoices()
         self.interactive = stdin.isatty()
         self._task: asyncio.Task[None] | None = None
 
@@ -60,7 +59,8 @@ class ConsoleChannel(Channel):
         self.finished.set()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Print a reply; its buttons are printed as numbered choices and remembered."""
+        """Print a reply; its buttons are printed as numbered choices (the handlers read a
+        typed number back, from the chat's state)."""
         parts = self.texts_of(reply)
         if reply.file is not None and self.files_dir is not None:
             try:
@@ -68,10 +68,8 @@ class ConsoleChannel(Channel):
             except OSError as exc:  # a full disk or an unwritable folder: keep chatting
                 log.warning("console: could not save %s: %s", reply.file.name, exc)
                 parts.append(texts.FILE_NOT_SAVED.format(folder=self.files_dir))
-        buttons = reply.flat_buttons()
-        if buttons:
-            self.choices.remember(chat_id, buttons)
-            parts.append(format_choices(buttons))
+        if reply.buttons:
+            parts.append(format_choices(reply))
         self.write("\n".join(p for p in parts if p) + "\n\n")
 
     async def converse(self) -> None:
@@ -92,15 +90,8 @@ class ConsoleChannel(Channel):
     async def receive(self, line: str) -> None:
         """Turn one typed line into an Incoming, dispatch it, print the replies."""
         chat_id = self.user_id
-        choice = self.choices.pick(chat_id, line)
-        self.choices.forget(chat_id)
         incoming = Incoming(
-            channel=self.name,
-            chat_id=chat_id,
-            user_id=self.user_id,
-            text="" if choice else line,
-            payload=choice.payload if choice else None,
-            at=self.clock(),
+            channel=self.name, chat_id=chat_id, user_id=self.user_id, text=line, at=self.clock()
         )
         for reply in await self.dispatch(incoming):
             await self.send(chat_id, reply)

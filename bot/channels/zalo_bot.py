@@ -1,8 +1,9 @@
 """The Zalo Bot platform (Telegram-like API, no buttons): long polling or a webhook.
 
-It has no buttons, so choices are shown numbered and the number typed back picks one,
-as on the console. An idle long poll ends with 408: just poll again. A message delivered
-twice (same message_id) is handled once, by whichever process took it in first.
+It has no buttons, so choices are shown numbered, as on the console; the number typed
+back is read by the handlers (from the chat's state in the database, so any process
+can). An idle long poll ends with 408: just poll again. A message delivered twice
+(same message_id) is handled once, by whichever process took it in first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,6 @@ from bot.channels.base import (
     Dispatch,
     FirstTime,
     NoStats,
-    NumberedChoices,
     Reachability,
     format_choices,
 )
@@ -84,7 +84,6 @@ class ZaloBotChannel(Channel):
         self.first_time = first_time
         self.stats = stats or NoStats()
         self.http: aiohttp.ClientSession | None = None
-        self.choices = NumberedChoices()
         self.lanes = ChatLanes(self.name, admit)
         self.poller: asyncio.Task[None] | None = None
         if config.webhook_url:
@@ -199,19 +198,13 @@ class ZaloBotChannel(Channel):
         async def handle() -> list[Reply]:
             if message_id and self.first_time and not await self.first_time(self.name, message_id):
                 return []  # a repeat, taken in before by this process or another
-            return await self.dispatch(self.with_choice(incoming))
+            return await self.dispatch(incoming)
 
         async def answer(replies: list[Reply]) -> None:
             for reply in replies:
                 await self.deliver(chat, reply)
 
         self.lanes.take(incoming, handle, answer)
-
-    def with_choice(self, incoming: Incoming) -> Incoming:
-        """Return the message with a typed number turned into the choice it picks (in turn)."""
-        choice = self.choices.pick(incoming.chat_id, incoming.text)
-        self.choices.forget(incoming.chat_id)
-        return replace(incoming, text="", payload=choice.payload) if choice else incoming
 
     async def deliver(self, chat_id: str, reply: Reply) -> None:
         """Send a direct reply; an unreachable user is noted, not retried."""
@@ -223,10 +216,8 @@ class ZaloBotChannel(Channel):
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Send text (≤ 2,000 a message) with the choices numbered at the end."""
         parts = self.texts_of(reply)
-        buttons = reply.flat_buttons()
-        if buttons:
-            self.choices.remember(chat_id, buttons)
-            parts = [*parts[:-1], f"{parts[-1]}\n{format_choices(buttons)}".strip()]
+        if reply.buttons:
+            parts = [*parts[:-1], f"{parts[-1]}\n{format_choices(reply)}".strip()]
             parts = [p for chunk in parts for p in self.texts_of(Reply(chunk))]
         for part in parts:
             try:

@@ -37,6 +37,7 @@ from bot.channels.base import (
 from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, zalo_oa_event_problem
 from bot.web import WebServer
+from handlers.payloads import PREFIXES as PAYLOAD_PREFIXES
 from handlers.ports import Sessions
 from handlers.types import Button, Incoming, Reply
 from scheduler.delivery import RateLimited, Undeliverable
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/zalo/oa/webhook"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 PAYLOAD_MARK = "#"  # a button's payload comes back as this mark + the payload
-PAYLOAD_KINDS = ("bc:", "nv:", "cmd:", "pt:")  # the handlers' payload prefixes
 MAX_BUTTONS = 5  # Zalo shows at most 5 buttons under one message
 TOKEN_INVALID, TOKEN_EXPIRED = -216, -220
 RATE_LIMITED, NIGHT = -32, -234
@@ -215,7 +215,7 @@ class ZaloOAChannel(Channel):
         text = str((event.get("message") or {}).get("text", ""))
         if not user:
             return
-        marked = text.startswith(PAYLOAD_MARK) and text[1:].startswith(PAYLOAD_KINDS)
+        marked = text.startswith(PAYLOAD_MARK) and text[1:].startswith(PAYLOAD_PREFIXES)
         payload = text[len(PAYLOAD_MARK) :] if marked else None  # else a "#hashtag" is text
         incoming = Incoming(
             channel=self.name,

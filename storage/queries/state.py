@@ -40,6 +40,27 @@ async def put_state(
 ) -> ConversationState:
     """Insert or replace the chat's state (atomic upsert), valid for `ttl`; commit."""
     now = now or utcnow()
+    await write_state(
+        session, channel=channel, chat_id=chat_id, state=state, data=data, ttl=ttl, now=now
+    )
+    row = await get_state(session, channel=channel, chat_id=chat_id, now=now)
+    assert row is not None
+    await session.refresh(row)
+    return row
+
+
+async def write_state(
+    session: AsyncSession,
+    *,
+    channel: str,
+    chat_id: str,
+    state: str,
+    data: dict[str, Any] | None = None,
+    ttl: timedelta = DEFAULT_STATE_TTL,
+    now: datetime | None = None,
+) -> None:
+    """Insert or replace the chat's state like `put_state`, without reading it back; commit."""
+    now = now or utcnow()
     values = {
         "channel": channel,
         "chat_id": chat_id,
@@ -57,10 +78,6 @@ async def put_state(
     )
     await session.execute(statement)
     await session.commit()
-    row = await get_state(session, channel=channel, chat_id=chat_id, now=now)
-    assert row is not None
-    await session.refresh(row)
-    return row
 
 
 async def take_state(

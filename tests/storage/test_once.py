@@ -71,7 +71,7 @@ async def test_a_confirm_pressed_in_two_processes_at_once_saves_one_report(
         answers = await asyncio.gather(*(h.handle(pressed("bc:ok")) for h in two * 2))
         said = [reply.text for replies in answers for reply in replies]
         assert sum(text.startswith(SAVED) for text in said) == 1, said
-        assert all(text.startswith(SAVED) or text == texts.REPORT_STALE for text in said), said
+        assert all(text.startswith(SAVED) or text == texts.STALE_BUTTON for text in said), said
         async with sessions() as s:
             stored = await s.scalar(select(func.count()).select_from(ProgressUpdate))
         assert stored == round_

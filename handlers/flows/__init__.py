@@ -1,0 +1,26 @@
+"""The named multi-step flows, registered in one place (see `base.Flow`).
+
+report: /baocao (handlers/flows/report.py); broadcast: /phatthanh (handlers/flows/broadcast.py).
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from handlers.flows.base import Flow, is_cancel
+from handlers.flows.broadcast import BroadcastFlow
+from handlers.flows.report import ReportFlow
+from handlers.ports import KnowledgeBase, Meter
+
+__all__ = ["BroadcastFlow", "Flow", "Registry", "ReportFlow", "is_cancel"]
+
+
+class Registry:
+    """Every flow, by name (the state row's) and by the payload kind of its buttons."""
+
+    def __init__(self, library: KnowledgeBase, meter: Meter, timezone: tzinfo) -> None:
+        self.report = ReportFlow(library, meter, timezone)
+        self.broadcast = BroadcastFlow(timezone)
+        flows: list[Flow] = [self.report, self.broadcast]
+        self.by_name = {flow.name: flow for flow in flows}
+        self.by_kind = {flow.kind: flow for flow in flows}

@@ -1,0 +1,378 @@
+"""The report flow (/baocao): group → task → status → percent → note → confirm, or one line.
+
+Its state lives in the chat's state row, so a restart in the middle loses nothing and
+any process can take the next step. Every step re-reads the sender's unit (the turn's
+scope) and re-checks every payload. Nothing is saved without the confirm step, except a
+complete one-line report that takes nothing back from "hoàn thành".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from handlers import payloads, texts
+from handlers.conversation import Ask, ChatState
+from handlers.flows.base import again, cancel_button, end, show
+from handlers.inputs import parse_code
+from handlers.payloads import Payload
+from handlers.ports import KnowledgeBase, Meter
+from handlers.render import button_rows, shorten
+from handlers.report_form import (
+    IMPLIED_PERCENT,
+    FormProblem,
+    ReportForm,
+    is_downgrade,
+    make_form,
+    parse_percent,
+    read_line,
+)
+from handlers.scope import Access, Need
+from handlers.turn import Turn
+from handlers.types import Button, Reply
+from knowledge import Task
+from storage.engine import is_unavailable
+from storage.models import ProgressUpdate, Unit
+from storage.queries.progress import add_update, task_history
+from storage.queries.state import take_state
+from storage.status import STATUS_LABELS, Status, parse_status
+
+log = logging.getLogger(__name__)
+
+FLOW = "report"
+_STEP_OF = {"g": "group", "t": "task", "s": "status", "p": "percent", "n": "note", "ok": "confirm"}
+_LABEL = 30  # characters of a task title on a button
+SUGGESTED_PERCENTS = (0, 25, 50, 75, 100)
+
+
+def report_button(task: Task) -> Button:
+    """Return the button that starts a report on one task (usable from any message)."""
+    label = texts.REPORT_TASK_BUTTON.format(code=task.code, title=shorten(task.title, _LABEL))
+    return Button(label, payloads.report("t", task.code))
+
+
+class ReportFlow:
+    """The /baocao flow; stateless apart from the database."""
+
+    name = FLOW
+    kind = payloads.REPORT
+    access = Access(Need.LEADER, private=True)
+    title = texts.FLOW_REPORT
+    cancelled = texts.REPORT_CANCELLED
+
+    def __init__(self, library: KnowledgeBase, meter: Meter, timezone: tzinfo) -> None:
+        self.library = library
+        self.meter = meter
+        self.timezone = timezone
+
+    def leaves(self, group: str = "") -> list[Task]:
+        """Return the reportable tasks (those without sub-tasks), optionally of one group."""
+        tasks = [t for t in self.library.tasks() if not t.children]
+        return [t for t in tasks if not group or t.code == group or t.code.startswith(group + ".")]
+
+    def opens(self, arg: str) -> bool:
+        """Every /baocao opens (or replaces) a report."""
+        return True
+
+    def enters(self, payload: Payload) -> bool:
+        """A group or task button starts a report from any message (e.g. a reminder)."""
+        return payload.step in ("g", "t")
+
+    # --- entry points ---
+
+    async def start(self, turn: Turn, arg: str) -> list[Reply]:
+        """Begin the guided flow, or take a one-line report."""
+        if arg.strip():
+            return await self.quick(turn, arg)
+        return await self.ask_group(turn)
+
+    async def press(self, turn: Turn, payload: Payload) -> list[Reply]:
+        """Take one of the flow's buttons; one of another step is refused as stale."""
+        state = turn.state if turn.state is not None and turn.state.flow == FLOW else None
+        step = _STEP_OF[payload.step]
+        if not self.enters(payload) and (state is None or state.step != step):
+            await turn.audit("payload.refused", payload.pack(), reason="stale step")
+            return [Reply(texts.STALE_BUTTON)]
+        data = state.data if state is not None else {}
+        if step == "group":
+            return await self.pick_group(turn, payload.value)
+        if step == "task":
+            return await self.pick_task(turn, data, payload.value)
+        if step == "status":
+            return await self.pick_status(turn, data, Status(payload.value))
+        if step == "percent":
+            percent = None if payload.value == "-" else int(payload.value)
+            return await self.pick_percent(turn, data, percent)
+        if step == "note":
+            return await self.take_note(turn, data, "")
+        return await self.confirm(turn)
+
+    async def type(self, turn: Turn, state: ChatState, text: str) -> list[Reply] | None:
+        """Take typed text as the percent or the note; None if it is no percent."""
+        if state.step == "percent":
+            percent = parse_percent(text)
+            return None if percent is None else await self.pick_percent(turn, state.data, percent)
+        if state.step == "note":
+            return await self.take_note(turn, state.data, text)
+        return None
+
+    def match(self, state: ChatState, text: str) -> str | None:
+        """Return the button typed words name: a status ("xong"), a group or task code."""
+        if state.step == "status":
+            status = parse_status(text)
+            return payloads.report("s", status.value) if status else None
+        code = parse_code(text)
+        shown = {b.payload for b in state.ask.choices} if state.ask else set()
+        for step in ("g", "t"):
+            candidate = payloads.report(step, code) if code else None
+            if candidate in shown:
+                return candidate
+        return None
+
+    async def propose(self, turn: Turn, form: ReportForm) -> list[Reply]:
+        """Show the confirm step for a report made elsewhere (free text): saved only on yes."""
+        return await self.ask_confirm(turn, form, await self.previous(turn, form.code))
+
+    # --- the steps ---
+
+    async def ask_group(self, turn: Turn) -> list[Reply]:
+        """Show step 1: the task groups."""
+        unit = self.unit(turn)
+        groups = [t for t in self.library.tasks() if not t.parent]
+        buttons = [Button(_group_label(t), payloads.report("g", t.code)) for t in groups]
+        text = texts.REPORT_PICK_GROUP.format(unit=_name(unit))
+        reply = Reply(text, [*button_rows(buttons, per_row=1), [cancel_button(self.kind)]])
+        return await show(turn, FLOW, {"step": "group"}, Ask(reply, hint=texts.STEP_PICK))
+
+    async def pick_group(self, turn: Turn, group: str) -> list[Reply]:
+        """Show step 2: the tasks of the chosen group."""
+        tasks = self.leaves(group)
+        if not tasks:
+            await turn.audit("payload.refused", f"bc:g:{group}", reason="unknown group")
+            return [Reply(texts.FORGED_PAYLOAD)]
+        buttons = [
+            Button(f"{t.code}: {shorten(t.title, _LABEL)}", payloads.report("t", t.code))
+            for t in tasks
+        ]
+        reply = Reply(
+            texts.REPORT_PICK_TASK.format(group=group),
+            [*button_rows(buttons, per_row=1), [cancel_button(self.kind)]],
+        )
+        data = {"step": "task", "group": group}
+        return await show(turn, FLOW, data, Ask(reply, hint=texts.STEP_PICK))
+
+    async def pick_task(self, turn: Turn, data: dict[str, Any], code: str) -> list[Reply]:
+        """Show step 3: the status of the chosen task (a reportable one, in the group if any)."""
+        group = data.get("group", "") if data.get("step") == "task" else ""
+        task = next((t for t in self.leaves(group) if t.code == code), None)
+        if task is None:
+            await turn.audit("payload.refused", f"bc:t:{code}", reason="unknown task")
+            return [Reply(texts.FORGED_PAYLOAD)]
+        return await self.ask_status(turn, task)
+
+    async def ask_status(
+        self, turn: Turn, task: Task, before: list[Reply] | None = None
+    ) -> list[Reply]:
+        """Show the status question with one button per status."""
+        buttons = [
+            Button(label, payloads.report("s", status.value))
+            for status, label in STATUS_LABELS.items()
+        ]
+        text = texts.REPORT_PICK_STATUS.format(code=task.code, title=shorten(task.title, 160))
+        reply = Reply(text, [*button_rows(buttons, per_row=2), [cancel_button(self.kind)]])
+        data = {"step": "status", "code": task.code}
+        return await show(turn, FLOW, data, Ask(reply, hint=texts.STEP_PICK), before)
+
+    async def pick_status(self, turn: Turn, data: dict[str, Any], status: Status) -> list[Reply]:
+        """Show step 4 (the percent); "hoàn thành" and "chưa triển khai" imply it: step 5."""
+        data = {**data, "status": status.value}
+        if status in IMPLIED_PERCENT:
+            return await self.pick_percent(turn, data, None)
+        buttons = [Button(f"{p}%", payloads.report("p", str(p))) for p in SUGGESTED_PERCENTS]
+        skip = payloads.report("p", "-")
+        reply = Reply(
+            texts.REPORT_ASK_PERCENT,
+            [buttons, [Button(texts.BUTTON_SKIP, skip)], [cancel_button(self.kind)]],
+            numbered=False,
+        )
+        ask = Ask(reply, kind="value", skip=skip, hint=texts.REPORT_BAD_PERCENT)
+        return await show(turn, FLOW, {**data, "step": "percent"}, ask)
+
+    async def pick_percent(
+        self, turn: Turn, data: dict[str, Any], percent: int | None
+    ) -> list[Reply]:
+        """Show step 5 (the note) after a percent, or after none."""
+        try:  # "hoàn thành" then 40%: said now, not after the note
+            make_form(data["code"], Status(data["status"]), percent)
+        except FormProblem as problem:
+            return again(turn, problem.message)
+        skip = payloads.report("n", "-")
+        reply = Reply(
+            texts.REPORT_ASK_NOTE,
+            [[Button(texts.BUTTON_SKIP, skip)], [cancel_button(self.kind)]],
+            numbered=False,
+        )
+        ask = Ask(reply, kind="value", skip=skip)
+        return await show(turn, FLOW, {**data, "step": "note", "percent": percent}, ask)
+
+    async def take_note(self, turn: Turn, data: dict[str, Any], note: str) -> list[Reply]:
+        """Show the confirm step with the note (or none)."""
+        try:
+            form = make_form(data["code"], Status(data["status"]), data.get("percent"), note)
+        except FormProblem as problem:
+            return again(turn, problem.message)
+        return await self.ask_confirm(turn, form, await self.previous(turn, form.code))
+
+    async def ask_confirm(
+        self, turn: Turn, form: ReportForm, previous: ProgressUpdate | None
+    ) -> list[Reply]:
+        """Show exactly what will be saved, the previous report, and ask to send it."""
+        unit = self.unit(turn)
+        task = self.library.find_task(form.code)
+        lines = [
+            texts.REPORT_CONFIRM.format(
+                unit=_name(unit),
+                code=form.code,
+                title=task.title if task else "",
+                status=form.status_label,
+                percent=f"{form.percent}%" if form.percent is not None else texts.NO_PERCENT,
+                note=form.note or texts.NO_NOTE,
+            ),
+            self.previous_line(previous),
+        ]
+        if previous is not None and is_downgrade(previous.status, form):
+            lines.append(
+                texts.REPORT_DOWNGRADE.format(date=self.day(previous), status=form.status_label)
+            )
+        ok, no = payloads.report("ok"), payloads.report("huy")
+        reply = Reply("\n".join(lines), [[Button(texts.BUTTON_SEND, ok), cancel_button(self.kind)]])
+        data = {"step": "confirm", **form.to_json()}
+        return await show(turn, FLOW, data, Ask(reply, yes=ok, no=no, hint=texts.STEP_CONFIRM))
+
+    async def confirm(self, turn: Turn) -> list[Reply]:
+        """Take the flow's state (deleted and read in one statement) and save its report in
+        the same transaction: of two presses racing in two processes, one saves it."""
+        channel, chat_id = turn.chat
+        taken = await take_state(turn.session, channel=channel, chat_id=chat_id)
+        data = dict(taken.data) if taken is not None and taken.state == FLOW else {}
+        turn.state = None
+        if data.get("step") != "confirm":  # confirmed or cancelled meanwhile
+            await turn.session.rollback()
+            await turn.audit("payload.refused", "bc:ok", reason="stale step")
+            return [Reply(texts.STALE_BUTTON)]
+        form = ReportForm.from_json(data)
+        return await self.save(turn, form, await self.previous(turn, form.code))
+
+    async def quick(self, turn: Turn, arg: str) -> list[Reply]:
+        """Save '/baocao 3.3 hoàn thành [60%] ghi chú', or ask for what is missing."""
+        try:
+            line = read_line(arg)
+        except FormProblem as problem:
+            return [Reply(problem.message)]
+        task = self.library.find_task(line.code) if line.code else None
+        if line.code is None:
+            return [Reply(texts.REPORT_USAGE)]
+        if task is None:
+            return self.unknown_task(line.code)
+        if task.children:
+            codes = ", ".join(task.children)
+            return [Reply(texts.REPORT_NOT_LEAF.format(code=line.code, codes=codes))]
+        if line.status is None:
+            return await self.ask_status(
+                turn, task, [Reply(texts.REPORT_USAGE)] if line.extra else []
+            )
+        try:
+            form = make_form(line.code, line.status, line.percent, line.note)
+        except FormProblem as problem:
+            return [Reply(problem.message)]
+        previous = await self.previous(turn, form.code)
+        if previous is not None and is_downgrade(previous.status, form):
+            return await self.ask_confirm(turn, form, previous)
+        if turn.state is not None and turn.state.flow == FLOW:
+            await end(turn)  # this report replaces the one left half-way
+        return await self.save(turn, form, previous)
+
+    async def save(
+        self, turn: Turn, form: ReportForm, previous: ProgressUpdate | None
+    ) -> list[Reply]:
+        """Append the report (audited; with the flow's end if taken before) and thank them."""
+        unit = self.unit(turn)
+        assert unit.id is not None
+        try:
+            await add_update(
+                turn.session,
+                unit_id=unit.id,
+                task_code=form.code,
+                status=form.status.value,
+                percent=form.percent,
+                note=form.note,
+                reporter_member_id=turn.member.id,
+                document=self.library.default.number,
+                reported_at=turn.now,
+            )
+        except SQLAlchemyError as exc:
+            if is_unavailable(exc):  # disk full, server restarting: no traceback needed
+                log.warning("report of unit %s on task %s not saved: %s", unit.code, form.code, exc)
+            else:
+                log.exception("could not save a report of unit %s on task %s", unit.code, form.code)
+            await turn.session.rollback()
+            return [Reply(texts.REPORT_FAILED)]
+        self.meter.report_stored()
+        shown = f" ({form.percent}%)" if form.percent is not None else ""
+        saved = texts.REPORT_SAVED.format(
+            unit=_name(unit), code=form.code, status=form.status_label, percent=shown
+        )
+        return [Reply(f"{saved}\n{self.previous_line(previous, saved=True)}")]
+
+    # --- helpers ---
+
+    def unit(self, turn: Turn) -> Unit:
+        """Return the unit the sender reports for (the router checked they lead one)."""
+        unit = turn.scope.unit
+        assert unit is not None
+        return unit
+
+    async def previous(self, turn: Turn, code: str) -> ProgressUpdate | None:
+        """Return the unit's latest report on the task, if any."""
+        unit = self.unit(turn)
+        rows = await task_history(
+            turn.session,
+            unit_id=unit.id or 0,
+            task_code=code,
+            document=self.library.default.number,
+            limit=1,
+        )
+        return rows[0][0] if rows else None
+
+    def previous_line(self, previous: ProgressUpdate | None, *, saved: bool = False) -> str:
+        """Return the line naming the unit's previous report on the task (status, date)."""
+        if previous is None:
+            return texts.REPORT_SAVED_FIRST if saved else texts.REPORT_NO_PREVIOUS
+        percent = f", {previous.percent}%" if previous.percent is not None else ""
+        template = texts.REPORT_SAVED_PREVIOUS if saved else texts.REPORT_PREVIOUS
+        status = STATUS_LABELS[Status(previous.status)]
+        return template.format(status=status, percent=percent, date=self.day(previous))
+
+    def day(self, row: ProgressUpdate) -> str:
+        """Return the day of a report, in the users' zone."""
+        return texts.format_date(row.reported_at.astimezone(self.timezone).date())
+
+    def unknown_task(self, code: str) -> list[Reply]:
+        """Say the code is unknown and offer the nearest reportable codes."""
+        leaves = {t.code for t in self.leaves()}
+        close = [c for c in self.library.close_codes(code) if c in leaves] or sorted(leaves)[:3]
+        buttons = [Button(f"Nhiệm vụ {c}", payloads.report("t", c)) for c in close]
+        unknown = texts.REPORT_UNKNOWN_TASK.format(code=code)
+        text = f"{unknown} {texts.REPORT_CLOSE.format(codes=', '.join(close))}"
+        return [Reply(text, button_rows(buttons, per_row=3))]
+
+
+def _group_label(task: Task) -> str:
+    return texts.REPORT_GROUP_BUTTON.format(code=task.code, title=shorten(task.title, _LABEL))
+
+
+def _name(unit: Unit) -> str:
+    return f"{unit.code} — {unit.name}"

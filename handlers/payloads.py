@@ -1,0 +1,109 @@
+"""Button payloads: one codec for every button the bot shows.
+
+A payload is user input (a forged callback, an old message's button, text typed after
+Zalo OA's "#"): `parse` accepts only the exact shapes below, ≤ 64 bytes (Telegram's
+callback_data limit), and returns a typed `Payload`; `Payload.pack` makes them.
+
+    nv:<code>?            open a task (the tree without a code)
+    cmd:<help|nhiemvu|hanchot>
+    bc:g:<code> bc:t:<code> bc:s:<status> bc:p:<0..100|-> bc:n:- bc:ok bc:huy   the report flow
+    pt:ok pt:huy          the broadcast flow
+    fl:keep fl:new        keep the open flow, or start the one asked for instead
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storage.status import Status
+
+MAX_PAYLOAD = 64  # bytes, Telegram's callback_data limit
+
+TASK = "nv"
+MENU = "cmd"
+REPORT = "bc"
+BROADCAST = "pt"
+SWITCH = "fl"
+#: What every payload starts with; channels that get payloads back as text use it.
+PREFIXES = tuple(f"{kind}:" for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH))
+
+MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot"})
+_CODE = r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}"
+_STATUS = "|".join(s.value for s in Status)
+_PERCENT = r"100|[1-9]?[0-9]|-"
+_GRAMMAR = {
+    TASK: re.compile(rf"(?P<value>(?:{_CODE})?)"),
+    MENU: re.compile(r"(?P<value>[a-z]{1,16})"),
+    REPORT: re.compile(
+        rf"(?P<step>[gt]):(?P<value>{_CODE})|(?P<s>s):(?P<sv>{_STATUS})"
+        rf"|(?P<p>p):(?P<pv>{_PERCENT})|(?P<n>n):(?P<nv>-)|(?P<bare>ok|huy)"
+    ),
+    BROADCAST: re.compile(r"(?P<bare>ok|huy)"),
+    SWITCH: re.compile(r"(?P<bare>keep|new)"),
+}
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A checked button payload: its kind (which flow or view), step and value."""
+
+    kind: str  # TASK, MENU, REPORT, BROADCAST or SWITCH
+    step: str = ""  # REPORT: g t s p n ok huy; BROADCAST: ok huy; SWITCH: keep new
+    value: str = ""
+
+    def pack(self) -> str:
+        """Return the payload as a button carries it (≤ 64 bytes)."""
+        if self.kind in (TASK, MENU):
+            text = f"{self.kind}:{self.value}"
+        else:
+            text = ":".join(part for part in (self.kind, self.step, self.value) if part)
+        if parse(text) != self:
+            raise ValueError(f"not a valid payload: {text!r}")
+        return text
+
+
+def parse(raw: str) -> Payload | None:
+    """Return the payload a button sent, or None for anything not exactly of our shapes."""
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD:
+        return None
+    kind, colon, rest = raw.partition(":")
+    grammar = _GRAMMAR.get(kind)
+    match = grammar.fullmatch(rest) if grammar is not None and colon else None
+    if match is None:
+        return None
+    if kind in (TASK, MENU):
+        value = match["value"]
+        return Payload(kind, "", value) if kind == TASK or value in MENU_COMMANDS else None
+    groups = match.groupdict()
+    if groups.get("bare"):
+        return Payload(kind, groups["bare"])
+    for step, value in (("step", "value"), ("s", "sv"), ("p", "pv"), ("n", "nv")):
+        if groups.get(step):
+            return Payload(kind, groups[step], groups[value])
+    return None  # pragma: no cover - every alternative sets one group
+
+
+def report(step: str, value: str = "") -> str:
+    """Return a report-flow payload, e.g. report("t", "3.3") → "bc:t:3.3"."""
+    return Payload(REPORT, step, value).pack()
+
+
+def broadcast(step: str) -> str:
+    """Return a broadcast-flow payload: "pt:ok" or "pt:huy"."""
+    return Payload(BROADCAST, step).pack()
+
+
+def switch(step: str) -> str:
+    """Return the payload keeping the open flow ("keep") or starting the new one ("new")."""
+    return Payload(SWITCH, step).pack()
+
+
+def task(code: str = "") -> str:
+    """Return the payload opening a task (or the tree)."""
+    return Payload(TASK, "", code).pack()
+
+
+def menu(command: str) -> str:
+    """Return the payload running a menu command."""
+    return Payload(MENU, "", command).pack()
