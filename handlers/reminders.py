@@ -25,8 +25,10 @@ from storage.queries.outbox import (
     latest_broadcasts,
     occasion_progress,
 )
+from storage.queries.progress import latest_for_unit
 from storage.queries.recipients import audience
 from storage.queries.state import clear_state, get_state, put_state
+from storage.status import Status
 
 FLOW = "broadcast"
 MAX_BROADCAST = 4000
@@ -74,6 +76,7 @@ class Reminders:
             today=turn.now.astimezone(self.timezone).date(),
             document=texts.document_label(meta.kind, meta.number, meta.issued),
             title_of=self.title_of,
+            done=await self.done_by_unit(turn),
         )
         hint = texts.DEADLINE_ADMIN_HINT if turn.is_admin else ""
         return replies(f"{text}\n\n{texts.SUBSCRIBE_HINT}{hint}")
@@ -85,6 +88,19 @@ class Reminders:
         if show_id:
             phrase = f"{phrase} (#{row.id})"
         return DocumentDeadline(row.document, row.task_code, "date", due.date(), phrase)
+
+    async def done_by_unit(self, turn: Turn) -> dict[str, date]:
+        """Return the tasks the sender's unit reported done, with the day (in the users' zone)."""
+        if turn.unit_id is None or turn.incoming.is_group:
+            return {}
+        rows = await latest_for_unit(
+            turn.session, unit_id=turn.unit_id, document=self.library.default.number
+        )
+        return {
+            row.task_code: row.reported_at.astimezone(self.timezone).date()
+            for row in rows
+            if row.status == Status.DONE.value
+        }
 
     def title_of(self, code: str) -> str:
         """Return a task's title without its own due date (the list gives the date), or ""."""

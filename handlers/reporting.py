@@ -243,6 +243,7 @@ class Reporting:
                 note=note,
                 reporter_member_id=turn.member.id,
                 document=self.library.default.number,
+                reported_at=turn.now,
             )
         except SQLAlchemyError as exc:
             if is_unavailable(exc):  # disk full, server restarting: no traceback needed
