@@ -72,6 +72,7 @@ STATUS_FILLS = {
     Status.STUCK.value: "FFC7CE",
 }
 NOT_REPORTED_FILL = "D9D9D9"
+_NOT_REPORTED = Styled(SILENT_LABEL, NOT_REPORTED_FILL)
 
 
 def format_local(value: datetime) -> str:
@@ -127,7 +128,7 @@ def sheet_period(label: str) -> str:
 def matrix_cell(cell: Cell | None) -> Styled:
     """Return a matrix cell: "hoàn thành 80% · 12/11/2026" in its status colour, or grey."""
     if cell is None:
-        return Styled(SILENT_LABEL, NOT_REPORTED_FILL)
+        return _NOT_REPORTED
     percent = f" {cell.percent}%" if cell.percent is not None else ""
     day = cell.reported_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
     return Styled(f"{status_label(cell.status)}{percent} · {day}", STATUS_FILLS[cell.status])

@@ -113,16 +113,43 @@ def _cell(ref: str, value: Any, style: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
+class _TextCells:
+    """The XML after a text cell's reference, kept per (text, style): exports repeat
+    statuses, names and titles, so each is escaped once."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self.tails: dict[tuple[str, str], str] = {}
+
+    def cell(self, ref: str, value: Any, style: str) -> str:
+        """Return the XML of one cell, as `_cell` does."""
+        if not isinstance(value, str) or not value:
+            return _cell(ref, value, style)
+        tail = self.tails.get((value, style))
+        if tail is None:
+            if len(self.tails) >= self.LIMIT:
+                self.tails.clear()
+            tail = _cell("", value, style)[len('<c r=""') :]
+            self.tails[(value, style)] = tail
+        return f'<c r="{ref}"{tail}'
+
+
 def _row(
-    number: int, letters: list[str], values: Sequence[Any], fills: _Fills, style: str = ""
+    number: int,
+    letters: list[str],
+    values: Sequence[Any],
+    fills: _Fills,
+    texts: _TextCells,
+    style: str = "",
 ) -> str:
     """Return the XML of one row."""
     while len(letters) < len(values):
         letters.append(column_letter(len(letters)))
     cells = "".join(
-        _cell(f"{letter}{number}", value.value, fills.style(value.fill))
+        texts.cell(f"{letter}{number}", value.value, fills.style(value.fill))
         if isinstance(value, Styled)
-        else _cell(f"{letter}{number}", value, style)
+        else texts.cell(f"{letter}{number}", value, style)
         for letter, value in zip(letters, values, strict=False)
     )
     return f'<row r="{number}">{cells}</row>'
@@ -139,7 +166,7 @@ def _pane(columns: int) -> str:
     )
 
 
-def _write_sheet(stream: IO[bytes], sheet: Sheet, fills: _Fills) -> None:
+def _write_sheet(stream: IO[bytes], sheet: Sheet, fills: _Fills, texts: _TextCells) -> None:
     """Stream one worksheet's XML."""
     cols = "".join(
         f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
@@ -149,11 +176,11 @@ def _write_sheet(stream: IO[bytes], sheet: Sheet, fills: _Fills) -> None:
     head += _pane(sheet.frozen_columns) + "</sheetView></sheetViews>"
     head += f"<cols>{cols}</cols>" if cols else ""
     letters: list[str] = []
-    header = _row(1, letters, sheet.headers, fills, _HEADER_STYLE)
+    header = _row(1, letters, sheet.headers, fills, texts, _HEADER_STYLE)
     stream.write((head + "<sheetData>" + header).encode())
     chunk: list[str] = []
     for number, values in enumerate(sheet.rows, start=2):
-        chunk.append(_row(number, letters, values, fills))
+        chunk.append(_row(number, letters, values, fills, texts))
         if len(chunk) == 2000:
             stream.write("".join(chunk).encode())
             chunk = []
@@ -202,13 +229,13 @@ def _package_parts(names: Sequence[str]) -> dict[str, str]:
 def write_workbook(sheets: Sequence[Sheet], target: IO[bytes]) -> None:
     """Write `sheets` as an .xlsx package to the binary stream `target`."""
     declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    fills = _Fills()
+    fills, texts = _Fills(), _TextCells()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as package:
         for name, xml in _package_parts([sheet.name for sheet in sheets]).items():
             package.writestr(name, declaration + xml)
         for index, sheet in enumerate(sheets, start=1):
             with package.open(f"xl/worksheets/sheet{index}.xml", "w") as stream:
                 stream.write(declaration.encode())
-                _write_sheet(stream, sheet, fills)
+                _write_sheet(stream, sheet, fills, texts)
         # Last: the sheets, streamed, registered the fills they use.
         package.writestr("xl/styles.xml", declaration + fills.xml())

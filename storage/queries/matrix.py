@@ -8,14 +8,16 @@ query. Periods arrive as `Span`s (aware [start, end) bounds): storage knows no c
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import groupby
 from typing import Any, Protocol
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.models import DEFAULT_DOCUMENT, ProgressUpdate, Unit
@@ -113,20 +115,25 @@ async def applicable_tasks(
 
 async def units_in_tree_order(session: AsyncSession, *, root_id: int | None) -> list[TreeUnit]:
     """Return the units in scope depth first, children by code, each after its parent."""
-    query = sa_select(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.parent_id))
+    parent = aliased(Unit)
+    query = (
+        sa_select(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.parent_id))
+        .add_columns(col(parent.code))
+        .outerjoin(parent, col(parent.id) == col(Unit.parent_id))
+    )
     if root_id is not None:
         query = query.where(col(Unit.id).in_(scope_ids(root_id=root_id)))
-    rows = (await session.execute(query.order_by(col(Unit.code)))).all()
-    codes = {uid: code for uid, code, _, _ in rows}
+    rows = (await (await session.connection()).execute(query.order_by(col(Unit.code)))).all()
+    ids = {row[0] for row in rows}
     children: dict[int | None, list[Any]] = {}
     for row in rows:
-        parent = row[3] if row[3] in codes else None  # the scope's roots
-        children.setdefault(parent, []).append(row)
+        above = row[3] if row[3] in ids else None  # None: a root of the scope
+        children.setdefault(above, []).append(row)
     ordered: list[TreeUnit] = []
     stack = [(row, 0) for row in reversed(children.get(None, []))]
     while stack:
-        (uid, code, name, parent_id), depth = stack.pop()
-        ordered.append(TreeUnit(uid, code, name, codes.get(parent_id, ""), depth))
+        (uid, code, name, _, parent_code), depth = stack.pop()
+        ordered.append(TreeUnit(uid, code, name, parent_code or "", depth))
         stack += [(row, depth + 1) for row in reversed(children.get(uid, []))]
     return ordered
 
@@ -145,20 +152,22 @@ async def period_report(
     applicable = [
         await applicable_tasks(session, units=units, task_codes=codes, span=span) for span in spans
     ]
+    # Stored times come back in UTC: bounds in UTC too compare without offset arithmetic.
+    bounds = [(span.start.astimezone(UTC), span.end.astimezone(UTC)) for span in spans]
     reported: list[set[tuple[int, str]]] = [set() for _ in spans]
     cells: dict[tuple[int, str], Cell] = {}
     for key, group in groupby(await _reports(session, document, codes, spans, root_id), _pair):
         rows = list(group)
         index, last = 0, None
-        for number, span in enumerate(spans):
-            while index < len(rows) and rows[index][4] < span.end:
+        for number, (start, end) in enumerate(bounds):
+            while index < len(rows) and rows[index][4] < end:
                 last, index = rows[index], index + 1
-            if last is not None and (last[4] >= span.start or last[2] == DONE):
+            if last is not None and (last[4] >= start or last[2] == DONE):
                 reported[number].add(key)
         if last is not None and key in reported[-1]:
             cells[key] = Cell(last[2], last[3], last[4])
     summaries = [
-        _summary(span, units, codes, applies, done)
+        _summary(span, codes, applies, done)
         for span, applies, done in zip(spans, applicable, reported, strict=True)
     ]
     return PeriodReport(units, codes, applicable[-1] if spans else {}, cells, summaries)
@@ -188,31 +197,29 @@ async def _reports(
     )
     if root_id is not None:
         query = query.where(col(PU.unit_id).in_(scope_ids(root_id=root_id)))
-    return list((await session.execute(query)).all())
+    connection = await session.connection()  # Core rows: no ORM loading for 100,000 of them
+    return [tuple(row) for row in await connection.execute(query)]
 
 
 def _summary(
     span: Span,
-    units: Sequence[TreeUnit],
     codes: Sequence[str],
     applies: dict[int, frozenset[str]],
     reported: set[tuple[int, str]],
 ) -> PeriodSummary:
     """Count complete units and, per task, units reported of those it applies to."""
-    counted = complete = 0
-    per_task = dict.fromkeys(codes, (0, 0))
-    for unit in units:
-        tasks = applies.get(unit.id, frozenset())
-        if not tasks:
-            continue
-        counted += 1
-        missing = 0
+    done: Counter[str] = Counter()
+    done_by_unit: Counter[int] = Counter()
+    for unit, code in reported:
+        if code in applies.get(unit, ()):
+            done[code] += 1
+            done_by_unit[unit] += 1
+    totals: Counter[str] = Counter()
+    for tasks, units in Counter(applies.values()).items():  # units sharing one set of tasks
         for code in tasks:
-            done, total = per_task[code]
-            if (unit.id, code) in reported:
-                per_task[code] = (done + 1, total + 1)
-            else:
-                per_task[code] = (done, total + 1)
-                missing += 1
-        complete += missing == 0
-    return PeriodSummary(span, counted, complete, [(c, *per_task[c]) for c in codes])
+            totals[code] += units
+    counted = sum(1 for tasks in applies.values() if tasks)
+    complete = sum(
+        1 for unit, tasks in applies.items() if tasks and done_by_unit[unit] == len(tasks)
+    )
+    return PeriodSummary(span, counted, complete, [(c, done[c], totals[c]) for c in codes])
