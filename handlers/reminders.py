@@ -19,6 +19,8 @@ from knowledge import Deadline as DocumentDeadline
 from storage.models import Deadline
 from storage.queries.deadlines import add_deadline, list_deadlines, remove_deadline
 from storage.queries.members import set_subscribed
+from storage.queries.progress import latest_for_unit
+from storage.status import Status
 
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -64,6 +66,7 @@ class Reminders:
             today=turn.now.astimezone(self.timezone).date(),
             document=texts.document_label(meta.kind, meta.number, meta.issued),
             title_of=self.title_of,
+            done=await self.done_by_unit(turn),
         )
         hint = texts.DEADLINE_ADMIN_HINT if turn.is_admin else ""
         return replies(f"{text}\n\n{texts.SUBSCRIBE_HINT}{hint}")
@@ -75,6 +78,19 @@ class Reminders:
         if show_id:
             phrase = f"{phrase} (#{row.id})"
         return DocumentDeadline(row.document, row.task_code, "date", due.date(), phrase)
+
+    async def done_by_unit(self, turn: Turn) -> dict[str, date]:
+        """Return the tasks the sender's unit reported done, with the day (in the users' zone)."""
+        if turn.unit_id is None or turn.incoming.is_group:
+            return {}
+        rows = await latest_for_unit(
+            turn.session, unit_id=turn.unit_id, document=self.library.default.number
+        )
+        return {
+            row.task_code: row.reported_at.astimezone(self.timezone).date()
+            for row in rows
+            if row.status == Status.DONE.value
+        }
 
     def title_of(self, code: str) -> str:
         """Return a task's title without its own due date (the list gives the date), or ""."""

@@ -106,7 +106,7 @@ class Handlers:
             "tiendo": Command(self.views.progress, viewer),
             "lichsu": Command(self.views.history, viewer),
             "chuabaocao": Command(self.views.not_reported, viewer),
-            "xuat": Command(self.views.export, Access(Need.ADMIN, private=True)),
+            "xuat": Command(self.views.export, Access(Need.VIEWER, private=True)),
             "bieudo": Command(self.views.chart, viewer),
         }
 

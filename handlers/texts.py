@@ -73,6 +73,7 @@ DEADLINE_TARGET = "  Chỉ tiêu: {target}"
 DAYS_LEFT = "còn {days} ngày"
 DUE_TODAY = "hết hạn hôm nay"
 OVERDUE = "đã quá hạn {days} ngày"
+DEADLINE_DONE = "đã hoàn thành ({day})"  # the sender's unit reported the task done that day
 PERIOD_LINE = "• Báo cáo định kỳ ({period}): «{phrase}»"
 PERIOD_NAMES = {"quarter": "hằng quý", "half_year": "6 tháng", "year": "cả năm"}
 
@@ -188,12 +189,15 @@ FORGOTTEN_NAME = "đã xoá"
 HISTORY_EMPTY = "{unit} chưa có báo cáo nào về nhiệm vụ {code}."
 HISTORY_USAGE = "Gõ /lichsu <mã nhiệm vụ>, ví dụ /lichsu 3.3 (quản trị: /lichsu 3.3 <mã đơn vị>)."
 UNKNOWN_UNIT = "Không có đơn vị mã {code}."
+OUTSIDE_SCOPE = (
+    "Đơn vị {code} nằm ngoài phạm vi bạn được xem (đơn vị của bạn và các đơn vị cấp dưới)."
+)
 NOT_REPORTED_HEADER = "Các đơn vị chưa báo cáo{about} ({count}/{total}):"
 NOT_REPORTED_ABOUT = " nhiệm vụ {code}"
 NOT_REPORTED_LINE = "• {code} — {name}"
 ALL_REPORTED = "Tất cả {total} đơn vị đã báo cáo{about}."
 NO_CHILD_UNITS = "Đơn vị của bạn không có đơn vị cấp dưới để theo dõi."
-EXPORT_READY = "Tệp Excel tiến độ: {rows} dòng, tính đến {when}."
+EXPORT_READY = "Tệp Excel tiến độ ({scope}): {rows} dòng, tính đến {when}."
 CHART_READY = "Biểu đồ mức hoàn thành theo nhóm nhiệm vụ ({scope})."
 CHART_TITLE = "Tỷ lệ hoàn thành theo nhóm nhiệm vụ"
 CHART_GROUP = "{code}. {title}"

@@ -14,9 +14,11 @@ from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
 from handlers.turn import Turn
 from handlers.types import Reply, ReplyFile
+from knowledge.periods import last_periods
 from storage.chart import completion_chart
-from storage.export import write_xlsx
+from storage.export import EXPORT_PERIODS, write_xlsx
 from storage.models import ProgressUpdate, Unit
+from storage.queries.matrix import Span, period_report
 from storage.queries.progress import latest_for_task, latest_for_unit, task_history
 from storage.queries.summary import count_units, export_rows, overview, units_not_reported
 from storage.queries.units import get_unit, get_unit_by_id, list_children
@@ -147,8 +149,10 @@ class Views:
             return [Reply(texts.HISTORY_USAGE)]
         if len(parts) > 1:
             other = await get_unit(turn.session, code=parts[1].upper())
-            if other is None or not await self.may_see(turn, unit, other):
+            if other is None:
                 return [Reply(texts.UNKNOWN_UNIT.format(code=shorten(parts[1], 30)))]
+            if not await self.may_see(turn, unit, other):
+                return [Reply(texts.OUTSIDE_SCOPE.format(code=other.code))]
             unit = other
         if unit is None:
             return [Reply(texts.HISTORY_USAGE)]
@@ -207,15 +211,27 @@ class Views:
         return replies("\n".join([head, *_capped(lines)]))
 
     async def export(self, turn: Turn, arg: str) -> list[Reply]:
-        """Send the committee an Excel file of the latest status per unit and task."""
-        rows = await export_rows(turn.session, document=self.document)
-        items = await overview(turn.session, document=self.document, task_codes=self.codes())
-        titles = {t.code: t.title for t in self.library.tasks()}
-        content = write_xlsx(rows, task_titles=titles, overview=items)
-        await turn.audit("progress.export", "xlsx", rows=len(rows))
+        """Send an Excel file of the units the sender may see: reports, matrix, periods."""
+        unit = turn.scope.root  # the router checked the sender sees some units
+        root = unit.id if unit else None
         now = turn.now.astimezone(self.timezone)
+        codes = self.codes()
+        rows = await export_rows(turn.session, document=self.document, root_id=root)
+        items = await overview(turn.session, document=self.document, root_id=root, task_codes=codes)
+        spans = Span.of_periods(last_periods(now.date(), EXPORT_PERIODS), self.timezone)
+        periods = await period_report(
+            turn.session, task_codes=codes, spans=spans, document=self.document, root_id=root
+        )
+        titles = {t.code: t.title for t in self.library.tasks()}
+        content = write_xlsx(rows, task_titles=titles, overview=items, periods=periods)
+        scope = unit.code if unit else "*"
+        await turn.audit("progress.export", "xlsx", rows=len(rows), scope=scope)
         name = f"tien-do-{now:%Y%m%d-%H%M}.xlsx"
-        text = texts.EXPORT_READY.format(rows=len(rows), when=f"{now:%d/%m/%Y %H:%M}")
+        text = texts.EXPORT_READY.format(
+            scope=_name(unit) if unit else texts.SCOPE_ALL,
+            rows=len(rows),
+            when=f"{now:%d/%m/%Y %H:%M}",
+        )
         return [Reply(text, file=ReplyFile(name, content, XLSX))]
 
     async def chart(self, turn: Turn, arg: str) -> list[Reply]:

@@ -138,7 +138,11 @@ class ProgressUpdateBase(SQLModel):
 
 
 class ProgressUpdate(ProgressUpdateBase, table=True):
-    """A unit's report on one task (append-only; the newest per unit and task wins)."""
+    """A unit's report on one task (append-only; the newest per unit and task wins).
+
+    A repeat within minutes replaces the report before it: that row stays, marked
+    `replaced_by`, for the audit, and is no longer shown.
+    """
 
     __tablename__ = "progress_update"
     __table_args__ = (
@@ -163,6 +167,8 @@ class ProgressUpdate(ProgressUpdateBase, table=True):
     )
     reporter_member_id: int | None = _fk("member.id", "SET NULL")
     reported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The report that replaced this one (a repeat within REPLACE_WINDOW); NULL = it stands.
+    replaced_by: int | None = Field(default=None)
 
 
 class ProgressLatest(SQLModel, table=True):

@@ -386,6 +386,28 @@ async def test_export_xlsx_since_is_readable(bot, tmp_path, reported):
     assert rows[1][5] == "hoàn thành"
 
 
+async def test_export_xlsx_has_the_period_matrix_and_summaries(bot, tmp_path, reported):
+    path = tmp_path / "p.xlsx"
+    ok(bot("export", "progress", str(path), CLOCK_START="2024-03-20T09:00:00+07:00"))
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[2:] == [
+        "Ma trận quý I-2024",
+        "Tổng hợp quý I-2024",
+        "Tổng hợp quý IV-2023",
+        "Tổng hợp quý III-2023",
+        "Tổng hợp quý II-2023",
+    ]
+    matrix = [list(row) for row in book["Ma trận quý I-2024"].iter_rows(values_only=True)]
+    column = matrix[0].index("3.3")
+    assert matrix[0][:4] == ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "1.1"]
+    assert [row[0] for row in matrix[1:]] == ["TU-BD", "HU-AN", "HU-TP"]
+    assert matrix[3][column] == "hoàn thành · 15/03/2024"
+    assert matrix[2][column] == "chưa báo cáo"
+    summary = [list(row) for row in book["Tổng hợp quý I-2024"].iter_rows(values_only=True)]
+    assert summary[1][2:4] == [0, 3]
+    assert next(row for row in summary if row[0] == "3.3")[2:] == [1, 3, 33.3]
+
+
 def test_export_empty_database(bot, tmp_path):
     assert "Đã xuất 0 dòng" in ok(bot("export", "progress", str(tmp_path / "p.xlsx")))
     assert openpyxl.load_workbook(tmp_path / "p.xlsx")[PROGRESS_SHEET].max_row == 1

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
@@ -26,7 +26,7 @@ from storage import backup as store
 from storage.backup_rows import reflect
 from storage.engine import create_engine, session_factory
 from storage.migrate import alembic_config, current_revision, upgrade
-from storage.models import AuditLog, ProgressLatest, ProgressUpdate
+from storage.models import DEFAULT_DOCUMENT, AuditLog, ProgressLatest, ProgressUpdate
 from storage.queries.deadlines import add_deadline
 from storage.queries.inbound import claim_event
 from storage.queries.invites import create_invite, redeem_invite
@@ -135,16 +135,21 @@ async def seed(url: str, revision: str = "head") -> None:
                 ("hoan_thanh", 100, 1),
                 ("vuong_mac", None, 5),
             ):
-                await add_update(
-                    s,
-                    unit_id=child.id or 0,
-                    task_code="3.3",
-                    status=status,
-                    percent=percent,
-                    note=f"ghi chú «{status}»",
-                    reporter_member_id=leader.id,
-                    reported_at=NOW - timedelta(days=days_ago),
-                )
+                report = {
+                    "unit_id": child.id or 0,
+                    "task_code": "3.3",
+                    "status": status,
+                    "percent": percent,
+                    "note": f"ghi chú «{status}»",
+                    "reporter_member_id": leader.id,
+                    "reported_at": NOW - timedelta(days=days_ago),
+                }
+                if revision == "head":
+                    await add_update(s, **report)
+                else:  # before 0009 (replaced_by): the insert the bot made then
+                    row = insert(ProgressUpdate).values(document=DEFAULT_DOCUMENT, **report)
+                    await s.execute(row)
+                    await s.commit()
             await add_deadline(
                 s, task_code="3.2", due_at=NOW + timedelta(days=40), offsets="7d,0d", actor="cli"
             )

@@ -7,14 +7,17 @@ from datetime import datetime
 from pathlib import Path
 
 from bot import cli_texts as texts
+from bot.commands.deadlines import now_of
 from bot.commands.errors import EXIT_OK, CommandFailed, UsageError
 from bot.commands.parse import parse_since
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
 from bot.settings import Settings
 from knowledge import load_library
-from storage.export import write_csv, write_xlsx
+from knowledge.periods import last_periods
+from storage.export import EXPORT_PERIODS, write_csv, write_xlsx
 from storage.queries.audit import record
+from storage.queries.matrix import PeriodReport, Span, period_report
 from storage.queries.summary import ExportRow, TaskOverview, export_rows, overview
 
 ACTOR = "cli"
@@ -39,8 +42,12 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     check_target(out)
     since = parse_since(args.since, settings.zone) if args.since else None
-    titles = {task.code: task.title for task in load_library(settings.documents_dir).tasks()}
-    rows = with_database(settings, lambda db: export_to(db, out, since, titles))
+    tasks = load_library(settings.documents_dir).tasks()
+    titles = {task.code: task.title for task in tasks}
+    today = now_of(settings).astimezone(settings.zone).date()
+    spans = Span.of_periods(last_periods(today, EXPORT_PERIODS), settings.zone)
+    leaves = [task.code for task in tasks if not task.children]
+    rows = with_database(settings, lambda db: export_to(db, out, since, titles, (leaves, spans)))
     print(done_message(out, rows, since))
     return EXIT_OK
 
@@ -54,24 +61,41 @@ def check_target(out: Path) -> None:
         raise UsageError(texts.EXPORT_NO_FOLDER.format(folder=folder))
 
 
-async def export_to(db: Database, out: Path, since: datetime | None, titles: dict[str, str]) -> int:
-    """Write the current reports (since `since`) to `out`, audit it; return the row count."""
+async def export_to(
+    db: Database,
+    out: Path,
+    since: datetime | None,
+    titles: dict[str, str],
+    periods: tuple[list[str], list[Span]],
+) -> int:
+    """Write the current reports (since `since`) to `out`, audit it; return the row count.
+
+    `periods`: the leaf task codes and the periods of the workbook's matrix and summaries.
+    """
     async with db.sessions() as session:
         rows = await export_rows(session, since=since)
         tasks = await overview(session)
-        write(out, rows, tasks, titles)
+        report = None
+        if out.suffix.lower() == ".xlsx":
+            codes, spans = periods
+            report = await period_report(session, task_codes=codes, spans=spans)
+        write(out, rows, tasks, titles, report)
         detail = {"rows": len(rows), "since": since.isoformat() if since else None}
         await record(session, actor=ACTOR, action="export.progress", target=out.name, detail=detail)
         return len(rows)
 
 
 def write(
-    out: Path, rows: list[ExportRow], tasks: list[TaskOverview], titles: dict[str, str]
+    out: Path,
+    rows: list[ExportRow],
+    tasks: list[TaskOverview],
+    titles: dict[str, str],
+    report: PeriodReport | None = None,
 ) -> None:
-    """Save an .xlsx workbook (progress and summary sheets) or a .csv table."""
+    """Save an .xlsx workbook (progress, summary, matrix, period sheets) or a .csv table."""
     try:
         if out.suffix.lower() == ".xlsx":
-            write_xlsx(rows, task_titles=titles, overview=tasks, path=out)
+            write_xlsx(rows, task_titles=titles, overview=tasks, periods=report, path=out)
         else:
             write_csv(rows, task_titles=titles, path=out)
     except OSError as exc:

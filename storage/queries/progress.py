@@ -3,17 +3,21 @@
 add_update inserts into the log; a database trigger (migration 0002) advances the
 latest row in the same statement, only forward in (reported_at, id) order so a
 back-dated report never hides a newer one, and writes the report's audit row.
+A repeat of the same task by the same unit within REPLACE_WINDOW replaces the report
+before it: that row is marked `replaced_by` (migration 0009) and its content audited
+(`progress.replace`); readers of the log skip marked rows (`STANDING`).
 rebuild_latest recomputes the latest rows from the log, for repairs.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, delete, func, insert
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,12 +30,15 @@ from storage.models import (
     ProgressUpdate,
     Unit,
 )
+from storage.queries.audit import add_audit
 from storage.queries.units import scope_ids
 from storage.status import Status
 from storage.types import utcnow
 
 PU = ProgressUpdate
 PL = ProgressLatest
+REPLACE_WINDOW = timedelta(minutes=10)  # a repeat within it corrects, not adds
+STANDING = col(PU.replaced_by).is_(None)  # WHERE term: reports not replaced by a repeat
 
 
 def task_sort_key(code: str) -> tuple[Any, ...]:
@@ -84,8 +91,57 @@ async def add_update(
     # advances progress_latest and writes the audit row in the same statement.
     values = update.model_dump(exclude={"id"})
     update.id = await session.scalar(insert(PU).values(**values).returning(col(PU.id)))
+    await _replace_previous(session, update)
     await session.commit()
     return update
+
+
+async def _replace_previous(session: AsyncSession, new: ProgressUpdate) -> None:
+    """Mark the unit's standing report on the task from the last minutes as replaced; audit it.
+
+    One UPDATE … RETURNING: of two repeats racing, only one marks the earlier report.
+    """
+    since = new.reported_at - REPLACE_WINDOW
+    previous = (
+        sa_select(col(PU.id))
+        .where(col(PU.unit_id) == new.unit_id, col(PU.document) == new.document)
+        .where(col(PU.task_code) == new.task_code, col(PU.id) != new.id, STANDING)
+        .where(col(PU.reported_at) >= since, col(PU.reported_at) <= new.reported_at)
+        .order_by(col(PU.reported_at).desc(), col(PU.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    fields = (PU.id, PU.status, PU.percent, PU.note, PU.reporter_member_id, PU.reported_at)
+    marked = (
+        await session.execute(
+            sa_update(PU)
+            .where(col(PU.id) == previous, STANDING)
+            .values(replaced_by=new.id)
+            .returning(*(col(f) for f in fields))
+        )
+    ).first()
+    if marked is None:
+        return
+    member = await session.get(Member, new.reporter_member_id) if new.reporter_member_id else None
+    detail = {
+        "unit_id": new.unit_id,
+        "id": marked.id,
+        "replaced_by": new.id,
+        "status": marked.status,
+        "percent": marked.percent,
+        "note": marked.note,
+        "reporter_member_id": marked.reporter_member_id,
+        "reported_at": marked.reported_at.isoformat(),
+    }
+    actor = f"{member.channel}:{member.external_id}" if member else "system"
+    add_audit(
+        session,
+        actor=actor,
+        action="progress.replace",
+        target=new.task_code,
+        detail=detail,
+        at=new.reported_at,
+    )
 
 
 def ranked(*filters: ColumnElement[bool]) -> Subquery:
@@ -99,7 +155,8 @@ def ranked(*filters: ColumnElement[bool]) -> Subquery:
         .label("rank")
     )
     columns = (PU.unit_id, PU.document, PU.task_code, PU.id, PU.status, PU.reported_at)
-    return sa_select(*(col(c) for c in columns), rank).where(*filters).subquery("ranked")
+    query = sa_select(*(col(c) for c in columns), rank).where(STANDING, *filters)
+    return query.subquery("ranked")
 
 
 async def rebuild_latest(session: AsyncSession) -> int:
@@ -168,11 +225,11 @@ async def task_history(
     document: str = DEFAULT_DOCUMENT,
     limit: int = 50,
 ) -> list[tuple[ProgressUpdate, str]]:
-    """Return a unit's reports on one task with the reporter's name, newest first."""
+    """Return a unit's standing reports on one task with the reporter's name, newest first."""
     query = (
         sa_select(PU, col(Member.display_name))
         .outerjoin(Member, col(Member.id) == col(PU.reporter_member_id))
-        .where(col(PU.unit_id) == unit_id, col(PU.document) == document)
+        .where(col(PU.unit_id) == unit_id, col(PU.document) == document, STANDING)
         .where(col(PU.task_code) == task_code)
         .order_by(col(PU.reported_at).desc(), col(PU.id).desc())
         .limit(limit)

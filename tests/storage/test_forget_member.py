@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -26,13 +26,14 @@ NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 async def test_forget_keeps_reports_under_the_label(session: AsyncSession) -> None:
     units = await make_tree(session)
     gone, kept = await make_member(session, "100"), await make_member(session, "200")
-    for member in (gone, kept):
+    for hours, member in enumerate((gone, kept)):  # an hour apart: no repeat to replace
         await add_update(
             session,
             unit_id=unit_id(units["X1"]),
             task_code="3.3",
             status="dang_thuc_hien",
             reporter_member_id=member.id,
+            reported_at=NOW + timedelta(hours=hours),
         )
     await add_update(  # the newest on task 3.2: the export shows its reporter
         session,
