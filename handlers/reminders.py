@@ -81,10 +81,11 @@ class Reminders:
 
     async def done_by_unit(self, turn: Turn) -> dict[str, date]:
         """Return the tasks the sender's unit reported done, with the day (in the users' zone)."""
-        if turn.unit_id is None or turn.incoming.is_group:
+        unit = turn.scope.unit
+        if unit is None or unit.id is None or turn.incoming.is_group:
             return {}
         rows = await latest_for_unit(
-            turn.session, unit_id=turn.unit_id, document=self.library.default.number
+            turn.session, unit_id=unit.id, document=self.library.default.number
         )
         return {
             row.task_code: row.reported_at.astimezone(self.timezone).date()
