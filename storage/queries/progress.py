@@ -32,6 +32,8 @@ from storage.types import utcnow
 
 PU = ProgressUpdate
 PL = ProgressLatest
+# Built once, on the table: SQLAlchemy reuses its compiled form for every report.
+_APPEND = insert(PU.__table__).returning(PU.__table__.c.id)  # type: ignore[attr-defined]
 
 
 def task_sort_key(code: str) -> tuple[Any, ...]:
@@ -70,22 +72,21 @@ async def add_update(
     """
     note = note.strip()
     _validate(status, percent, note)
-    update = ProgressUpdate(
-        unit_id=unit_id,
-        document=document,
-        task_code=task_code.strip(),
-        status=Status(status).value,
-        percent=percent,
-        note=note,
-        reporter_member_id=reporter_member_id,
-        reported_at=reported_at or utcnow(),
-    )
+    values: dict[str, Any] = {
+        "unit_id": unit_id,
+        "document": document,
+        "task_code": task_code.strip(),
+        "status": Status(status).value,
+        "percent": percent,
+        "note": note,
+        "reporter_member_id": reporter_member_id,
+        "reported_at": reported_at or utcnow(),
+    }
     # One Core INSERT, not the ORM unit of work: the database's trigger (migration 0002)
     # advances progress_latest and writes the audit row in the same statement.
-    values = update.model_dump(exclude={"id"})
-    update.id = await session.scalar(insert(PU).values(**values).returning(col(PU.id)))
+    new_id = await session.scalar(_APPEND, values)
     await session.commit()
-    return update
+    return ProgressUpdate(id=new_id, **values)
 
 
 def ranked(*filters: ColumnElement[bool]) -> Subquery:
