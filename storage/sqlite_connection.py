@@ -115,7 +115,7 @@ class OneTripCursor:
         """Read `size` more rows (all when None) of a long result; close it at its end."""
         cursor = self.open
         assert cursor is not None
-        rows, self.open = await self.connection.run(partial(_read_on, cursor, size))
+        rows, self.rowcount, self.open = await self.connection.run(partial(_read_on, cursor, size))
         self.rows.extend(rows)
 
     async def close(self) -> None:
@@ -142,13 +142,18 @@ def _execute(connection: OneTripConnection, method: str, args: tuple[Any, ...]) 
     return (*outcome, None)
 
 
-def _read_on(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], sqlite3.Cursor | None]:
-    """On the connection's thread: read more rows; close the cursor when none are left."""
+def _read_on(
+    cursor: sqlite3.Cursor, size: int | None
+) -> tuple[list[Any], int, sqlite3.Cursor | None]:
+    """On the connection's thread: read more rows; close the cursor when none are left.
+
+    The row count too: sqlite3 sets a DML statement's (… RETURNING) once it is read to its end.
+    """
     rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
     if size is None or len(rows) < size:
         cursor.close()
-        return rows, None
-    return rows, cursor
+        return rows, cursor.rowcount, None
+    return rows, cursor.rowcount, cursor
 
 
 def connect(*args: Any, **kwargs: Any) -> OneTripConnection:

@@ -60,6 +60,9 @@ async def test_long_results_read_whole_whether_streamed_or_not(engine: AsyncEngi
         await half_read.close()
         count = (await conn.execute(text("SELECT count(*) FROM unit"))).scalar()
         assert count == 2_500
+    async with engine.begin() as conn:
+        renamed = await conn.execute(text("UPDATE unit SET name = name || '.' RETURNING code"))
+        assert sorted(renamed.scalars()) == codes and renamed.rowcount == 2_500
 
 
 async def test_datetimes_come_back_aware_utc(session: AsyncSession) -> None:
