@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.types import Button, Reply
-from storage.queries.state import clear_state, get_state, write_state
+from storage.queries.state import clear_state, get_state, put_state
 
 MENU = "menu"  # not a flow: the choices of the last reply, e.g. the main menu's buttons
 
@@ -117,7 +117,7 @@ def state_of(flow: str, stored: dict[str, Any]) -> ChatState:
 
 async def store_state(session: AsyncSession, chat: tuple[str, str], state: ChatState) -> None:
     """Write the chat's state (replacing any); commit."""
-    await write_state(
+    await put_state(
         session,
         channel=chat[0],
         chat_id=chat[1],

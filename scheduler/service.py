@@ -196,13 +196,16 @@ class ReminderService:
         await self.sync_document_deadlines()
         async with self.sessions() as session:
             deadlines = await list_deadlines(session)
-        wanted: set[str] = set()
-        for deadline in deadlines:
-            wanted |= self.schedule_deadline(deadline)
-        wanted |= self.schedule_periods()
-        for job in self.scheduler.get_jobs():
-            if job.id not in wanted:
-                job.remove()
+            # The job store writes synchronously, on this thread: while this session holds
+            # SQLite's one pooled connection, no other session can be inside a write
+            # transaction that the blocked event loop could never finish ("database is locked").
+            wanted: set[str] = set()
+            for deadline in deadlines:
+                wanted |= self.schedule_deadline(deadline)
+            wanted |= self.schedule_periods()
+            for job in self.scheduler.get_jobs():
+                if job.id not in wanted:
+                    job.remove()
 
     async def sync_document_deadlines(self) -> None:
         """Copy the directive's dated deadlines into the deadline table (once each)."""

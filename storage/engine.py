@@ -13,9 +13,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from storage import sqlite_connection
+
 log = logging.getLogger(__name__)
 
-SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000")
+# synchronous=NORMAL under WAL: a commit no longer waits for an fsync of the log (the
+# log is synced at checkpoints). The database can't be corrupted that way; a power cut
+# (not a crash of the process) may lose the last commits before the cut.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000")
 
 # SQLSTATE classes that mean "not now" rather than "wrong": connection exception (08),
 # operator intervention (57: shutdown, restart, cancel), insufficient resources (53: disk full).
@@ -60,6 +65,12 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _connect_in_one_trip(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open a SQLite connection that runs each statement in one trip to its thread."""
+    connect = dialect.loaded_dbapi.connect
+    return connect(*cargs, async_creator_fn=sqlite_connection.connect, **cparams)
+
+
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """Create an AsyncEngine for `url` (sync driver names are upgraded to async ones)."""
     async_url = to_async_url(url)
@@ -78,6 +89,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("max_overflow", 0)
     engine = _create_async_engine(async_url, **kwargs)
     if async_url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "do_connect", _connect_in_one_trip)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     log.debug("engine created for %s", async_url.render_as_string(hide_password=True))
     return engine

@@ -290,11 +290,16 @@ class TelegramChannel(Channel):
         async def handle() -> list[Reply]:
             if self.first_time and not await self.first_time(self.name, str(update_id)):
                 return []
-            work = asyncio.ensure_future(self.dispatch(incoming))
-            done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER)
-            if not done:
-                await self.show_typing(chat_id)
-            return await work
+            typing: list[asyncio.Task[None]] = []  # "typing…", if the work takes a while
+            timer = asyncio.get_running_loop().call_later(
+                TYPING_AFTER, lambda: typing.append(asyncio.create_task(self.show_typing(chat_id)))
+            )
+            try:  # a timer, not a task and a wait per update: most updates take no while
+                return await self.dispatch(incoming)
+            finally:
+                timer.cancel()
+                for shown in typing:  # shown before the replies, never after them
+                    await shown
 
         async def answer(replies: list[Reply]) -> None:
             for index, reply in enumerate(replies):

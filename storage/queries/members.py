@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -27,13 +27,18 @@ from storage.models import (
 from storage.queries.audit import add_audit
 from storage.types import as_utc, utcnow
 
-SEEN_EVERY = timedelta(minutes=5)  # how stale last_seen_at may get before it is written
+SEEN_EVERY = timedelta(hours=1)  # how stale last_seen_at may get before it is written
+# Built once: every update reads its sender with it, and SQLAlchemy reuses a statement's
+# cache key and compiled form only when it is the same object.
+_BY_ACCOUNT = select(Member).where(
+    col(Member.channel) == bindparam("channel"),
+    col(Member.external_id) == bindparam("external_id"),
+)
 
 
 async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
     """Return the member known on `channel` as `external_id` (with their unit), or None."""
-    query = select(Member).where(Member.channel == channel, Member.external_id == external_id)
-    return await session.scalar(query)
+    return await session.scalar(_BY_ACCOUNT, {"channel": channel, "external_id": external_id})
 
 
 async def get_member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:
@@ -61,16 +66,24 @@ async def get_or_create_member(
     """Return the member for (channel, external_id), creating it; refresh chat/name/seen.
 
     Commits only when something changed (or last seen is older than SEEN_EVERY), so a
-    busy chat doesn't cost a write per message.
+    busy chat doesn't cost a write per message; a newcomer costs one INSERT (and its audit).
     """
     now = now or utcnow()
     member = await get_member(session, channel=channel, external_id=external_id)
     if member is None:
-        member = Member(channel=channel, external_id=external_id, chat_id=chat_id or external_id)
+        member = Member(
+            channel=channel,
+            external_id=external_id,
+            chat_id=chat_id or external_id,
+            display_name=(display_name or "")[:255],
+            created_at=now,
+            last_seen_at=now,
+        )
         session.add(member)
+        add_audit(session, actor=f"{channel}:{external_id}", action="member.create")
         try:
-            await session.flush()
-            add_audit(session, actor=f"{channel}:{external_id}", action="member.create")
+            await session.commit()
+            return member
         except IntegrityError:  # another worker created it first
             await session.rollback()
             member = await get_member(session, channel=channel, external_id=external_id)

@@ -39,6 +39,8 @@ PU = ProgressUpdate
 PL = ProgressLatest
 REPLACE_WINDOW = timedelta(minutes=10)  # a repeat within it corrects, not adds
 STANDING = col(PU.replaced_by).is_(None)  # WHERE term: reports not replaced by a repeat
+# Built once, on the table: SQLAlchemy reuses its compiled form for every report.
+_APPEND = insert(PU.__table__).returning(PU.__table__.c.id)  # type: ignore[attr-defined]
 
 
 def task_sort_key(code: str) -> tuple[Any, ...]:
@@ -72,25 +74,26 @@ async def add_update(
 ) -> ProgressUpdate:
     """Append a unit's report on a task (audited by the database); commit.
 
+    The unit's report on the task from the last `REPLACE_WINDOW` is marked replaced.
+
     What the session did before is committed with it: the guided flow takes its
     conversation state first (`take_state`), so a confirmed report is saved exactly once.
     """
     note = note.strip()
     _validate(status, percent, note)
-    update = ProgressUpdate(
-        unit_id=unit_id,
-        document=document,
-        task_code=task_code.strip(),
-        status=Status(status).value,
-        percent=percent,
-        note=note,
-        reporter_member_id=reporter_member_id,
-        reported_at=reported_at or utcnow(),
-    )
+    values: dict[str, Any] = {
+        "unit_id": unit_id,
+        "document": document,
+        "task_code": task_code.strip(),
+        "status": Status(status).value,
+        "percent": percent,
+        "note": note,
+        "reporter_member_id": reporter_member_id,
+        "reported_at": reported_at or utcnow(),
+    }
     # One Core INSERT, not the ORM unit of work: the database's trigger (migration 0002)
     # advances progress_latest and writes the audit row in the same statement.
-    values = update.model_dump(exclude={"id"})
-    update.id = await session.scalar(insert(PU).values(**values).returning(col(PU.id)))
+    update = ProgressUpdate(id=await session.scalar(_APPEND, values), **values)
     await _replace_previous(session, update)
     await session.commit()
     return update

@@ -5,27 +5,34 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.models import ConversationState
 from storage.queries.upsert import dialect_insert
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 DEFAULT_STATE_TTL = timedelta(minutes=30)
+# Built once (SQLAlchemy reuses its compiled form); populate_existing: put_state writes
+# with a Core upsert, so a row this session loaded before must be overwritten, not reused.
+_CURRENT = (
+    select(ConversationState)
+    .where(
+        col(ConversationState.channel) == bindparam("channel"),
+        col(ConversationState.chat_id) == bindparam("chat_id"),
+        col(ConversationState.expires_at) > bindparam("now", type_=UTCDateTime()),
+    )
+    .execution_options(populate_existing=True)
+)
 
 
 async def get_state(
     session: AsyncSession, *, channel: str, chat_id: str, now: datetime | None = None
 ) -> ConversationState | None:
     """Return the chat's state unless it is missing or expired."""
-    query = select(ConversationState).where(
-        ConversationState.channel == channel,
-        ConversationState.chat_id == chat_id,
-        ConversationState.expires_at > (now or utcnow()),
-    )
-    return await session.scalar(query)
+    values = {"channel": channel, "chat_id": chat_id, "now": now or utcnow()}
+    return await session.scalar(_CURRENT, values)
 
 
 async def put_state(
@@ -37,29 +44,8 @@ async def put_state(
     data: dict[str, Any] | None = None,
     ttl: timedelta = DEFAULT_STATE_TTL,
     now: datetime | None = None,
-) -> ConversationState:
-    """Insert or replace the chat's state (atomic upsert), valid for `ttl`; commit."""
-    now = now or utcnow()
-    await write_state(
-        session, channel=channel, chat_id=chat_id, state=state, data=data, ttl=ttl, now=now
-    )
-    row = await get_state(session, channel=channel, chat_id=chat_id, now=now)
-    assert row is not None
-    await session.refresh(row)
-    return row
-
-
-async def write_state(
-    session: AsyncSession,
-    *,
-    channel: str,
-    chat_id: str,
-    state: str,
-    data: dict[str, Any] | None = None,
-    ttl: timedelta = DEFAULT_STATE_TTL,
-    now: datetime | None = None,
 ) -> None:
-    """Insert or replace the chat's state like `put_state`, without reading it back; commit."""
+    """Insert or replace the chat's state (atomic upsert), valid for `ttl`; commit."""
     now = now or utcnow()
     values = {
         "channel": channel,

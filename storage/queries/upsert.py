@@ -8,9 +8,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """Return an INSERT supporting on_conflict_do_update for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
+    return INSERTS.get(session.get_bind().dialect.name, sqlite_insert)(table)

@@ -35,8 +35,34 @@ async def test_sqlite_pragmas_are_on(engine: AsyncEngine) -> None:
         pytest.skip("SQLite only")
     async with engine.connect() as conn:
         assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
         assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+
+
+async def test_long_results_read_whole_whether_streamed_or_not(engine: AsyncEngine) -> None:
+    # SQLite reads a statement's first rows in the same trip as the statement; longer
+    # results (a streamed backup) are read on in batches: nothing lost, nothing doubled.
+    rows = [{"code": f"U{n:05d}", "name": f"Đơn vị {n}"} for n in range(2_500)]
+    codes = [row["code"] for row in rows]
+    async with engine.begin() as conn:
+        await conn.execute(Unit.__table__.insert(), rows)  # type: ignore[attr-defined]
+    query = text("SELECT code FROM unit ORDER BY code")
+    async with engine.connect() as conn:
+        assert list((await conn.execute(query)).scalars()) == codes
+        streamed = await conn.stream(query)
+        first = await streamed.fetchmany(10)
+        assert [r.code for r in first] == codes[:10]
+        rest = [row.code async for row in streamed]
+        assert rest == codes[10:]
+        half_read = await conn.stream(query)
+        assert (await half_read.fetchone()).code == codes[0]  # type: ignore[union-attr]
+        await half_read.close()
+        count = (await conn.execute(text("SELECT count(*) FROM unit"))).scalar()
+        assert count == 2_500
+    async with engine.begin() as conn:
+        renamed = await conn.execute(text("UPDATE unit SET name = name || '.' RETURNING code"))
+        assert sorted(renamed.scalars()) == codes and renamed.rowcount == 2_500
 
 
 async def test_datetimes_come_back_aware_utc(session: AsyncSession) -> None:
