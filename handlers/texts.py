@@ -44,7 +44,7 @@ TOO_LONG = "Tin nhắn quá dài ({length} ký tự). Xin gõ câu hỏi ngắn 
 NO_WORDS = "Tôi chưa đọc được chữ nào trong tin nhắn. Xin gõ câu hỏi bằng chữ, ví dụ: hạn chót."
 NOT_FOUND = "Tôi chưa tìm thấy nội dung phù hợp trong văn bản."
 NOT_FOUND_HINT = "Bạn thử hỏi cách khác, hoặc xem /nhiemvu và /hanchot."
-NOT_FOUND_NEXT = "Bạn thử hỏi cách khác, hoặc chọn một trong các gợi ý sau:"
+NOT_FOUND_NEXT = "Hoặc chọn một gợi ý dưới đây:"
 
 # --- short replies to typed words (greetings, "tôi là ai", …) --------------------
 
