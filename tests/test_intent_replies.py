@@ -5,6 +5,7 @@ typed words do what the command or button does, a typed report is saved only aft
 and a question nothing is found for offers next steps.
 """
 
+# ruff: noqa: F811 (test_flows' fixtures, imported, are parameters here)
 from __future__ import annotations
 
 import pytest
