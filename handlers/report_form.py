@@ -24,7 +24,7 @@ from typing import Any
 from handlers import texts
 from handlers.inputs import parse_code
 from storage.models import NOTE_MAX_CHARS
-from storage.status import STATUS_LABELS, Status, parse_status
+from storage.status import STATUS_LABELS, Status, find_status, parse_status
 
 _PERCENT = re.compile(r"(\d{1,3})\s*%?")
 _NUMBER = re.compile(r"\d{1,3}%?")
@@ -135,7 +135,11 @@ def is_downgrade(previous: str | None, form: ReportForm) -> bool:
 
 
 def _status_words(words: list[re.Match[str]]) -> tuple[Status | None, int]:
-    """Return the status named by the first one to three words, and how many it took."""
+    """Return the status the first words name (longest phrase first, e.g. "đã hoàn thành
+    rồi"), and how many words it took; a whole-answer word ("chưa") only when alone."""
+    found = find_status([w.group(0) for w in words])
+    if found is not None and found[1] == 0:
+        return found[0], found[2]
     for n in (3, 2, 1):
         if len(words) >= n:
             status = parse_status(" ".join(w.group(0) for w in words[:n]))

@@ -17,6 +17,7 @@ from handlers import payloads, texts
 from handlers.conversation import MENU, Ask, ChatState, store_state
 from handlers.flows import Flow, Registry
 from handlers.flows.base import again, end, is_cancel, looks_like_question, resolve
+from handlers.flows.report import report_button
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
@@ -25,6 +26,7 @@ from handlers.inputs import (
     question_problem,
     storable_incoming,
 )
+from handlers.intents import Intent, Kind, Suggestion, classify, suggestions
 from handlers.payloads import Payload
 from handlers.payloads import parse as parse_payload
 from handlers.ports import Clock, KnowledgeBase, Meter, NoMeter, Sessions
@@ -54,6 +56,27 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNTHROTTLED = frozenset({"console"})  # the operator's own terminal is not flood-limited
 
 Run = Callable[[Turn, str], Awaitable[list[Reply]]]
+
+#: Typed intents that do what a command does: the command's name (its arg is the intent's).
+AS_COMMAND = {
+    Kind.TASK: "nhiemvu",
+    Kind.TASKS: "nhiemvu",
+    Kind.DEADLINES: "hanchot",
+    Kind.PROGRESS: "tiendo",
+    Kind.MISSING: "chuabaocao",
+    Kind.HISTORY: "lichsu",
+    Kind.EXPORT: "xuat",
+    Kind.CHART: "bieudo",
+    Kind.REMINDERS_ON: "nhacnho",
+    Kind.REMINDERS_OFF: "nhacnho",
+    Kind.REGISTER: "dangky",
+}
+#: Short friendly replies (shown with the menu).
+SOCIAL = {
+    Kind.GREETING: texts.GREETING_REPLY,
+    Kind.THANKS: texts.THANKS_REPLY,
+    Kind.ACK: texts.ACK_REPLY,
+}
 
 
 @dataclass(frozen=True)
@@ -204,14 +227,71 @@ class Handlers:
             if picked is not None:
                 return await self.remember(turn, await self.press(turn, picked))
             await end(turn)
+        if question_problem(text) is None:
+            intent = classify(text, library=self.library)
+            if intent.kind is not Kind.QUESTION:
+                return await self.remember(turn, await self.follow(turn, intent))
         await turn.session.close()  # a question needs no database: free the connection
-        return await self.answer(text)
+        out = await self.answer(text, suggest=True)
+        return await self.remember(turn, out) if out[-1].buttons else out
+
+    async def follow(self, turn: Turn, intent: Intent) -> list[Reply]:
+        """Do what typed words (not a question) ask for, with the same checks as the command."""
+        kind = intent.kind
+        if kind in SOCIAL:
+            return replies(SOCIAL[kind], self.menu())
+        if kind is Kind.HELP:
+            return await self.show_help(turn, "")
+        if kind is Kind.FOREIGN:
+            return [Reply(texts.FOREIGN_REPLY), *await self.show_help(turn, "")]
+        if kind is Kind.CANCEL:
+            return await self.cancel(turn)
+        if kind is Kind.WHOAMI:
+            return [Reply(self.whoami(turn))]
+        if kind is Kind.REPORT:
+            return await self.report_typed(turn, intent)
+        if kind is Kind.REPORT_START:
+            return await self.start_report(turn, intent)
+        arg = {Kind.REMINDERS_ON: "bat", Kind.REMINDERS_OFF: "tat", Kind.REGISTER: intent.arg}
+        return await self.run(turn, AS_COMMAND[kind], arg.get(kind, intent.code))
+
+    async def report_typed(self, turn: Turn, intent: Intent) -> list[Reply]:
+        """Read a report typed as words (as the one-line /baocao) and ask to confirm it."""
+        report = self.flows.report
+        refused = refusal(report.access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:
+            return [Reply(refused)]
+        form = await report.read(turn, f"{intent.code} {intent.rest}")
+        if not isinstance(form, ReportForm):
+            return form
+        return await self.propose(turn, form)
+
+    async def start_report(self, turn: Turn, intent: Intent) -> list[Reply]:
+        """Start /baocao; when the words fit a few tasks, offer those to pick from."""
+        tasks = [t for t in map(self.library.find_task, intent.choices) if t is not None]
+        if not tasks:
+            return await self.run(turn, "baocao", "")
+        refused = refusal(self.flows.report.access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:
+            return [Reply(refused)]
+        buttons = button_rows([report_button(t) for t in tasks], per_row=1)
+        return [Reply(texts.REPORT_WHICH_TASK, buttons)]
+
+    def whoami(self, turn: Turn) -> str:
+        """Say the sender's role, unit and what they can do."""
+        unit = turn.scope.unit
+        if turn.is_admin:
+            led = texts.WHOAMI_ADMIN_UNIT.format(unit=unit.name) if unit is not None else ""
+            return texts.WHOAMI_ADMIN.format(unit=led)
+        if unit is not None:
+            return texts.WHOAMI_LEADER.format(unit=unit.name)
+        return texts.WHOAMI_GUEST
 
     async def type_in_flow(
         self, turn: Turn, flow: Flow, state: ChatState, text: str
     ) -> list[Reply]:
         """Answer the open flow's step with typed text, the same way on every channel."""
-        if is_cancel(text):
+        if is_cancel(text) or classify(text, library=self.library).kind is Kind.CANCEL:
             return await self.cancel(turn)
         refused = refusal(flow.access, turn.scope, is_group=turn.incoming.is_group)
         if refused:  # no longer a leader (or an admin) since the flow began
@@ -367,15 +447,21 @@ class Handlers:
         """Answer the question written after /hoi."""
         if not arg:
             return [Reply(texts.ASK_WHAT)]
-        return await self.answer(arg)
+        return await self.answer(arg, suggest=True)
 
-    async def answer(self, question: str) -> list[Reply]:
-        """Answer a free-text question from the directive."""
+    async def answer(self, question: str, *, suggest: bool = False) -> list[Reply]:
+        """Answer a free-text question from the directive; when nothing is found, `suggest`
+        offers the closest tasks and commands as buttons."""
         problem = question_problem(question)
         if problem:
             return [Reply(problem)]
         answer = self.library.answer(question)
         self.meter.question(answer.found)
+        if suggest and not answer.found:
+            offered = suggestions(question, library=self.library)
+            buttons = [Button(s.label, suggestion_payload(s)) for s in offered]
+            text = answer.text.strip() or texts.NOT_FOUND
+            return [Reply(f"{text}\n{texts.NOT_FOUND_NEXT}", button_rows(buttons, per_row=1))]
         if answer.text.strip():
             return replies(answer.text)
         return [Reply(f"{texts.NOT_FOUND}\n{texts.NOT_FOUND_HINT}")]
@@ -422,6 +508,14 @@ class Handlers:
         """Return the default directive's name, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""
         meta = self.library.default.metadata
         return texts.document_label(meta.kind, meta.number, meta.issued)
+
+
+def suggestion_payload(suggestion: Suggestion) -> str:
+    """Return the button payload of a suggested next step."""
+    if suggestion.kind is Kind.TASK:
+        return payloads.task(suggestion.code)
+    command = {Kind.TASKS: "nhiemvu", Kind.DEADLINES: "hanchot"}.get(suggestion.kind, "help")
+    return payloads.menu(command)
 
 
 def unavailable_text(incoming: Incoming) -> str:

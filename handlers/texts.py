@@ -44,6 +44,30 @@ TOO_LONG = "Tin nhắn quá dài ({length} ký tự). Xin gõ câu hỏi ngắn 
 NO_WORDS = "Tôi chưa đọc được chữ nào trong tin nhắn. Xin gõ câu hỏi bằng chữ, ví dụ: hạn chót."
 NOT_FOUND = "Tôi chưa tìm thấy nội dung phù hợp trong văn bản."
 NOT_FOUND_HINT = "Bạn thử hỏi cách khác, hoặc xem /nhiemvu và /hanchot."
+NOT_FOUND_NEXT = "Hoặc chọn một gợi ý dưới đây:"
+
+# --- short replies to typed words (greetings, "tôi là ai", …) --------------------
+
+GREETING_REPLY = "Xin chào! Bạn cần tra cứu hay báo cáo gì, cứ gõ, hoặc chọn bên dưới."
+THANKS_REPLY = "Không có gì ạ. Bạn cần gì thêm cứ nhắn nhé."
+ACK_REPLY = "Vâng ạ. Bạn cần gì thêm cứ nhắn, hoặc chọn bên dưới."
+FOREIGN_REPLY = "Xin lỗi, tôi chỉ hiểu tiếng Việt (Sorry, I only understand Vietnamese)."
+REPORT_WHICH_TASK = "Bạn muốn báo cáo nhiệm vụ nào?"
+WHOAMI_ADMIN = (
+    "Bạn là quản trị viên{unit}. Bạn xem được tiến độ của mọi đơn vị (/tiendo, /chuabaocao, "
+    "/lichsu, /bieudo), xuất Excel (/xuat) và gửi thông báo (/phatthanh)."
+)
+WHOAMI_ADMIN_UNIT = ", lãnh đạo {unit}"
+WHOAMI_LEADER = (
+    "Bạn là lãnh đạo {unit}. Bạn báo cáo tiến độ cho đơn vị (/baocao), xem tiến độ của "
+    "đơn vị mình và các đơn vị trực thuộc (/tiendo, /chuabaocao, /lichsu, /bieudo) và "
+    "bật/tắt nhắc hạn (/nhacnho)."
+)
+WHOAMI_GUEST = (
+    "Bạn chưa đăng ký với đơn vị nào. Bạn vẫn hỏi được về văn bản, xem nhiệm vụ (/nhiemvu) "
+    "và hạn chót (/hanchot). Nếu bạn là lãnh đạo đơn vị, gõ /dangky <mã mời> "
+    "(mã do Ban Tổ chức cấp)."
+)
 
 # --- tasks -------------------------------------------------------------------
 

@@ -48,16 +48,21 @@ async def test_hoi_without_question_asks_for_one(handlers, library, incoming):
     assert library.questions == []
 
 
-async def test_not_found_shows_the_library_text(handlers, incoming):
+async def test_not_found_shows_the_library_text_and_next_steps(handlers, incoming):
     replies = await handlers.handle(incoming("thời tiết hôm nay"))
-    assert [r.text for r in replies] == ["Chưa tìm thấy."]
+    assert [r.text for r in replies] == [f"Chưa tìm thấy.\n{texts.NOT_FOUND_NEXT}"]
+    assert [b.label for b in replies[0].flat_buttons()] == [
+        texts.BUTTON_TASKS,
+        texts.BUTTON_DEADLINES,
+        texts.BUTTON_HELP,
+    ]
 
 
 async def test_empty_answer_gets_our_not_found_text(library, now, incoming, make_handlers):
     library.answer = lambda q: Answer(False, "")
     handlers = make_handlers(now, library)
     replies = await handlers.handle(incoming("thời tiết hôm nay"))
-    assert replies[0].text == f"{texts.NOT_FOUND}\n{texts.NOT_FOUND_HINT}"
+    assert replies[0].text == f"{texts.NOT_FOUND}\n{texts.NOT_FOUND_NEXT}"
 
 
 async def test_task_tree_is_indented_with_group_buttons(handlers, incoming):

@@ -268,6 +268,19 @@ class ReportFlow:
 
     async def quick(self, turn: Turn, arg: str) -> list[Reply]:
         """Save '/baocao 3.3 hoàn thành [60%] ghi chú', or ask for what is missing."""
+        form = await self.read(turn, arg)
+        if not isinstance(form, ReportForm):
+            return form
+        previous = await self.previous(turn, form.code)
+        if previous is not None and is_downgrade(previous.status, form):
+            return await self.ask_confirm(turn, form, previous)
+        if turn.state is not None and turn.state.flow == FLOW:
+            await end(turn)  # this report replaces the one left half-way
+        return await self.save(turn, form, previous)
+
+    async def read(self, turn: Turn, arg: str) -> ReportForm | list[Reply]:
+        """Return the report a one-line form ('3.3 hoàn thành [60%] ghi chú') states, or the
+        replies saying what is wrong (or asking for the status when none was understood)."""
         try:
             line = read_line(arg)
         except FormProblem as problem:
@@ -285,15 +298,9 @@ class ReportFlow:
                 turn, task, [Reply(texts.REPORT_USAGE)] if line.extra else []
             )
         try:
-            form = make_form(line.code, line.status, line.percent, line.note)
+            return make_form(line.code, line.status, line.percent, line.note)
         except FormProblem as problem:
             return [Reply(problem.message)]
-        previous = await self.previous(turn, form.code)
-        if previous is not None and is_downgrade(previous.status, form):
-            return await self.ask_confirm(turn, form, previous)
-        if turn.state is not None and turn.state.flow == FLOW:
-            await end(turn)  # this report replaces the one left half-way
-        return await self.save(turn, form, previous)
 
     async def save(
         self, turn: Turn, form: ReportForm, previous: ProgressUpdate | None
