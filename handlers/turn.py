@@ -15,6 +15,7 @@ from handlers.types import Incoming
 from storage.engine import is_unavailable
 from storage.models import Member, Role
 from storage.queries.audit import record
+from storage.queries.locks import lock_chat
 from storage.queries.members import get_member, get_or_create_member
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ async def begin_turn(
     session: AsyncSession, incoming: Incoming, admins: frozenset[str], now: datetime
 ) -> Turn:
     """Find or register the sender and return the turn."""
+    await lock_chat(session, channel=incoming.channel, chat_id=incoming.chat_id)
     try:
         member = await get_or_create_member(
             session,

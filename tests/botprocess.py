@@ -29,7 +29,7 @@ from storage.models import Member, Role
 from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.progress import add_update
 from storage.queries.units import upsert_unit
-from tests.fakes import FakeTelegram
+from tests.fakes import FakeTelegram, FakeZaloBot, FakeZaloOA
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TIMEOUT = 60.0  # seconds an admin command may take
@@ -100,6 +100,20 @@ def bot_env(fake: FakeTelegram, database_url: str, **extra: str) -> dict[str, st
         "CLOCK_START": PINNED.isoformat(),
     }
     return env | extra
+
+
+def zalo_env(oa: FakeZaloOA, zbot: FakeZaloBot) -> dict[str, str]:
+    """Return the settings putting a bot on the fake Zalo OA and Zalo Bot (add to bot_env)."""
+    return {
+        "ZALO_OA_APP_ID": oa.app_id,
+        "ZALO_OA_APP_SECRET": oa.app_secret,
+        "ZALO_OA_SECRET_KEY": oa.secret_key,
+        "ZALO_OA_REFRESH_TOKEN": oa.refresh_token,
+        "ZALO_OA_API_BASE_URL": oa.url,
+        "ZALO_OAUTH_BASE_URL": oa.url,
+        "ZALO_BOT_TOKEN": zbot.token,
+        "ZALO_BOT_API_BASE_URL": zbot.url,
+    }
 
 
 @dataclass

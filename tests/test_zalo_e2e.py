@@ -21,7 +21,15 @@ from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.progress import latest_for_unit
 from storage.queries.tokens import get_tokens
 from storage.queries.units import get_unit, upsert_unit
-from tests.botprocess import PINNED, BotProcess, Launcher, bot_env, free_port, wait_for_log
+from tests.botprocess import (
+    PINNED,
+    BotProcess,
+    Launcher,
+    bot_env,
+    free_port,
+    wait_for_log,
+    zalo_env,
+)
 from tests.fakes import FakeTelegram, FakeZaloBot, FakeZaloOA
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -78,17 +86,7 @@ async def fakes(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fakes
     invites = await seed(url)
     async with FakeTelegram() as telegram, FakeZaloOA() as oa, FakeZaloBot() as zbot:
         port = free_port()
-        env = bot_env(telegram, url, CLOCK_START=START.isoformat())
-        env |= {
-            "ZALO_OA_APP_ID": oa.app_id,
-            "ZALO_OA_APP_SECRET": oa.app_secret,
-            "ZALO_OA_SECRET_KEY": oa.secret_key,
-            "ZALO_OA_REFRESH_TOKEN": oa.refresh_token,
-            "ZALO_OA_API_BASE_URL": oa.url,
-            "ZALO_OAUTH_BASE_URL": oa.url,
-            "ZALO_BOT_TOKEN": zbot.token,
-            "ZALO_BOT_API_BASE_URL": zbot.url,
-        }
+        env = bot_env(telegram, url, CLOCK_START=START.isoformat(), **zalo_env(oa, zbot))
         launcher = Launcher(tmp)
         bot = await launcher.start(env, port=port)
         try:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +17,7 @@ from storage.engine import session_factory
 from storage.models import InviteAttempt, ProgressUpdate, Role
 from storage.queries.invites import MAX_WRONG_TRIES
 from storage.queries.members import bind_member, get_or_create_member
-from storage.queries.state import put_state
+from storage.queries.state import get_state, put_state
 from tests.conftest import FakeLibrary
 from tests.storage.conftest import Backend
 from tests.storage.helpers import make_tree, unit_id
@@ -91,3 +92,28 @@ async def test_twenty_wrong_codes_at_once_from_two_processes_lock_after_five(
     async with session_factory(engine)() as s:
         tries = await s.scalar(select(func.count()).select_from(InviteAttempt))
     assert tries == MAX_WRONG_TRIES
+
+
+async def test_two_answers_to_one_step_from_two_processes_are_taken_one_after_the_other(
+    engine: AsyncEngine, two: list[Handlers], backend: Backend
+) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("several processes need PostgreSQL (the chat's advisory lock)")
+    sessions = session_factory(engine)
+    async with sessions() as s:
+        units = await make_tree(s)
+        member = await get_or_create_member(s, channel="test", external_id="u1", chat_id="u1")
+        await bind_member(
+            s, member_id=member.id or 0, unit_id=unit_id(units["X1"]), actor="t", role=Role.LEADER
+        )
+    at_percent = {"step": "percent", "code": "3.3", "status": "dang_thuc_hien"}
+    for _ in range(ROUNDS):
+        async with sessions() as s:
+            await put_state(s, channel="test", chat_id="u1", state="report", data=at_percent)
+        presses = (pressed("bc:p:50"), pressed("bc:p:75"))
+        answers = await asyncio.gather(*(h.handle(p) for h, p in zip(two, presses, strict=True)))
+        said = sorted(reply.text for replies in answers for reply in replies)
+        assert said == sorted([texts.REPORT_ASK_NOTE, texts.REPORT_STALE]), said
+        async with sessions() as s:
+            row = await get_state(s, channel="test", chat_id="u1")
+        assert row is not None and row.data["step"] == "note" and row.data["percent"] in (50, 75)
