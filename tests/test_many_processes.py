@@ -188,7 +188,7 @@ async def test_two_presses_of_one_chat_in_two_processes_at_once_are_taken_in_tur
         await oa_say(f, user, button(f.oa, user, in_progress))  # now the percent
         # Two percents pressed at once: one moves the flow on, the other finds its step past.
         said = await press_at_once(two, user, ("50%", "75%"))
-        assert sorted(said) == sorted([texts.REPORT_ASK_NOTE, texts.REPORT_STALE]), said
+        assert sorted(said) == sorted([texts.REPORT_ASK_NOTE, texts.STALE_BUTTON]), said
 
     summary = await oa_say(f, user, button(f.oa, user, texts.BUTTON_SKIP))
     percent = 50 if "50%" in summary["text"] else 75
@@ -197,7 +197,7 @@ async def test_two_presses_of_one_chat_in_two_processes_at_once_are_taken_in_tur
     # The same confirm pressed twice at once: saved once, the other told it is past.
     said = await press_at_once(two, user, (texts.BUTTON_SEND, texts.BUTTON_SEND))
     assert sum(text.startswith(SAVED) for text in said) == 1, said
-    assert texts.REPORT_STALE in said, said
+    assert texts.STALE_BUTTON in said, said
     stored = (await reports(f.url))[before:]
     assert [(r.task_code, r.status, r.percent) for r in stored] == [
         ("3.3", Status.IN_PROGRESS.value, percent)

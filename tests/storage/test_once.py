@@ -113,7 +113,7 @@ async def test_two_answers_to_one_step_from_two_processes_are_taken_one_after_th
         presses = (pressed("bc:p:50"), pressed("bc:p:75"))
         answers = await asyncio.gather(*(h.handle(p) for h, p in zip(two, presses, strict=True)))
         said = sorted(reply.text for replies in answers for reply in replies)
-        assert said == sorted([texts.REPORT_ASK_NOTE, texts.REPORT_STALE]), said
+        assert said == sorted([texts.REPORT_ASK_NOTE, texts.STALE_BUTTON]), said
         async with sessions() as s:
             row = await get_state(s, channel="test", chat_id="u1")
         assert row is not None and row.data["step"] == "note" and row.data["percent"] in (50, 75)
