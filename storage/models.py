@@ -1,10 +1,10 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
 deadlines, the message outbox, broadcasts, platform tokens, inbound events and the
-reminder leader's term."""
+reminder leader's term, task scope and unit exemptions."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,7 @@ class Level(StrEnum):
     """Administrative level of a unit ("" when not given)."""
 
     NONE = ""
+    CENTRAL = "tw"  # the Central Commission's own level (task scope; rarely a unit's)
     PROVINCE = "tinh"
     DISTRICT = "huyen"
     GRASSROOTS = "coso"
@@ -353,3 +354,39 @@ class LeaderTerm(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     term: int = Field(default=0)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TaskScope(SQLModel, table=True):
+    """One unit level or one unit a task of a document applies to.
+
+    A task with no rows applies to every unit (the default); with rows, only to units of a
+    listed level or listed themselves. Migration 0008 seeds the Central Commission's own
+    tasks of Kết luận 09 as level "tw".
+    """
+
+    __tablename__ = "task_scope"
+    __table_args__ = (
+        Index("ix_task_scope_task", "document", "task_code"),
+        CheckConstraint("(level IS NULL) <> (unit_id IS NULL)", name="level_or_unit"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    document: str = Field(default=DEFAULT_DOCUMENT, max_length=64)
+    task_code: str = Field(max_length=32)
+    level: str | None = Field(default=None, max_length=16)
+    unit_id: int | None = _fk("unit.id", "CASCADE")
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UnitExemption(SQLModel, table=True):
+    """A unit excused from reporting (and reminders) from `starts_on` to `ends_on`, inclusive."""
+
+    __tablename__ = "unit_exemption"
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="span"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", "CASCADE", nullable=False)
+    starts_on: date
+    ends_on: date
+    reason: str = Field(max_length=255)
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,95 @@
+"""Who must report what: task scope and unit exemptions.
+
+`task_scope`: the unit levels or units a task of a document applies to, one row each
+(a task with no rows applies to every unit). `unit_exemption`: a unit excused from
+reporting and reminders over a date range, with its reason.
+
+Seed: the tasks of Kết luận 09-KL/BTCTW (part II) that are the Central Commission's own
+work, scoped to level "tw" (no province, district or grassroots unit reports on them).
+Reviewable here, each with the directive's words; an admin widens one again with
+`python -m bot tasks scope CODE --clear`.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+DOCUMENT = "09-KL/BTCTW"
+#: (task code, why it is the Central Commission's own), from part II of the directive.
+CENTRAL_TASKS = (
+    ("3.1", "sửa đổi, bổ sung một số quy định, dự án của Bộ Chính trị, Ban Bí thư"),
+    ("4.4", "Kế hoạch Bồi dưỡng cán bộ quy hoạch Ban Chấp hành Trung ương Đảng khóa XIV"),
+    ("6.2", "Tổ chức tốt Lễ trao giải Búa Liềm vàng lần thứ VIII - năm 2023"),
+)
+
+
+def upgrade() -> None:
+    scope = op.create_table(
+        "task_scope",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("document", sa.String(length=64), nullable=False),
+        sa.Column("task_code", sa.String(length=32), nullable=False),
+        sa.Column("level", sa.String(length=16), nullable=True),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(level IS NULL) <> (unit_id IS NULL)", name="ck_task_scope_level_or_unit"
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["unit.id"], name="fk_task_scope_unit_id_unit", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_task_scope"),
+    )
+    op.create_index("ix_task_scope_task", "task_scope", ["document", "task_code"])
+    op.create_index("ix_task_scope_unit_id", "task_scope", ["unit_id"])
+    op.create_table(
+        "unit_exemption",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=255), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("starts_on <= ends_on", name="ck_unit_exemption_span"),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["unit.id"], name="fk_unit_exemption_unit_id_unit", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_unit_exemption"),
+    )
+    op.create_index("ix_unit_exemption_unit_id", "unit_exemption", ["unit_id"])
+    now = datetime.now(UTC)
+    op.bulk_insert(
+        scope,
+        [
+            {
+                "document": DOCUMENT,
+                "task_code": code,
+                "level": "tw",
+                "unit_id": None,
+                "created_by": "migration 0008",
+                "created_at": now,
+            }
+            for code, _why in CENTRAL_TASKS
+        ],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_unit_exemption_unit_id", table_name="unit_exemption")
+    op.drop_table("unit_exemption")
+    op.drop_index("ix_task_scope_unit_id", table_name="task_scope")
+    op.drop_index("ix_task_scope_task", table_name="task_scope")
+    op.drop_table("task_scope")
