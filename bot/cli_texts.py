@@ -218,6 +218,7 @@ PLAN_HEADERS = ("Thời điểm", "Dịp", "Người nhận", "Ghi chú")
 PLAN_DEADLINE = "hạn {task} — {offset}"
 PLAN_OVERDUE = "quá hạn {task} lần {round}"
 PLAN_PERIOD = "hết kỳ báo cáo {end} ({kinds})"
+PLAN_ESCALATE = "đôn đốc đơn vị thiếu báo cáo kỳ kết thúc {end}"
 PLAN_QUIET = "giờ yên lặng → gửi {at}"
 PLAN_NONE = (
     "Không có lần nhắc nào sắp tới. Thêm hạn: python -m bot deadlines add --task 3.3 "

@@ -20,7 +20,7 @@ MAX_PAYLOAD = 64  # bytes, Telegram's callback_data limit
 MAX_ID = 64  # characters the database keeps of a platform's user or chat id
 
 CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")
-_PAYLOAD_RE = re.compile(r"(?P<kind>nv|cmd):(?P<arg>[a-z0-9.]{0,16})")
+_PAYLOAD_RE = re.compile(r"(?P<kind>nv|cmd|cbu|cbt):(?P<arg>[a-z0-9.]{0,16})")
 _MENU = frozenset({"help", "nhiemvu", "hanchot"})
 _DROP = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
@@ -37,7 +37,7 @@ class Command:
 class Payload:
     """A button payload that passed validation."""
 
-    kind: str  # "nv" (open a task) | "cmd" (run a menu command)
+    kind: str  # "nv" (open a task) | "cmd" (run a menu command) | "cbu" | "cbt" (below)
     arg: str
 
 
@@ -120,5 +120,11 @@ def parse_payload(payload: str) -> Payload | None:
     if kind == "nv" and (arg == "" or parse_code(arg) == arg):
         return Payload(kind, arg)
     if kind == "cmd" and arg in _MENU:
+        return Payload(kind, arg)
+    # /chuabaocao drill-downs (issue 14): "cbu:<unit id>" a unit's missing tasks,
+    # "cbt:<task code>" the units missing a task; scope is checked by the view.
+    if kind == "cbu" and arg.isdigit() and 0 < len(arg) <= 9:
+        return Payload(kind, arg)
+    if kind == "cbt" and arg != "" and parse_code(arg) == arg:
         return Payload(kind, arg)
     return None

@@ -180,6 +180,10 @@ class Handlers:
             return [Reply(texts.FORGED_PAYLOAD)]
         if payload.kind == "nv":
             return await self.show_tasks(turn, payload.arg)
+        if payload.kind == "cbu":
+            return await self.views.missing_of(turn, int(payload.arg))
+        if payload.kind == "cbt":
+            return await self.views.not_reported(turn, payload.arg)
         return await self.commands[payload.arg](turn, "")
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:

@@ -27,6 +27,7 @@ from scheduler.delivery import Deliverer
 from scheduler.leader import Leadership
 from scheduler.plan import (
     QuietHours,
+    escalation_times,
     local_moment,
     overdue_times,
     parse_offsets,
@@ -60,6 +61,7 @@ class ReminderConfig:
     misfire_grace: timedelta
     max_attempts: int
     zone: tzinfo
+    escalate_after: timedelta = timedelta(days=3)  # after a period ends: parents' digest
 
 
 class ReminderService:
@@ -245,6 +247,12 @@ class ReminderService:
             at = local_moment(day, self.config.reminder_time, self.config.zone)
             args = [end.end.isoformat(), end.since.isoformat(), ",".join(end.kinds)]
             ids |= self.add(f"period:{end.end.isoformat()}", at, jobs.fire_period, args)
+        for at, end_day in escalation_times(
+            kinds, today, self.config.escalate_after, self.config.reminder_time, self.config.zone
+        ):
+            ids |= self.add(
+                f"escalate:{end_day.isoformat()}", at, jobs.fire_escalation, [end_day.isoformat()]
+            )
         return ids
 
     def add(self, job_id: str, at: datetime, func: object, args: Sequence[object]) -> set[str]:

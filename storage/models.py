@@ -296,6 +296,10 @@ class Outbox(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     member_id: int | None = _fk("member.id", "SET NULL")
     text: str = Field(max_length=OUTBOX_TEXT_MAX_CHARS)
+    # One-tap buttons sent with the text: [[label, payload], …], one per row (migration 0008).
+    buttons: list[list[str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -404,3 +404,19 @@ async def incomplete_units(
         if missing:
             out[uid] = missing
     return out
+
+
+async def incomplete_children(
+    session: AsyncSession,
+    *,
+    window: Window,
+    task_codes: Sequence[str],
+    document: str = DEFAULT_DOCUMENT,
+) -> dict[int, list[UnitCompletion]]:
+    """Return parent unit id → its incomplete (non-exempt) child units, most missing first."""
+    state = await completion(session, window=window, task_codes=task_codes, document=document)
+    out: dict[int, list[UnitCompletion]] = {}
+    for unit in state.incomplete:
+        if unit.parent_id is not None:
+            out.setdefault(unit.parent_id, []).append(unit)
+    return out

@@ -68,6 +68,7 @@ class OutboxRow:
     text: str
     member_id: int | None = None
     next_attempt_at: datetime | None = None  # None: due now
+    buttons: tuple[tuple[str, str], ...] = ()  # (label, payload), one button a row
 
 
 class OutboxError(NamedTuple):
@@ -87,6 +88,7 @@ def _values(row: OutboxRow | Mapping[str, Any], now: datetime) -> dict[str, Any]
     if len(row.text) > OUTBOX_TEXT_MAX_CHARS:
         raise ValueError(f"outbox text longer than {OUTBOX_TEXT_MAX_CHARS} chars: {row.key}")
     values = asdict(row)
+    values["buttons"] = [list(button) for button in row.buttons]
     values["kind"] = OutboxKind(row.kind).value
     values["next_attempt_at"] = as_utc(row.next_attempt_at or now)
     values.update(status=PENDING, attempts=0, last_error="", created_at=now, claimed_by="")

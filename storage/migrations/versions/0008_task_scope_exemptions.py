@@ -2,7 +2,8 @@
 
 `task_scope`: the unit levels or units a task of a document applies to, one row each
 (a task with no rows applies to every unit). `unit_exemption`: a unit excused from
-reporting and reminders over a date range, with its reason.
+reporting and reminders over a date range, with its reason. `outbox.buttons`: the
+one-tap buttons of a queued message (the period reminder's "report this task").
 
 Seed: the tasks of Kết luận 09-KL/BTCTW (part II) that are the Central Commission's own
 work, scoped to level "tw" (no province, district or grassroots unit reports on them).
@@ -70,6 +71,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_unit_exemption"),
     )
     op.create_index("ix_unit_exemption_unit_id", "unit_exemption", ["unit_id"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("buttons", sa.JSON(), nullable=False, server_default="[]"))
     now = datetime.now(UTC)
     op.bulk_insert(
         scope,
@@ -88,6 +91,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("buttons")
     op.drop_index("ix_unit_exemption_unit_id", table_name="unit_exemption")
     op.drop_table("unit_exemption")
     op.drop_index("ix_task_scope_unit_id", table_name="task_scope")
