@@ -67,9 +67,10 @@ class Standing:
         state = await self.standing(turn, unit, window)
         label = window.period.label
         total = len(state.units)
-        head = texts.PERIOD_COMPLETE_HEAD.format(complete=state.complete, total=total, period=label)
-        if state.exempt:
-            head += texts.PERIOD_EXEMPT_NOTE.format(count=state.exempt)
+        exempt = texts.PERIOD_EXEMPT_NOTE.format(count=state.exempt) if state.exempt else ""
+        head = texts.PERIOD_COMPLETE_HEAD.format(
+            complete=state.complete, total=total, period=label, exempt=exempt
+        )
         late = state.incomplete
         if not late:
             return [Reply(head)]

@@ -173,8 +173,8 @@ HISTORY_USAGE = "Gõ /lichsu <mã nhiệm vụ>, ví dụ /lichsu 3.3 (quản tr
 UNKNOWN_UNIT = "Không có đơn vị mã {code}."
 NOT_REPORTED_LINE = "• {code} — {name}"
 # /chuabaocao and /tiendo: the reporting period's completion (handlers/standing.py)
-PERIOD_COMPLETE_HEAD = "{complete}/{total} đơn vị đã báo cáo đủ {period}."
-PERIOD_EXEMPT_NOTE = " ({count} đơn vị được miễn báo cáo, không tính.)"
+PERIOD_COMPLETE_HEAD = "{complete}/{total} đơn vị đã báo cáo đủ {period}{exempt}."
+PERIOD_EXEMPT_NOTE = " ({count} đơn vị được miễn báo cáo, không tính)"
 PERIOD_MISSING_HEAD = "Đơn vị còn thiếu báo cáo ({count}), thiếu nhiều nhất trước:"
 PERIOD_MISSING_LINE = "• {code} — {name}: thiếu {missing}/{applicable} nhiệm vụ"
 PERIOD_DRILL_HINT = (
