@@ -152,6 +152,8 @@ class ProgressUpdate(ProgressUpdateBase, table=True):
             "id",
         ),
         Index("ix_progress_task", "document", "task_code"),
+        # A closed period's reports, read from the index alone (migration 0008).
+        Index("ix_progress_update_period", "document", "reported_at", "task_code", "unit_id"),
         CheckConstraint(
             "status IN ('chua_trien_khai', 'dang_thuc_hien', 'hoan_thanh', 'vuong_mac')",
             name="status",
@@ -175,6 +177,10 @@ class ProgressLatest(SQLModel, table=True):
     __tablename__ = "progress_latest"
     __table_args__ = (
         Index("ix_progress_latest_task", "document", "task_code", "status", "unit_id"),
+        # Reports dated in a period, read from the index alone (migration 0008).
+        Index(
+            "ix_progress_latest_period", "document", "reported_at", "status", "task_code", "unit_id"
+        ),
     )
     unit_id: int = Field(
         primary_key=True, sa_column_args=[ForeignKey("unit.id", ondelete="CASCADE")]

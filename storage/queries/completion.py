@@ -14,12 +14,12 @@ dated before its end that is still the latest.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, union
+from sqlalchemy import ColumnElement, func, or_, union, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -38,6 +38,9 @@ from storage.status import Status
 
 PL = ProgressLatest
 PU = ProgressUpdate
+FEW_UNITS = 1000  # up to this many units are filtered in SQL; more are filtered in Python
+#: A WHERE term on a unit id column (applied to progress_latest's or progress_update's).
+UnitTerm = Callable[[Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -162,46 +165,67 @@ class Completion:
         return sum(u.reported for u in self.units) / applicable if applicable else 1.0
 
 
-def _reported(document: str, window: Window) -> Any:
-    """Return a subquery of (unit_id, task_code) reported for the window."""
-    in_window = and_(col(PL.reported_at) >= window.start, col(PL.reported_at) < window.end)
+def _reported(
+    document: str, window: Window, codes: Sequence[str], units: Sequence[UnitTerm] = ()
+) -> Any:
+    """Return a subquery of the (unit_id, task_code) pairs reported for the window.
+
+    The current period: two index range scans (reports dated in the window that are not
+    done, by `ix_progress_latest_period`; done ones, by `ix_progress_latest_task`), each
+    pair once. A closed period: done by its end, or any update dated in it (the log).
+    `units`: WHERE terms on a `unit_id` column, pushed into every branch.
+    """
     if not window.from_log:
-        done = col(PL.status) == Status.DONE.value
-        return (
-            sa_select(col(PL.unit_id).label("unit_id"), col(PL.task_code).label("task_code"))
-            .where(col(PL.document) == document, or_(in_window, done))
-            .subquery("reported")
+        dated = sa_select(col(PL.unit_id), col(PL.task_code)).where(
+            col(PL.document) == document,
+            col(PL.reported_at) >= window.start,
+            col(PL.reported_at) < window.end,
+            col(PL.status) != Status.DONE.value,
+            col(PL.task_code).in_(codes),
+            *[term(col(PL.unit_id)) for term in units],
         )
+        done = sa_select(col(PL.unit_id), col(PL.task_code)).where(
+            col(PL.document) == document,
+            col(PL.task_code).in_(codes),
+            col(PL.status) == Status.DONE.value,
+            *[term(col(PL.unit_id)) for term in units],
+        )
+        return union_all(dated, done).subquery("reported")
     done_by_end = sa_select(col(PL.unit_id), col(PL.task_code)).where(
         col(PL.document) == document,
+        col(PL.task_code).in_(codes),
         col(PL.status) == Status.DONE.value,
         col(PL.reported_at) < window.end,
+        *[term(col(PL.unit_id)) for term in units],
     )
     logged = sa_select(col(PU.unit_id), col(PU.task_code)).where(
         col(PU.document) == document,
         col(PU.reported_at) >= window.start,
         col(PU.reported_at) < window.end,
+        col(PU.task_code).in_(codes),
+        *[term(col(PU.unit_id)) for term in units],
     )
     return union(done_by_end, logged).subquery("reported")
 
 
-def _not_exempt(unit_id: Any, window: Window) -> ColumnElement[bool]:
-    """WHERE term: the unit has no exemption overlapping the window's exemption span."""
-    return ~exists().where(
-        col(UnitExemption.unit_id) == unit_id,
+def _in_scope(root_id: int | None, with_root: bool) -> list[UnitTerm]:
+    """Return WHERE terms (on a unit id column): in the subtree of root_id (None: all)."""
+    if root_id is None:
+        return []
+    subtree = subtree_ids(root_id)  # one CTE, shared by every branch it is used in
+    terms: list[UnitTerm] = [lambda unit_id: unit_id.in_(subtree)]
+    if not with_root:
+        terms.append(lambda unit_id: unit_id != root_id)
+    return terms
+
+
+async def _exempt(session: AsyncSession, window: Window) -> set[int]:
+    """Return the ids of units exempt on any day of the window's exemption span."""
+    query = sa_select(col(UnitExemption.unit_id)).where(
         col(UnitExemption.starts_on) <= window.exempt_to,
         col(UnitExemption.ends_on) >= window.exempt_from,
     )
-
-
-def _in_scope(unit_id: Any, root_id: int | None, with_root: bool) -> list[ColumnElement[bool]]:
-    """WHERE terms: the unit is in the subtree of root_id (all units when None)."""
-    if root_id is None:
-        return []
-    terms = [unit_id.in_(subtree_ids(root_id))]
-    if not with_root:
-        terms.append(unit_id != root_id)
-    return terms
+    return {unit_id for (unit_id,) in await _rows(session, query)}
 
 
 async def _rows(session: AsyncSession, query: Any) -> Sequence[Any]:
@@ -235,66 +259,53 @@ async def completion(
 ) -> Completion:
     """Return each unit's and each task's standing for the window over a scope of units.
 
-    Five statements whatever the number of units: units, per-unit counts, per-task counts
-    (both only for tasks that apply to everyone), pairs of the narrowed tasks, the scope.
+    Six statements whatever the number of units: the scope, the units, the exempt units,
+    reported counts per unit and per task, and the pairs that need a closer look (narrowed
+    tasks, exempt units) — few, so the counts are corrected in Python.
     """
     scope = await task_scope(session, document=document)
-    wide = [code for code in task_codes if code not in scope.narrowed]
-    narrow = [code for code in task_codes if code in scope.narrowed]
+    codes = list(task_codes)
+    narrow = [code for code in codes if code in scope.narrowed]
+    scoped = _in_scope(root_id, with_root)
     unit_id = col(Unit.id)
-    exempt = ~_not_exempt(unit_id, window)
     units_query = sa_select(
-        unit_id, col(Unit.code), col(Unit.name), col(Unit.level), col(Unit.parent_id), exempt
-    ).where(*_in_scope(unit_id, root_id, with_root))
+        unit_id, col(Unit.code), col(Unit.name), col(Unit.level), col(Unit.parent_id)
+    ).where(*[term(unit_id) for term in scoped])
     units = await _rows(session, units_query)
-    reported = _reported(document, window)
-    where = [*_in_scope(reported.c.unit_id, root_id, with_root)]
-    where.append(_not_exempt(reported.c.unit_id, window))
-    per_unit: dict[int, int] = {}
-    per_task: Counter[str] = Counter()
-    if wide:
-        wide_where = [*where, reported.c.task_code.in_(wide)]
-        query = sa_select(reported.c.unit_id, func.count()).where(*wide_where)
-        per_unit = dict(await _rows(session, query.group_by(reported.c.unit_id)))
-        query = sa_select(reported.c.task_code, func.count()).where(*wide_where)
-        per_task.update(dict(await _rows(session, query.group_by(reported.c.task_code))))
-    pairs: list[tuple[int, str]] = []
-    if narrow:
-        query = sa_select(reported.c.unit_id, reported.c.task_code)
-        pairs = [
-            (u, t)
-            for u, t in await _rows(session, query.where(*where, reported.c.task_code.in_(narrow)))
-        ]
+    exempt = await _exempt(session, window)
     levels = {row[0]: row[3] for row in units}
-    narrow_done: Counter[int] = Counter()
-    for unit, code in pairs:
-        if unit in levels and scope.applies(code, unit, levels[unit]):
-            narrow_done[unit] += 1
-            per_task[code] += 1
-    kept = [row for row in units if not row[5]]
+    reported = _reported(document, window, codes, scoped)
+    by_unit = sa_select(reported.c.unit_id, func.count()).group_by(reported.c.unit_id)
+    per_unit: dict[int, int] = dict(await _rows(session, by_unit))
+    by_task = sa_select(reported.c.task_code, func.count()).group_by(reported.c.task_code)
+    per_task: Counter[str] = Counter(dict(await _rows(session, by_task)))
+    odd = [reported.c.task_code.in_(narrow)]
+    exempt_here = sorted(exempt & levels.keys())
+    if exempt_here:
+        odd.append(reported.c.unit_id.in_(exempt_here))
+    if narrow or exempt_here:
+        query = sa_select(reported.c.unit_id, reported.c.task_code).where(or_(*odd))
+        for uid, code in await _rows(session, query):
+            counts = uid in exempt or not scope.applies(code, uid, levels.get(uid, ""))
+            if counts:
+                per_task[code] -= 1
+                if uid not in exempt:
+                    per_unit[uid] -= 1
+    kept = [row for row in units if row[0] not in exempt]
     narrow_applies: Counter[str] = Counter()
     out: list[UnitCompletion] = []
-    for uid, code, name, level, parent_id, _ in kept:
+    for uid, code, name, level, parent_id in kept:
         mine = [c for c in narrow if scope.applies(c, uid, level)]
         narrow_applies.update(mine)
+        applicable = len(codes) - len(narrow) + len(mine)
         out.append(
-            UnitCompletion(
-                uid,
-                code,
-                name,
-                level,
-                parent_id,
-                applicable=len(wide) + len(mine),
-                reported=per_unit.get(uid, 0) + narrow_done[uid],
-            )
+            UnitCompletion(uid, code, name, level, parent_id, applicable, per_unit.get(uid, 0))
         )
     tasks = [
         TaskCompletion(
-            code,
-            narrow_applies[code] if code in scope.narrowed else len(kept),
-            per_task[code],
+            code, narrow_applies[code] if code in scope.narrowed else len(kept), per_task[code]
         )
-        for code in task_codes
+        for code in codes
     ]
     return Completion(window.period, out, tasks, exempt=len(units) - len(kept))
 
@@ -312,17 +323,24 @@ async def missing_tasks(
     None when the unit is exempt over the window (or unknown).
     """
     unit = await session.get(Unit, unit_id)
-    if unit is None:
-        return None
-    exempt = await session.scalar(sa_select(~_not_exempt(unit_id, window)))
-    if exempt:
+    if unit is None or unit_id in await _exempt(session, window):
         return None
     scope = await task_scope(session, document=document)
-    reported = _reported(document, window)
-    query = sa_select(reported.c.task_code).where(reported.c.unit_id == unit_id)
-    done = {code for (code,) in await _rows(session, query)}
-    applicable = scope.for_unit(task_codes, unit_id, unit.level)
-    return [code for code in applicable if code not in done]
+    codes = scope.for_unit(task_codes, unit_id, unit.level)
+    if not codes:
+        return []
+    reported = _reported(document, window, codes, [lambda column: column == unit_id])
+    done = {code for (code,) in await _rows(session, sa_select(reported.c.task_code))}
+    return [code for code in codes if code not in done]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit as lists show it."""
+
+    id: int
+    code: str
+    name: str
 
 
 async def units_missing_task(
@@ -333,20 +351,25 @@ async def units_missing_task(
     document: str = DEFAULT_DOCUMENT,
     root_id: int | None = None,
     with_root: bool = True,
-) -> list[Unit]:
-    """Return the units in scope (not exempt) the task applies to that have not reported it."""
+) -> list[UnitRef]:
+    """Return the units in scope (not exempt) the task applies to that have not reported it,
+    by code."""
     scope = await task_scope(session, document=document)
-    reported = _reported(document, window)
-    done = exists().where(reported.c.unit_id == col(Unit.id), reported.c.task_code == task_code)
+    scoped = _in_scope(root_id, with_root)
+    reported = _reported(document, window, [task_code], scoped)
+    done = {uid for (uid,) in await _rows(session, sa_select(reported.c.unit_id))}
+    exempt = await _exempt(session, window)
+    unit_id = col(Unit.id)
     query = (
-        sa_select(Unit)
-        .where(
-            ~done, _not_exempt(col(Unit.id), window), *_in_scope(col(Unit.id), root_id, with_root)
-        )
+        sa_select(unit_id, col(Unit.code), col(Unit.name), col(Unit.level))
+        .where(*[term(unit_id) for term in scoped])
         .order_by(col(Unit.code))
     )
-    units = (await session.scalars(query)).all()
-    return [u for u in units if scope.applies(task_code, u.id or 0, u.level)]
+    return [
+        UnitRef(uid, code, name)
+        for uid, code, name, level in await _rows(session, query)
+        if uid not in done and uid not in exempt and scope.applies(task_code, uid, level)
+    ]
 
 
 async def trend(
@@ -383,22 +406,24 @@ async def incomplete_units(
     """Return unit id → missing task codes for every incomplete, non-exempt unit.
 
     Only `unit_ids` when given (e.g. units that have a leader to remind). Reads the
-    reported pairs of those units once (at 5,000 units × 60 tasks: ~100,000 rows).
+    reported pairs once (at 5,000 units × 60 tasks: up to 300,000 rows).
     """
     scope = await task_scope(session, document=document)
-    unit_id = col(Unit.id)
-    query = sa_select(unit_id, col(Unit.level)).where(_not_exempt(unit_id, window))
-    reported = _reported(document, window)
-    pairs_query = sa_select(reported.c.unit_id, reported.c.task_code)
-    if unit_ids is not None:
-        wanted = sorted(set(unit_ids))
-        query = query.where(unit_id.in_(wanted))
-        pairs_query = pairs_query.where(reported.c.unit_id.in_(wanted))
+    exempt = await _exempt(session, window)
+    query = sa_select(col(Unit.id), col(Unit.level))
+    wanted = None if unit_ids is None else set(unit_ids)
+    terms: list[UnitTerm] = []
+    if wanted is not None and len(wanted) <= FEW_UNITS:
+        terms.append(lambda column: column.in_(sorted(wanted)))
+        query = query.where(col(Unit.id).in_(sorted(wanted)))
+    reported = _reported(document, window, list(task_codes), terms)
     done: defaultdict[int, set[str]] = defaultdict(set)
-    for uid, code in await _rows(session, pairs_query):
+    for uid, code in await _rows(session, sa_select(reported.c.unit_id, reported.c.task_code)):
         done[uid].add(code)
     out: dict[int, list[str]] = {}
     for uid, level in await _rows(session, query):
+        if uid in exempt or (wanted is not None and uid not in wanted):
+            continue
         have = done.get(uid, set())
         missing = [c for c in scope.for_unit(task_codes, uid, level) if c not in have]
         if missing:
