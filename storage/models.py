@@ -179,7 +179,7 @@ class ProgressLatest(SQLModel, table=True):
         Index("ix_progress_latest_task", "document", "task_code", "status", "unit_id"),
         # Reports dated in a period, read from the index alone (migration 0008).
         Index(
-            "ix_progress_latest_period", "document", "reported_at", "status", "task_code", "unit_id"
+            "ix_progress_latest_period", "document", "status", "reported_at", "task_code", "unit_id"
         ),
     )
     unit_id: int = Field(

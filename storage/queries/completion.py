@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, union, union_all
+from sqlalchemy import ColumnElement, func, literal, or_, union, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -38,6 +38,7 @@ from storage.status import Status
 
 PL = ProgressLatest
 PU = ProgressUpdate
+NOT_DONE = [status.value for status in Status if status is not Status.DONE]
 FEW_UNITS = 1000  # up to this many units are filtered in SQL; more are filtered in Python
 #: A WHERE term on a unit id column (applied to progress_latest's or progress_update's).
 UnitTerm = Callable[[Any], ColumnElement[bool]]
@@ -168,19 +169,20 @@ class Completion:
 def _reported(
     document: str, window: Window, codes: Sequence[str], units: Sequence[UnitTerm] = ()
 ) -> Any:
-    """Return a subquery of the (unit_id, task_code) pairs reported for the window.
+    """Return a SELECT of the (unit_id, task_code) pairs reported for the window.
 
-    The current period: two index range scans (reports dated in the window that are not
-    done, by `ix_progress_latest_period`; done ones, by `ix_progress_latest_task`), each
-    pair once. A closed period: done by its end, or any update dated in it (the log).
+    The current period: range scans of `ix_progress_latest_period` (document, status,
+    reported_at, …) — the not-done statuses dated in the window, and every done one —
+    each pair once. A closed period: done by its end, or any update dated in it (the
+    log, by `ix_progress_update_period`).
     `units`: WHERE terms on a `unit_id` column, pushed into every branch.
     """
     if not window.from_log:
         dated = sa_select(col(PL.unit_id), col(PL.task_code)).where(
             col(PL.document) == document,
+            col(PL.status).in_(NOT_DONE),
             col(PL.reported_at) >= window.start,
             col(PL.reported_at) < window.end,
-            col(PL.status) != Status.DONE.value,
             col(PL.task_code).in_(codes),
             *[term(col(PL.unit_id)) for term in units],
         )
@@ -190,7 +192,7 @@ def _reported(
             col(PL.status) == Status.DONE.value,
             *[term(col(PL.unit_id)) for term in units],
         )
-        return union_all(dated, done).subquery("reported")
+        return union_all(dated, done)
     done_by_end = sa_select(col(PL.unit_id), col(PL.task_code)).where(
         col(PL.document) == document,
         col(PL.task_code).in_(codes),
@@ -205,7 +207,7 @@ def _reported(
         col(PU.task_code).in_(codes),
         *[term(col(PU.unit_id)) for term in units],
     )
-    return union(done_by_end, logged).subquery("reported")
+    return union(done_by_end, logged)
 
 
 def _in_scope(root_id: int | None, with_root: bool) -> list[UnitTerm]:
@@ -259,9 +261,9 @@ async def completion(
 ) -> Completion:
     """Return each unit's and each task's standing for the window over a scope of units.
 
-    Six statements whatever the number of units: the scope, the units, the exempt units,
-    reported counts per unit and per task, and the pairs that need a closer look (narrowed
-    tasks, exempt units) — few, so the counts are corrected in Python.
+    Four statements whatever the number of units: the scope, the units, the exempt units,
+    and one pass over the reports (counts per unit and per task, and the few pairs that
+    need a closer look — narrowed tasks, exempt units — corrected in Python).
     """
     scope = await task_scope(session, document=document)
     codes = list(task_codes)
@@ -274,23 +276,37 @@ async def completion(
     units = await _rows(session, units_query)
     exempt = await _exempt(session, window)
     levels = {row[0]: row[3] for row in units}
-    reported = _reported(document, window, codes, scoped)
-    by_unit = sa_select(reported.c.unit_id, func.count()).group_by(reported.c.unit_id)
-    per_unit: dict[int, int] = dict(await _rows(session, by_unit))
-    by_task = sa_select(reported.c.task_code, func.count()).group_by(reported.c.task_code)
-    per_task: Counter[str] = Counter(dict(await _rows(session, by_task)))
-    odd = [reported.c.task_code.in_(narrow)]
+    # One statement, one pass over the reports: counts per unit, per task, and the pairs
+    # needing a closer look (narrowed tasks, exempt units), tagged u / t / p.
+    # (PostgreSQL materializes the CTE once; SQLite reads the covering index twice, which
+    # measured cheaper than materializing it.)
+    reported = _reported(document, window, codes, scoped).cte("reported")
+    r = reported.c
+    parts: list[Any] = [
+        sa_select(literal("u"), r.unit_id, literal(""), func.count()).group_by(r.unit_id),
+        sa_select(literal("t"), literal(0), r.task_code, func.count()).group_by(r.task_code),
+    ]
+    odd = [r.task_code.in_(narrow)] if narrow else []
     exempt_here = sorted(exempt & levels.keys())
     if exempt_here:
-        odd.append(reported.c.unit_id.in_(exempt_here))
-    if narrow or exempt_here:
-        query = sa_select(reported.c.unit_id, reported.c.task_code).where(or_(*odd))
-        for uid, code in await _rows(session, query):
-            counts = uid in exempt or not scope.applies(code, uid, levels.get(uid, ""))
-            if counts:
-                per_task[code] -= 1
-                if uid not in exempt:
-                    per_unit[uid] -= 1
+        odd.append(r.unit_id.in_(exempt_here))
+    if odd:
+        parts.append(sa_select(literal("p"), r.unit_id, r.task_code, literal(1)).where(or_(*odd)))
+    per_unit: Counter[int] = Counter()
+    per_task: Counter[str] = Counter()
+    pairs: list[tuple[int, str]] = []
+    for tag, uid, code, number in await _rows(session, union_all(*parts)):
+        if tag == "u":
+            per_unit[uid] = number
+        elif tag == "t":
+            per_task[code] = number
+        else:
+            pairs.append((uid, code))
+    for uid, code in pairs:
+        if uid in exempt or not scope.applies(code, uid, levels.get(uid, "")):
+            per_task[code] -= 1
+            if uid not in exempt:
+                per_unit[uid] -= 1
     kept = [row for row in units if row[0] not in exempt]
     narrow_applies: Counter[str] = Counter()
     out: list[UnitCompletion] = []
@@ -329,7 +345,9 @@ async def missing_tasks(
     codes = scope.for_unit(task_codes, unit_id, unit.level)
     if not codes:
         return []
-    reported = _reported(document, window, codes, [lambda column: column == unit_id])
+    reported = _reported(document, window, codes, [lambda column: column == unit_id]).subquery(
+        "reported"
+    )
     done = {code for (code,) in await _rows(session, sa_select(reported.c.task_code))}
     return [code for code in codes if code not in done]
 
@@ -356,7 +374,7 @@ async def units_missing_task(
     by code."""
     scope = await task_scope(session, document=document)
     scoped = _in_scope(root_id, with_root)
-    reported = _reported(document, window, [task_code], scoped)
+    reported = _reported(document, window, [task_code], scoped).subquery("reported")
     done = {uid for (uid,) in await _rows(session, sa_select(reported.c.unit_id))}
     exempt = await _exempt(session, window)
     unit_id = col(Unit.id)
@@ -416,7 +434,7 @@ async def incomplete_units(
     if wanted is not None and len(wanted) <= FEW_UNITS:
         terms.append(lambda column: column.in_(sorted(wanted)))
         query = query.where(col(Unit.id).in_(sorted(wanted)))
-    reported = _reported(document, window, list(task_codes), terms)
+    reported = _reported(document, window, list(task_codes), terms).subquery("reported")
     done: defaultdict[int, set[str]] = defaultdict(set)
     for uid, code in await _rows(session, sa_select(reported.c.unit_id, reported.c.task_code)):
         done[uid].add(code)

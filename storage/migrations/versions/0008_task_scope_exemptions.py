@@ -76,7 +76,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_progress_latest_period",
         "progress_latest",
-        ["document", "reported_at", "status", "task_code", "unit_id"],
+        ["document", "status", "reported_at", "task_code", "unit_id"],
     )
     op.create_index(
         "ix_progress_update_period",
