@@ -175,6 +175,7 @@ async def _measure(engine: AsyncEngine) -> dict[str, float]:
     figures["period_recipients_ms"] = await _median(remind, runs=3)
     figures["period_recipients"] = len(recipients)
     figures["escalation_ms"] = await _median(escalate, runs=3)
+    figures["load_average_1m"] = round(os.getloadavg()[0], 1)  # the machine was shared?
     return figures
 
 

@@ -231,6 +231,12 @@ ESCALATION = (
     "Xin đồng chí đôn đốc các đơn vị báo cáo (chi tiết: /chuabaocao)."
 )
 ESCALATION_LINE = "• {code} — {name}: thiếu {missing} nhiệm vụ"
+WEEKLY_DIGEST = (
+    "📊 Tổng hợp tuần ({day}): {complete}/{total} đơn vị đã báo cáo đủ {period}, "
+    "tỷ lệ báo cáo {rate}%.\n{units}\nChi tiết: /chuabaocao, /tiendo. "
+    "(Gõ /nhacnho tat để thôi nhận.)"
+)
+WEEKLY_DIGEST_ALL = "Mọi đơn vị phải báo cáo đều đã báo cáo đủ."
 PERIOD_REMINDER_NAMES = {"quarter": "quý", "half_year": "6 tháng", "year": "năm"}
 
 SUBSCRIBE_HINT = "Gõ /nhacnho bat để nhận nhắc hạn, /nhacnho tat để thôi."

@@ -19,7 +19,8 @@ from handlers.ports import KnowledgeBase, Sessions
 from handlers.render import shorten
 from knowledge.periods import period_of
 from scheduler.clock import Clock
-from storage.queries.completion import Window, incomplete_children
+from storage.models import Role
+from storage.queries.completion import Window, completion, incomplete_children
 from storage.queries.deadlines import get_deadline
 from storage.queries.outbox import OutboxRow, enqueue
 from storage.queries.recipients import (
@@ -49,6 +50,7 @@ RUNTIME: Runtime | None = None
 LISTED_UNITS = 50  # child units named in a parent's overdue summary; the rest are counted
 LISTED_TASKS = 30  # missing tasks named in a period reminder
 REPORT_BUTTONS = 10  # one-tap report buttons in a period reminder
+DIGEST_UNITS = 20  # incomplete units named in the admins' weekly digest
 
 
 def runtime() -> Runtime:
@@ -178,6 +180,36 @@ async def fire_escalation(end: str) -> None:
             )
 
         await _send(rt, session, f"escalate:{period.key}", "period", people, text_for)
+
+
+async def fire_digest(day: str) -> None:
+    """Send the admins who opted in (/nhacnho bat) the week's standing of the whole tree."""
+    rt = runtime()
+    on = date.fromisoformat(day)
+    window = Window.of(period_of(on), rt.zone, now=rt.clock.now(), exempt_on=on)
+    async with rt.sessions() as session:
+        people = await subscribers(session, roles=[Role.ADMIN.value])
+        if not people:
+            return
+        state = await completion(
+            session, window=window, task_codes=leaf_codes(rt.library), document=_document(rt)
+        )
+        late = state.incomplete
+        lines = [
+            texts.ESCALATION_LINE.format(code=u.code, name=u.name, missing=u.missing)
+            for u in late[:DIGEST_UNITS]
+        ]
+        if len(late) > DIGEST_UNITS:
+            lines.append(texts.AND_MORE.format(count=len(late) - DIGEST_UNITS).strip())
+        text = texts.WEEKLY_DIGEST.format(
+            day=f"{on:%d/%m/%Y}",
+            complete=state.complete,
+            total=len(state.units),
+            period=window.period.label,
+            rate=round(state.rate * 100),
+            units="\n".join(lines) or texts.WEEKLY_DIGEST_ALL,
+        )
+        await _send(rt, session, f"digest:{day}", "period", people, lambda _: text)
 
 
 def leaf_codes(library: KnowledgeBase) -> list[str]:

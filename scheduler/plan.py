@@ -88,6 +88,15 @@ def escalation_times(
     return [(local_moment(end.end, at, zone) + after, end.end) for end in ends]
 
 
+def weekly_digest_times(
+    today: date, at: time, zone: tzinfo, weeks: int = 2
+) -> list[tuple[datetime, date]]:
+    """Return (fire time, day) of the admins' weekly digest: the next `weeks` Mondays."""
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    days = [monday + timedelta(weeks=n) for n in range(weeks)]
+    return [(local_moment(day, at, zone), day) for day in days]
+
+
 def _ends(kind: str, month: int) -> bool:
     return kind == "quarter" or (kind == "half_year" and month in (6, 12)) or month == 12
 

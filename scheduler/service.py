@@ -33,6 +33,7 @@ from scheduler.plan import (
     parse_offsets,
     period_ends,
     reminder_times,
+    weekly_digest_times,
 )
 from scheduler.sender import OutboxSender
 from storage.engine import to_sync_url
@@ -253,6 +254,8 @@ class ReminderService:
             ids |= self.add(
                 f"escalate:{end_day.isoformat()}", at, jobs.fire_escalation, [end_day.isoformat()]
             )
+        for at, day in weekly_digest_times(today, self.config.reminder_time, self.config.zone):
+            ids |= self.add(f"digest:{day.isoformat()}", at, jobs.fire_digest, [day.isoformat()])
         return ids
 
     def add(self, job_id: str, at: datetime, func: object, args: Sequence[object]) -> set[str]:

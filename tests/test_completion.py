@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,13 +28,13 @@ from knowledge import Library, load_library
 from scheduler import jobs
 from scheduler.clock import Clock
 from scheduler.holidays import load_holidays
-from scheduler.plan import QuietHours
+from scheduler.plan import QuietHours, weekly_digest_times
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Outbox, TaskScope
 from storage.queries.applicability import add_exemption, set_task_scope
 from storage.queries.invites import create_invite
-from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.members import bind_member, get_or_create_member, set_member_role
 from storage.queries.progress import add_update
 from storage.queries.units import upsert_unit
 from tests.clitools import ok
@@ -384,3 +384,28 @@ def test_check3_remind_plan_skips_exempt_units_and_new_year(tmp_path: Path) -> N
     assert period["deliver_at"].startswith("2027-01-02T07:00") and period["quiet"]
     assert "HU-AN" not in {entry["unit"] for entry in period["to"]}
     assert {entry["unit"] for entry in period["to"]} == {"TU-BD", "HU-TP"}
+
+
+async def test_admins_who_opt_in_get_the_weekly_digest_of_the_whole_tree(
+    say: Say, sessions: Sessions, runtime: Callable[[datetime], None]
+) -> None:
+    async with sessions() as s:
+        admin = await set_member_role(
+            s, channel="test", external_id="committee", role="admin", actor="test"
+        )
+    await say("/nhacnho bat", user="committee")
+    await say("/nhacnho bat", user="tp")  # a leader's opt-in is for deadlines, not this digest
+    assert admin.id is not None
+    runtime(datetime(2026, 11, 23, 8, 0, tzinfo=VN))
+    for _ in range(2):
+        await jobs.fire_digest("2026-11-23")
+    rows = await outbox(sessions, "digest:2026-11-23")
+    assert [r.chat_id for r in rows] == ["committee"]
+    assert "0/3 đơn vị đã báo cáo đủ quý IV/2026" in rows[0].text
+    assert "HU-AN — Huyện ủy An Nhơn" in rows[0].text and "TU-BD" in rows[0].text
+
+
+def test_the_weekly_digest_is_planned_on_mondays() -> None:
+    times = weekly_digest_times(date(2026, 11, 20), time(8, 0), VN)
+    assert [day for _, day in times] == [date(2026, 11, 23), date(2026, 11, 30)]
+    assert times[0][0] == datetime(2026, 11, 23, 8, 0, tzinfo=VN)
