@@ -67,6 +67,8 @@ class Standing:
         state = await self.standing(turn, unit, window)
         label = window.period.label
         total = len(state.units)
+        if not total and not state.exempt:
+            return [Reply(texts.NO_UNITS)]
         exempt = texts.PERIOD_EXEMPT_NOTE.format(count=state.exempt) if state.exempt else ""
         head = texts.PERIOD_COMPLETE_HEAD.format(
             complete=state.complete, total=total, period=label, exempt=exempt
@@ -173,7 +175,8 @@ class Standing:
         return replies("\n".join(lines))
 
     async def rates(self, turn: Turn, unit: Unit | None) -> str:
-        """Return /tiendo's completion text: overall, trend, per task, lowest units."""
+        """Return /tiendo's completion text: overall, trend, per task, lowest units ("" when
+        no unit is counted)."""
         today = turn.now.astimezone(self.timezone).date()
         windows = [
             Window.of(p, self.timezone, now=turn.now) for p in last_periods(today, TREND_PERIODS)
@@ -187,6 +190,8 @@ class Standing:
             with_root=unit is None,
         )
         state = history[-1]
+        if not state.units:
+            return ""
         scope = f"{unit.code}" if unit else texts.SCOPE_ALL
         lines = [
             texts.COMPLETION_HEAD.format(

@@ -67,7 +67,7 @@ class Views:
         if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
             return await self.own_unit(turn, unit)
         rates = await self.standing.rates(turn, unit)
-        return [*replies(rates), *await self.overview(turn, unit)]
+        return [*(replies(rates) if rates else []), *await self.overview(turn, unit)]
 
     async def own_unit(self, turn: Turn, unit: Unit) -> list[Reply]:
         """List a unit's current report on each task."""

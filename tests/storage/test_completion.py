@@ -40,6 +40,7 @@ async def _setup(session: AsyncSession) -> dict[str, int]:
     await report("X1", "3", "dang_thuc_hien", datetime(2026, 8, 2, 9, tzinfo=VN))  # Q3 only
     await report("X1", "1", "dang_thuc_hien", datetime(2026, 10, 1, 0, 5, tzinfo=VN))  # Q4
     await report("X2", "1", "dang_thuc_hien", datetime(2026, 9, 30, 23, 55, tzinfo=VN))  # Q3
+    await report("X2", "9", "dang_thuc_hien", datetime(2026, 11, 2, 9, tzinfo=VN))  # no task
     await set_task_scope(
         session, task_code="3", levels=["coso"], unit_ids=[units["H1"]], actor="test"
     )
