@@ -1,8 +1,8 @@
 """Reporting-period completion at volume (issue 14), on SQLite and PostgreSQL.
 
-5,000 units (bench_storage's tree) with one Telegram leader each, 60 tasks (two of them
-narrowed to the central level), 50 exempt units, 100,000 reports spread over the twelve
-months before a pinned NOW (20/11/2026, quý IV/2026). Medians of RUNS:
+5,000 units (bench_storage's tree) with one Telegram leader each, 60 tasks (five of them
+narrowed to the central level: the three defaults and two more), 50 exempt units, 100,000
+reports spread over the twelve months before a pinned NOW (20/11/2026, quý IV/2026). Medians of RUNS:
 
 - the admin's `/chuabaocao` and `/tiendo` (completion per unit and task, the four-quarter
   trend, and the status overview) through the real handlers;
@@ -78,7 +78,6 @@ async def _seed(engine: AsyncEngine) -> None:
     ]
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        await conn.execute(text("DELETE FROM task_scope"))  # the directive's seed: other codes
         for start in range(0, len(rows), 10_000):
             await conn.execute(insert(ProgressUpdate), rows[start : start + 10_000])
         await conn.execute(

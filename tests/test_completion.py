@@ -31,8 +31,9 @@ from scheduler.holidays import load_holidays
 from scheduler.plan import QuietHours, weekly_digest_times
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Outbox, TaskScope
-from storage.queries.applicability import add_exemption, set_task_scope
+from storage.models import Outbox
+from storage.queries.applicability import add_exemption, clear_task_scope, set_task_scope
+from storage.queries.completion import task_scope
 from storage.queries.invites import create_invite
 from storage.queries.members import bind_member, get_or_create_member, set_member_role
 from storage.queries.progress import add_update
@@ -54,10 +55,10 @@ Say = Callable[..., Awaitable[list[Reply]]]
 
 
 async def central(sessions: Sessions) -> set[str]:
-    """Return the tasks the migration scoped to the central level."""
+    """Return the tasks scoped to the central level (by default: storage/data/task-scope.tsv)."""
     async with sessions() as s:
-        rows = (await s.execute(select(TaskScope.task_code, TaskScope.level))).all()
-    return {code for code, level in rows if level == "tw"}
+        scope = await task_scope(s)
+    return {code for code, (levels, _) in scope.narrowed.items() if levels == {"tw"}}
 
 
 @pytest.fixture
@@ -184,6 +185,10 @@ async def test_check2_a_task_narrowed_to_central_drops_out_of_district_lists(
     m = len(LEAVES) - len(seeded) - 1
     assert f"HU-AN — Huyện ủy An Nhơn: thiếu {m}/{m} nhiệm vụ" in text_of(await say("/chuabaocao"))
     assert "HU-AN" not in text_of(await say(payload="cbt:1.1"))
+    # an admin widens a default central task again: every unit must report it
+    async with sessions() as s:
+        assert await clear_task_scope(s, task_code="6.2", actor="test")
+    assert "bc:t:6.2" in payloads(await say("/chuabaocao", user="an"))
 
 
 # --- check 3 (chat and jobs) --------------------------------------------------------

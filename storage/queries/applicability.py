@@ -1,7 +1,8 @@
 """Who must report: narrowing a task to levels or units, and exempting units for a while.
 
 Write functions commit, with their audit row in the same transaction. Reading the scope
-for counting is `storage.queries.completion.task_scope`.
+for counting is `storage.queries.completion.task_scope` (the defaults of
+storage/data/task-scope.tsv, each replaced by a task's stored rows).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlmodel import col, select
 
 from storage.models import DEFAULT_DOCUMENT, Level, TaskScope, Unit, UnitExemption
 from storage.queries.audit import add_audit
+from storage.queries.completion import EVERY_LEVEL, default_scope, task_scope
+from storage.queries.progress import task_sort_key
 
 
 async def set_task_scope(
@@ -51,13 +54,19 @@ async def set_task_scope(
 async def clear_task_scope(
     session: AsyncSession, *, task_code: str, actor: str, document: str = DEFAULT_DOCUMENT
 ) -> bool:
-    """Make a task apply to every unit again; commit. False when it already did."""
-    result = await session.execute(
+    """Make a task apply to every unit again (a default scope is overridden by a "*" row);
+    commit. False when it already did."""
+    before = (await task_scope(session, document=document)).narrowed.get(task_code)
+    await session.execute(
         delete(TaskScope).where(
             col(TaskScope.document) == document, col(TaskScope.task_code) == task_code
         )
     )
-    if not getattr(result, "rowcount", 0):
+    if task_code in default_scope(document):
+        session.add(
+            TaskScope(document=document, task_code=task_code, level=EVERY_LEVEL, created_by=actor)
+        )
+    if before is None:
         await session.rollback()
         return False
     add_audit(session, actor=actor, action="task.scope_clear", target=task_code)
@@ -69,34 +78,25 @@ async def get_task_scope(
     session: AsyncSession, *, task_code: str, document: str = DEFAULT_DOCUMENT
 ) -> tuple[list[str], list[str]]:
     """Return a task's levels and unit codes (both empty: it applies to every unit)."""
-    query = (
-        select(TaskScope.level, Unit.code)
-        .outerjoin(Unit, col(Unit.id) == col(TaskScope.unit_id))
-        .where(col(TaskScope.document) == document, col(TaskScope.task_code) == task_code)
-    )
-    rows = (await session.execute(query)).all()
-    levels = sorted(level for level, _ in rows if level is not None)
-    codes = sorted(code for _, code in rows if code is not None)
-    return levels, codes
+    return (await list_task_scopes(session, document=document)).get(task_code, ([], []))
 
 
 async def list_task_scopes(
     session: AsyncSession, *, document: str = DEFAULT_DOCUMENT
 ) -> dict[str, tuple[list[str], list[str]]]:
-    """Return every narrowed task: code → (levels, unit codes)."""
-    query = (
-        select(TaskScope.task_code, TaskScope.level, Unit.code)
-        .outerjoin(Unit, col(Unit.id) == col(TaskScope.unit_id))
-        .where(col(TaskScope.document) == document)
-    )
-    out: dict[str, tuple[list[str], list[str]]] = {}
-    for task_code, level, code in (await session.execute(query)).all():
-        levels, codes = out.setdefault(task_code, ([], []))
-        if level is not None:
-            levels.append(level)
-        if code is not None:
-            codes.append(code)
-    return {task: (sorted(lv), sorted(us)) for task, (lv, us) in out.items()}
+    """Return every narrowed task (defaults included): code → (levels, unit codes)."""
+    scope = await task_scope(session, document=document)
+    ids = sorted({unit_id for _, units in scope.narrowed.values() for unit_id in units})
+    codes: dict[int, str] = {}
+    if ids:
+        query = select(Unit.id, Unit.code).where(col(Unit.id).in_(ids))
+        codes = dict((await session.execute(query)).all())
+    return {
+        task: (sorted(levels), sorted(codes.get(u, str(u)) for u in units))
+        for task, (levels, units) in sorted(
+            scope.narrowed.items(), key=lambda i: task_sort_key(i[0])
+        )
+    }
 
 
 async def add_exemption(

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, or_, union, union_all
@@ -39,6 +40,7 @@ from storage.status import Status
 PL = ProgressLatest
 PU = ProgressUpdate
 NOT_DONE = [status.value for status in Status if status is not Status.DONE]
+EVERY_LEVEL = "*"  # a stored level meaning "every unit" (a default scope cleared)
 FEW_UNITS = 1000  # up to this many units are filtered in SQL; more are filtered in Python
 #: A WHERE term on a unit id column (applied to progress_latest's or progress_update's).
 UnitTerm = Callable[[Any], ColumnElement[bool]]
@@ -240,8 +242,27 @@ async def _rows(session: AsyncSession, query: Any) -> Sequence[Any]:
     return (await connection.execute(query)).all()
 
 
+def default_scope(document: str) -> dict[str, frozenset[str]]:
+    """Return the document's default task scopes (storage/data/task-scope.tsv): code → levels."""
+    return {code: levels for (doc, code), levels in DEFAULT_SCOPE.items() if doc == document}
+
+
+def _load_defaults(path: Path) -> dict[tuple[str, str], frozenset[str]]:
+    """Read the default scope file: document, code, levels (comma-separated), why."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            document, code, levels = line.split("\t")[:3]
+            out[(document, code)] = frozenset(v.strip() for v in levels.split(",") if v.strip())
+    return out
+
+
+DEFAULT_SCOPE = _load_defaults(Path(__file__).parents[1] / "data" / "task-scope.tsv")
+
+
 async def task_scope(session: AsyncSession, *, document: str = DEFAULT_DOCUMENT) -> Scope:
-    """Return which tasks of the document are narrowed to some levels or units."""
+    """Return which tasks of the document are narrowed to some levels or units: the
+    defaults, each replaced by the task's stored rows (level "*": every unit)."""
     query = sa_select(col(TaskScope.task_code), col(TaskScope.level), col(TaskScope.unit_id))
     query = query.where(col(TaskScope.document) == document)
     rules: defaultdict[str, tuple[set[str], set[int]]] = defaultdict(lambda: (set(), set()))
@@ -251,7 +272,15 @@ async def task_scope(session: AsyncSession, *, document: str = DEFAULT_DOCUMENT)
             levels.add(level)
         if unit_id is not None:
             units.add(unit_id)
-    return Scope({code: (frozenset(lv), frozenset(us)) for code, (lv, us) in rules.items()})
+    narrowed = {
+        code: (levels, frozenset[int]()) for code, levels in default_scope(document).items()
+    }
+    for code, (levels, units) in rules.items():
+        if EVERY_LEVEL in levels:
+            narrowed.pop(code, None)
+        else:
+            narrowed[code] = (frozenset(levels), frozenset(units))
+    return Scope(narrowed)
 
 
 async def completion(

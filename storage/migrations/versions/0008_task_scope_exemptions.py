@@ -7,10 +7,9 @@ one-tap buttons of a queued message (the period reminder's "report this task"). 
 covering indexes for "reported in this period" (storage/queries/completion.py): 5,000
 units × 60 tasks counted from index range scans instead of every row's table lookup.
 
-Seed: the tasks of Kết luận 09-KL/BTCTW (part II) that are the Central Commission's own
-work, scoped to level "tw" (no province, district or grassroots unit reports on them).
-Reviewable here, each with the directive's words; an admin widens one again with
-`python -m bot tasks scope CODE --clear`.
+A task's default scope (the directive's Central Commission tasks) is not seeded here but
+read from storage/data/task-scope.tsv: a freshly migrated database stays empty, so a backup
+can be restored into it.
 
 Revision ID: 0008
 Revises: 0007
@@ -18,7 +17,6 @@ Create Date: 2026-11-30
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,17 +26,9 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-DOCUMENT = "09-KL/BTCTW"
-#: (task code, why it is the Central Commission's own), from part II of the directive.
-CENTRAL_TASKS = (
-    ("3.1", "sửa đổi, bổ sung một số quy định, dự án của Bộ Chính trị, Ban Bí thư"),
-    ("4.4", "Kế hoạch Bồi dưỡng cán bộ quy hoạch Ban Chấp hành Trung ương Đảng khóa XIV"),
-    ("6.2", "Tổ chức tốt Lễ trao giải Búa Liềm vàng lần thứ VIII - năm 2023"),
-)
-
 
 def upgrade() -> None:
-    scope = op.create_table(
+    op.create_table(
         "task_scope",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("document", sa.String(length=64), nullable=False),
@@ -85,21 +75,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("buttons", sa.JSON(), nullable=False, server_default="[]"))
-    now = datetime.now(UTC)
-    op.bulk_insert(
-        scope,
-        [
-            {
-                "document": DOCUMENT,
-                "task_code": code,
-                "level": "tw",
-                "unit_id": None,
-                "created_by": "migration 0008",
-                "created_at": now,
-            }
-            for code, _why in CENTRAL_TASKS
-        ],
-    )
 
 
 def downgrade() -> None:
