@@ -2,7 +2,8 @@
 
 5,000 units (bench_storage's tree) with one Telegram leader each, 60 tasks (five of them
 narrowed to the central level: the three defaults and two more), 50 exempt units, 100,000
-reports spread over the twelve months before a pinned NOW (20/11/2026, quý IV/2026). Medians of RUNS:
+reports spread over the twelve months before a pinned NOW (20/11/2026, quý IV/2026).
+Medians of RUNS:
 
 - the admin's `/chuabaocao` and `/tiendo` (completion per unit and task, the four-quarter
   trend, and the status overview) through the real handlers;
