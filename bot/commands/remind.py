@@ -46,13 +46,13 @@ from scheduler.plan import (
     period_ends,
     reminder_times,
 )
-from storage.queries.completion import Window, incomplete_children
+from storage.queries.completion import Window, completion, incomplete_children
 from storage.queries.deadlines import list_deadlines
 from storage.queries.recipients import (
     Recipient,
     count_recipients_for_plan,
-    leaders_of_incomplete_units,
     leaders_of_parents,
+    reachable_leaders,
 )
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,8 @@ async def count_recipients(
 
     Deadline and overdue occasions: one count_recipients_for_plan per document (all its
     task codes at once); reporting periods: the leaders of units incomplete for the period
-    on the reminder's day; escalations: the leaders of parents of incomplete units.
+    on the reminder's day (counts per unit: `completion`, as `/chuabaocao` has them; the job
+    lists each unit's missing tasks); escalations: the leaders of parents of incomplete units.
     """
     tasks: defaultdict[str, set[str]] = defaultdict(set)
     for occasion in shown:
@@ -186,6 +187,7 @@ async def count_recipients(
     }
     codes = [t.code for t in library.tasks() if not t.children]
     document = library.default.number
+    leaders: list[Recipient] | None = None  # read once, for every period shown
     for occasion in shown:
         if occasion.kind in ("deadline", "overdue"):
             occasion.recipients = counts[occasion.document].get(occasion.task, 0)
@@ -194,10 +196,15 @@ async def count_recipients(
         day = occasion.deliver_at.astimezone(config.zone).date()
         if occasion.kind == "period":
             window = Window.of(period_of(occasion.since), config.zone, now=now, exempt_on=day)
-            people = await leaders_of_incomplete_units(
-                session, window=window, task_codes=codes, document=document
-            )
-            occasion.to = [_whom(person, missing=len(missing)) for person, missing in people]
+            state = await completion(session, window=window, task_codes=codes, document=document)
+            late = {u.unit_id: u.missing for u in state.units if not u.complete}
+            if leaders is None:
+                leaders = await reachable_leaders(session)
+            occasion.to = [
+                _whom(person, missing=late[person.unit_id or 0])
+                for person in leaders
+                if person.unit_id in late
+            ]
         else:
             window = Window.of(period_of(occasion.since), config.zone, now=now).until(now)
             children = await incomplete_children(

@@ -223,7 +223,7 @@ async def leaders_of_incomplete_units(
 
     Two statements: the leaders, then the reported tasks of their units.
     """
-    leaders = await _fetch(session, _ordered(_recipients().where(*_leaders())))
+    leaders = await reachable_leaders(session)
     units = {person.unit_id for person in leaders if person.unit_id is not None}
     missing = await incomplete_units(
         session, window=window, task_codes=task_codes, unit_ids=units, document=document
@@ -233,6 +233,11 @@ async def leaders_of_incomplete_units(
         for person in leaders
         if person.unit_id is not None and person.unit_id in missing
     ]
+
+
+async def reachable_leaders(session: AsyncSession) -> list[Recipient]:
+    """Return every reachable leader bound to a unit, by unit code."""
+    return await _fetch(session, _ordered(_recipients().where(*_leaders())))
 
 
 async def leaders_of_parents(
