@@ -357,9 +357,16 @@ async def completion(
                 by_unit[uid] -= 1
     kept = [row for row in units if row[0] not in exempt]
     narrow_applies: Counter[str] = Counter()
+    named = {uid for _, units_of in scope.narrowed.values() for uid in units_of}
+    of_level: dict[str, list[str]] = {}  # narrowed tasks applying by level alone
     out: list[UnitCompletion] = []
     for uid, code, name, level, parent_id in kept:
-        mine = [c for c in narrow if scope.applies(c, uid, level)]
+        if uid in named:
+            mine = [c for c in narrow if scope.applies(c, uid, level)]
+        else:
+            if level not in of_level:
+                of_level[level] = [c for c in narrow if level in scope.narrowed[c][0]]
+            mine = of_level[level]
         narrow_applies.update(mine)
         applicable = len(codes) - len(narrow) + len(mine)
         out.append(UnitCompletion(uid, code, name, level, parent_id, applicable, by_unit[uid]))
