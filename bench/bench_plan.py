@@ -83,6 +83,7 @@ def _config() -> PlanConfig:
         overdue_for=parse_span("90d"),
         period_days=5,
         quiet=QuietHours.parse("21:00-07:00", ZONE),
+        escalate_after=parse_span("3d"),
     )
 
 

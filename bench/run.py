@@ -8,7 +8,7 @@ storage and report figures of bench/bench_storage.py, and Telegram end to end
 (bench/bench_telegram.py; one chat's flood beside 20 others, bench/bench_flood.py),
 and the soak: 10 minutes at 50 updates/s with broadcasts running
 (bench/bench_soak.py; BENCH_SOAK_MINUTES sets its length, 0 skips it).
-Faults at volume: bench/bench_faults.py.
+Faults at volume: bench/bench_faults.py. Reporting periods: bench/bench_completion.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from bench import (
     bench_answers,
     bench_broadcast,
+    bench_completion,
     bench_faults,
     bench_flood,
     bench_plan,
@@ -118,6 +119,9 @@ def main() -> int:
     bench_flood.run()
     print("\nReminders: planning over 5,000 units × 60 deadlines, and broadcasts to 2,000:")
     bench_plan.run()
+    print("\nReporting periods (issue 14): /chuabaocao and completion ≤ 200 ms (goal 50 ms),")
+    print("the period reminder's recipients ≤ 2 s, at 5,000 units × 60 tasks × 100,000 reports:")
+    bench_completion.run()
     bench_broadcast.run()
     print("\nZalo OA webhook:")
     bench_zalo.run()

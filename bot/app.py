@@ -206,7 +206,10 @@ class Services:
             overdue_every=parse_span(settings.overdue_every),
             overdue_for=parse_span(settings.overdue_for),
             period_days=settings.period_reminder_days,
-            quiet=QuietHours.parse(settings.quiet_hours, settings.zone, settings.skip_weekends),
+            quiet=QuietHours.parse(
+                settings.quiet_hours, settings.zone, settings.skip_weekends, settings.holidays
+            ),
+            escalate_after=parse_span(settings.escalate_after),
             misfire_grace=parse_span(settings.misfire_grace),
             max_attempts=settings.max_attempts,
             zone=settings.zone,

@@ -218,6 +218,7 @@ PLAN_HEADERS = ("Thời điểm", "Dịp", "Người nhận", "Ghi chú")
 PLAN_DEADLINE = "hạn {task} — {offset}"
 PLAN_OVERDUE = "quá hạn {task} lần {round}"
 PLAN_PERIOD = "hết kỳ báo cáo {end} ({kinds})"
+PLAN_ESCALATE = "đôn đốc đơn vị thiếu báo cáo kỳ kết thúc {end}"
 PLAN_QUIET = "giờ yên lặng → gửi {at}"
 PLAN_NONE = (
     "Không có lần nhắc nào sắp tới. Thêm hạn: python -m bot deadlines add --task 3.3 "
@@ -324,3 +325,30 @@ RUN_WEBHOOK_SET = (
     "chuyển sang long polling: python -m bot run --drop-webhook; hoặc đặt "
     "TELEGRAM_WEBHOOK_URL để chạy kiểu webhook."
 )
+
+# --- tasks scope, units exempt (bot/commands/scope.py) ----------------------------
+
+SCOPE_USAGE = (
+    "Cách dùng: python -m bot tasks scope MÃ [--levels tw,tinh,huyen,coso] "
+    "[--units MÃ_ĐV,…] | MÃ --clear | MÃ (xem) | (không mã: các nhiệm vụ đã thu hẹp)."
+)
+SCOPE_LEVEL_BAD = "Cấp «{value}» không hợp lệ. Dùng: tw (trung ương), tinh, huyen, coso."
+SCOPE_GROUP = "{code} là nhóm nhiệm vụ; hãy chọn một nhiệm vụ cụ thể trong nhóm (ví dụ {code}.1)."
+SCOPE_LINE = "Nhiệm vụ {code}: {scope}."
+SCOPE_ALL_UNITS = "áp dụng cho mọi đơn vị"
+SCOPE_LEVELS = "chỉ các cấp {levels}"
+SCOPE_UNITS = "các đơn vị {units}"
+SCOPE_NONE = "Mọi nhiệm vụ đều áp dụng cho mọi đơn vị."
+EXEMPT_USAGE = (
+    'Cách dùng: python -m bot units exempt MÃ --from 01/10/2026 --to 31/12/2026 --reason "…" '
+    "| --list [MÃ] | --remove ID"
+)
+EXEMPT_SPAN_BAD = "Ngày kết thúc phải sau hoặc bằng ngày bắt đầu."
+EXEMPT_REASON_BAD = "Cần ghi lý do miễn báo cáo (--reason), tối đa {limit} ký tự."
+EXEMPT_ADDED = "Đã miễn báo cáo #{id}: {code} từ {start} đến {end} (không tính, không nhắc)."
+EXEMPT_PAST = "Lưu ý: khoảng miễn này đã qua."
+EXEMPT_LINE = "#{id} {unit}: {start} – {end} — {reason}"
+EXEMPT_NONE = "Chưa có đơn vị nào được miễn báo cáo."
+EXEMPT_ID_BAD = "Mã miễn «{value}» không hợp lệ: cần một số, xem: python -m bot units exempt --list"
+EXEMPT_NOT_FOUND = "Không có khoản miễn #{id}."
+EXEMPT_REMOVED = "Đã bỏ khoản miễn #{id}."

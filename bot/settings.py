@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scheduler.holidays import load_holidays
 from scheduler.plan import parse_clock_time, parse_offsets, parse_span
 
 
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     period_reminder_days: int = 5  # days before each reporting period ends
     quiet_hours: str = "21:00-07:00"  # local; nothing is delivered in these hours
     skip_weekends: bool = False
+    holidays_file: str = ""  # public holidays (no delivery): "" the bundled VN file, "off" none
+    escalate_after: str = "3d"  # after a reporting period ends: parents get one digest
     misfire_grace: str = "6h"  # a reminder missed while down is sent if it is at most this late
     max_attempts: int = 8  # tries of one outbox message before it is dead-lettered
     clock_start: datetime | None = None  # tests and drills only: the reminder clock starts here
@@ -88,7 +91,17 @@ class Settings(BaseSettings):
         parse_offsets(value)
         return value
 
-    @field_validator("overdue_every", "overdue_for", "misfire_grace")
+    @field_validator("holidays_file")
+    @classmethod
+    def readable_holidays(cls, value: str) -> str:
+        """Accept a holiday file that loads (or "" / "off")."""
+        try:
+            load_holidays(value)
+        except OSError as exc:
+            raise ValueError(f"cannot read the holiday file: {exc.strerror}") from None
+        return value
+
+    @field_validator("overdue_every", "overdue_for", "misfire_grace", "escalate_after")
     @classmethod
     def valid_span(cls, value: str) -> str:
         """Accept spans like 7d, 6h, 30m."""
@@ -178,6 +191,11 @@ class Settings(BaseSettings):
     def telegram_overall_rate(self) -> float:
         """Return the messages per second Telegram allows this bot overall."""
         return 1000.0 if self.telegram_paid_broadcast else 30.0
+
+    @property
+    def holidays(self) -> frozenset[date]:
+        """Return the public holidays reminders skip."""
+        return load_holidays(self.holidays_file)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -9,6 +9,8 @@ callback_data limit), and returns a typed `Payload`; `Payload.pack` makes them.
     bc:g:<code> bc:t:<code> bc:s:<status> bc:p:<0..100|-> bc:n:- bc:ok bc:huy   the report flow
     pt:ok pt:huy          the broadcast flow
     fl:keep fl:new        keep the open flow, or start the one asked for instead
+    cbu:<unit id>         /chuabaocao: a unit's missing tasks (scope checked by the view)
+    cbt:<code>            /chuabaocao: the units missing a task
 """
 
 from __future__ import annotations
@@ -25,8 +27,13 @@ MENU = "cmd"
 REPORT = "bc"
 BROADCAST = "pt"
 SWITCH = "fl"
+MISSING_UNIT = "cbu"
+MISSING_TASK = "cbt"
+_VALUED = (TASK, MENU, MISSING_UNIT, MISSING_TASK)  # kind:value, no step
 #: What every payload starts with; channels that get payloads back as text use it.
-PREFIXES = tuple(f"{kind}:" for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH))
+PREFIXES = tuple(
+    f"{kind}:" for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK)
+)
 
 MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot"})
 _CODE = r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}"
@@ -41,6 +48,8 @@ _GRAMMAR = {
     ),
     BROADCAST: re.compile(r"(?P<bare>ok|huy)"),
     SWITCH: re.compile(r"(?P<bare>keep|new)"),
+    MISSING_UNIT: re.compile(r"(?P<value>[1-9][0-9]{0,8})"),
+    MISSING_TASK: re.compile(rf"(?P<value>{_CODE})"),
 }
 
 
@@ -48,13 +57,13 @@ _GRAMMAR = {
 class Payload:
     """A checked button payload: its kind (which flow or view), step and value."""
 
-    kind: str  # TASK, MENU, REPORT, BROADCAST or SWITCH
+    kind: str  # TASK, MENU, REPORT, BROADCAST, SWITCH, MISSING_UNIT or MISSING_TASK
     step: str = ""  # REPORT: g t s p n ok huy; BROADCAST: ok huy; SWITCH: keep new
     value: str = ""
 
     def pack(self) -> str:
         """Return the payload as a button carries it (≤ 64 bytes)."""
-        if self.kind in (TASK, MENU):
+        if self.kind in _VALUED:
             text = f"{self.kind}:{self.value}"
         else:
             text = ":".join(part for part in (self.kind, self.step, self.value) if part)
@@ -72,9 +81,9 @@ def parse(raw: str) -> Payload | None:
     match = grammar.fullmatch(rest) if grammar is not None and colon else None
     if match is None:
         return None
-    if kind in (TASK, MENU):
+    if kind in _VALUED:
         value = match["value"]
-        return Payload(kind, "", value) if kind == TASK or value in MENU_COMMANDS else None
+        return Payload(kind, "", value) if kind != MENU or value in MENU_COMMANDS else None
     groups = match.groupdict()
     if groups.get("bare"):
         return Payload(kind, groups["bare"])
@@ -107,3 +116,13 @@ def task(code: str = "") -> str:
 def menu(command: str) -> str:
     """Return the payload running a menu command."""
     return Payload(MENU, "", command).pack()
+
+
+def missing_unit(unit_id: int) -> str:
+    """Return the payload listing a unit's missing tasks."""
+    return Payload(MISSING_UNIT, "", str(unit_id)).pack()
+
+
+def missing_task(code: str) -> str:
+    """Return the payload listing the units missing a task."""
+    return Payload(MISSING_TASK, "", code).pack()

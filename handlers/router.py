@@ -324,6 +324,15 @@ class Handlers:
             return await self.run(turn, payload.value, "")
         if payload.kind == payloads.SWITCH:
             return await self.switch(turn, payload)
+        if payload.kind == payloads.MISSING_TASK:
+            return await self.run(turn, "chuabaocao", payload.value)
+        if payload.kind == payloads.MISSING_UNIT:
+            refused = refusal(
+                self.commands["chuabaocao"].access, turn.scope, is_group=turn.incoming.is_group
+            )
+            if refused:
+                return [Reply(refused)]
+            return await self.views.missing_of(turn, int(payload.value))
         flow = self.flows.by_kind[payload.kind]
         refused = refusal(flow.access, turn.scope, is_group=turn.incoming.is_group)
         if refused:

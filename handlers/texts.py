@@ -216,11 +216,34 @@ UNKNOWN_UNIT = "Không có đơn vị mã {code}."
 OUTSIDE_SCOPE = (
     "Đơn vị {code} nằm ngoài phạm vi bạn được xem (đơn vị của bạn và các đơn vị cấp dưới)."
 )
-NOT_REPORTED_HEADER = "Các đơn vị chưa báo cáo{about} ({count}/{total}):"
-NOT_REPORTED_ABOUT = " nhiệm vụ {code}"
 NOT_REPORTED_LINE = "• {code} — {name}"
-ALL_REPORTED = "Tất cả {total} đơn vị đã báo cáo{about}."
-NO_CHILD_UNITS = "Đơn vị của bạn không có đơn vị cấp dưới để theo dõi."
+# /chuabaocao and /tiendo: the reporting period's completion (handlers/standing.py)
+PERIOD_COMPLETE_HEAD = "{complete}/{total} đơn vị đã báo cáo đủ {period}{exempt}."
+PERIOD_EXEMPT_NOTE = " ({count} đơn vị được miễn báo cáo, không tính)"
+PERIOD_MISSING_HEAD = "Đơn vị còn thiếu báo cáo ({count}), thiếu nhiều nhất trước:"
+PERIOD_MISSING_LINE = "• {code} — {name}: thiếu {missing}/{applicable} nhiệm vụ"
+PERIOD_DRILL_HINT = (
+    "Bấm một đơn vị để xem nhiệm vụ còn thiếu, hoặc một nhiệm vụ để xem đơn vị chưa báo cáo."
+)
+BUTTON_UNIT_MISSING = "{code}: thiếu {missing}"
+BUTTON_TASK_MISSING = "NV {code}: {count} đơn vị"
+BUTTON_REPORT_TASK = "Báo cáo {code}: {title}"
+UNIT_MISSING_HEAD = "{unit} còn {count} nhiệm vụ chưa báo cáo {period}:"
+UNIT_MISSING_LINE = "• {code} {title}"
+UNIT_MISSING_TAP = "Bấm một nhiệm vụ để báo cáo ngay."
+UNIT_COMPLETE = "{unit} đã báo cáo đủ các nhiệm vụ {period}."
+UNIT_EXEMPT = "{unit} đang được miễn báo cáo {period}."
+TASK_MISSING_HEAD = "Nhiệm vụ {code} — {title}: {count} đơn vị chưa báo cáo {period}:"
+TASK_NONE_MISSING = (
+    "Nhiệm vụ {code} — {title}: mọi đơn vị phải báo cáo nhiệm vụ này đều đã báo cáo {period}."
+)
+COMPLETION_HEAD = "Tỷ lệ báo cáo {period} ({scope}): {rate}%, {complete}/{total} đơn vị đủ."
+COMPLETION_TREND = "Bốn quý gần nhất: {items}"
+COMPLETION_TREND_ITEM = "{period} {rate}%"
+COMPLETION_TASKS = "Theo nhiệm vụ (đã báo cáo/phải báo cáo):"
+COMPLETION_TASK_LINE = "• {code} {title}: {reported}/{applicable} ({rate}%)"
+COMPLETION_UNITS = "Đơn vị có tỷ lệ thấp nhất ({count}/{total}):"
+COMPLETION_UNIT_LINE = "• {code}: {reported}/{applicable} ({rate}%)"
 EXPORT_READY = "Tệp Excel tiến độ ({scope}): {rows} dòng, tính đến {when}."
 CHART_READY = "Biểu đồ mức hoàn thành theo nhóm nhiệm vụ ({scope})."
 CHART_TITLE = "Tỷ lệ hoàn thành theo nhóm nhiệm vụ"
@@ -243,9 +266,22 @@ OVERDUE_REMINDER = (
 OVERDUE_SUMMARY = "{base}\nĐơn vị trực thuộc chưa hoàn thành ({count}): {units}."
 AND_MORE = " và {count} đơn vị khác"
 PERIOD_REMINDER = (
-    "📋 Sắp đến kỳ báo cáo {periods} (kết thúc {end}). Đơn vị chưa gửi báo cáo tiến độ "
-    "nào trong kỳ; gõ /baocao để cập nhật trước khi tổng hợp gửi Ban Tổ chức Trung ương."
+    "📋 Sắp hết kỳ báo cáo {periods} ({period}, kết thúc {end}). Đơn vị còn {count} nhiệm vụ "
+    "chưa báo cáo trong kỳ:\n{tasks}\nBấm một nhiệm vụ bên dưới (hoặc gõ /baocao) để báo cáo "
+    "trước khi tổng hợp gửi Ban Tổ chức Trung ương."
 )
+PERIOD_REMINDER_MORE = "… và {count} nhiệm vụ nữa (xem đủ: /chuabaocao)."
+ESCALATION = (
+    "⚠️ Đã hết {period}: {count} đơn vị trực thuộc còn thiếu báo cáo:\n{units}\n"
+    "Xin đồng chí đôn đốc các đơn vị báo cáo (chi tiết: /chuabaocao)."
+)
+ESCALATION_LINE = "• {code} — {name}: thiếu {missing} nhiệm vụ"
+WEEKLY_DIGEST = (
+    "📊 Tổng hợp tuần ({day}): {complete}/{total} đơn vị đã báo cáo đủ {period}, "
+    "tỷ lệ báo cáo {rate}%.\n{units}\nChi tiết: /chuabaocao, /tiendo. "
+    "(Gõ /nhacnho tat để thôi nhận.)"
+)
+WEEKLY_DIGEST_ALL = "Mọi đơn vị phải báo cáo đều đã báo cáo đủ."
 PERIOD_REMINDER_NAMES = {"quarter": "quý", "half_year": "6 tháng", "year": "năm"}
 
 SUBSCRIBE_HINT = "Gõ /nhacnho bat để nhận nhắc hạn, /nhacnho tat để thôi."

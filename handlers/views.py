@@ -12,6 +12,7 @@ from handlers import texts
 from handlers.inputs import parse_code
 from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
+from handlers.standing import Standing
 from handlers.turn import Turn
 from handlers.types import Reply, ReplyFile
 from knowledge.periods import last_periods
@@ -37,6 +38,7 @@ class Views:
     def __init__(self, library: KnowledgeBase, timezone: tzinfo) -> None:
         self.library = library
         self.timezone = timezone
+        self.standing = Standing(library, timezone)
 
     @property
     def document(self) -> str:
@@ -53,7 +55,8 @@ class Views:
             return await self.one_task(turn, unit, arg)
         if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
             return await self.own_unit(turn, unit)
-        return await self.overview(turn, unit)
+        rates = await self.standing.rates(turn, unit)
+        return [*(replies(rates) if rates else []), *await self.overview(turn, unit)]
 
     async def own_unit(self, turn: Turn, unit: Unit) -> list[Reply]:
         """List a unit's current report on each task."""
@@ -188,27 +191,29 @@ class Views:
         return False
 
     async def not_reported(self, turn: Turn, arg: str) -> list[Reply]:
-        """List units that have not reported (on one task, or on anything)."""
+        """Who has not reported this period: units missing tasks, or one task's units;
+        a leader of a unit with no units below sees its own missing tasks."""
         unit = turn.scope.root  # the router checked the sender sees some units
         code = None
         if arg.strip():
             code = parse_code(arg.split()[0])
             if code is None or self.library.find_task(code) is None:
                 return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
-        root = unit.id if unit else None
-        if unit is not None and not await list_children(turn.session, unit_id=root or 0):
-            return [Reply(texts.NO_CHILD_UNITS)]
-        silent = await units_not_reported(
-            turn.session, document=self.document, task_code=code, root_id=root
+        if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
+            return await self.standing.own(turn, unit, tap=True)
+        if code is not None:
+            return await self.standing.task(turn, unit, code)
+        return await self.standing.summary(turn, unit)
+
+    async def missing_of(self, turn: Turn, unit_id: int) -> list[Reply]:
+        """Drill into one unit in the sender's scope: its missing tasks this period."""
+        unit = turn.scope.root  # the router checked the sender sees some units
+        other = await get_unit_by_id(turn.session, unit_id=unit_id)
+        if other is None or not await self.may_see(turn, unit, other):
+            return [Reply(texts.UNKNOWN_UNIT.format(code=unit_id))]
+        return await self.standing.own(
+            turn, other, tap=turn.scope.unit is not None and other.id == turn.scope.unit.id
         )
-        silent = [u for u in silent if unit is None or u.id != unit.id]
-        total = await count_units(turn.session, root_id=root) - (1 if unit else 0)
-        about = texts.NOT_REPORTED_ABOUT.format(code=code) if code else ""
-        if not silent:
-            return [Reply(texts.ALL_REPORTED.format(total=total, about=about))]
-        head = texts.NOT_REPORTED_HEADER.format(about=about, count=len(silent), total=total)
-        lines = [texts.NOT_REPORTED_LINE.format(code=u.code, name=u.name) for u in silent]
-        return replies("\n".join([head, *_capped(lines)]))
 
     async def export(self, turn: Turn, arg: str) -> list[Reply]:
         """Send an Excel file of the units the sender may see: reports, matrix, periods."""
@@ -264,13 +269,6 @@ class Views:
     def when(self, row: ProgressUpdate) -> str:
         """Return when a report was made, in the users' zone."""
         return f"{row.reported_at.astimezone(self.timezone):%d/%m/%Y %H:%M}"
-
-
-def _capped(lines: list[str]) -> list[str]:
-    """Return at most LIST_LIMIT lines, and how many more there are: a chat is no report."""
-    if len(lines) <= LIST_LIMIT:
-        return lines
-    return [*lines[:LIST_LIMIT], texts.MORE_UNITS.format(count=len(lines) - LIST_LIMIT)]
 
 
 def _name(unit: Unit) -> str:

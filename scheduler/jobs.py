@@ -14,15 +14,20 @@ from datetime import date, datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import texts
+from handlers import payloads, texts
 from handlers.ports import KnowledgeBase, Sessions
+from handlers.render import shorten
+from knowledge.periods import period_of
 from scheduler.clock import Clock
+from storage.models import Role
+from storage.queries.completion import Window, completion, incomplete_children
 from storage.queries.deadlines import get_deadline
 from storage.queries.outbox import OutboxRow, enqueue
 from storage.queries.recipients import (
     Recipient,
     leaders_not_done,
-    leaders_of_silent_units,
+    leaders_of_incomplete_units,
+    leaders_of_parents,
     overdue_by_parent,
     subscribers,
 )
@@ -43,6 +48,9 @@ class Runtime:
 
 RUNTIME: Runtime | None = None
 LISTED_UNITS = 50  # child units named in a parent's overdue summary; the rest are counted
+LISTED_TASKS = 30  # missing tasks named in a period reminder
+REPORT_BUTTONS = 10  # one-tap report buttons in a period reminder
+DIGEST_UNITS = 20  # incomplete units named in the admins' weekly digest
 
 
 def runtime() -> Runtime:
@@ -105,18 +113,124 @@ async def fire_overdue(deadline_id: int, round_no: int) -> None:
 
 
 async def fire_period(end: str, since: str, kinds: str) -> None:
-    """Remind leaders of units with no report since the period began."""
+    """Remind the leaders of units incomplete for the period, each with its missing tasks."""
     rt = runtime()
     ending = date.fromisoformat(end)
+    period = period_of(ending)
+    now = rt.clock.now()
+    today = now.astimezone(rt.zone).date()
+    window = Window.of(period, rt.zone, now=now, exempt_on=today)
+    names = ", ".join(texts.PERIOD_REMINDER_NAMES.get(k, k) for k in kinds.split(","))
     async with rt.sessions() as session:
-        people = await leaders_of_silent_units(
-            session,
-            document=rt.library.default.number,
-            since=datetime.combine(date.fromisoformat(since), datetime.min.time(), rt.zone),
+        people = await leaders_of_incomplete_units(
+            session, window=window, task_codes=leaf_codes(rt.library), document=_document(rt)
         )
-        names = ", ".join(texts.PERIOD_REMINDER_NAMES.get(k, k) for k in kinds.split(","))
-        text = texts.PERIOD_REMINDER.format(periods=names, end=f"{ending:%d/%m/%Y}")
-        await _send(rt, session, f"period:{end}", "period", people, lambda _: text)
+        missing = {person.member_id: codes for person, codes in people}
+
+        def text_for(person: Recipient) -> str:
+            codes = missing[person.member_id]
+            lines = [_task_line(rt, code) for code in codes[:LISTED_TASKS]]
+            if len(codes) > LISTED_TASKS:
+                lines.append(texts.PERIOD_REMINDER_MORE.format(count=len(codes) - LISTED_TASKS))
+            return texts.PERIOD_REMINDER.format(
+                periods=names,
+                period=period.label,
+                end=f"{ending:%d/%m/%Y}",
+                count=len(codes),
+                tasks="\n".join(lines),
+            )
+
+        def buttons_for(person: Recipient) -> tuple[tuple[str, str], ...]:
+            return tuple(
+                (
+                    texts.BUTTON_REPORT_TASK.format(code=c, title=_short(rt, c)),
+                    payloads.report("t", c),
+                )
+                for c in missing[person.member_id][:REPORT_BUTTONS]
+            )
+
+        await _send(
+            rt, session, f"period:{end}", "period", [p for p, _ in people], text_for, buttons_for
+        )
+
+
+async def fire_escalation(end: str) -> None:
+    """Tell each parent unit's leaders, once, which of its child units are still incomplete.
+
+    Reports made after the period ended, up to now, count (the digest is about who is
+    still missing); units exempt on any day of the period are left out.
+    """
+    rt = runtime()
+    period = period_of(date.fromisoformat(end))
+    now = rt.clock.now()
+    window = Window.of(period, rt.zone, now=now).until(now)
+    async with rt.sessions() as session:
+        children = await incomplete_children(
+            session, window=window, task_codes=leaf_codes(rt.library), document=_document(rt)
+        )
+        people = await leaders_of_parents(session, parent_ids=children)
+
+        def text_for(person: Recipient) -> str:
+            late = children[person.unit_id or 0]
+            lines = [
+                texts.ESCALATION_LINE.format(code=u.code, name=u.name, missing=u.missing)
+                for u in late[:LISTED_UNITS]
+            ]
+            if len(late) > LISTED_UNITS:
+                lines.append(texts.AND_MORE.format(count=len(late) - LISTED_UNITS).strip())
+            return texts.ESCALATION.format(
+                period=period.label, count=len(late), units="\n".join(lines)
+            )
+
+        await _send(rt, session, f"escalate:{period.key}", "period", people, text_for)
+
+
+async def fire_digest(day: str) -> None:
+    """Send the admins who opted in (/nhacnho bat) the week's standing of the whole tree."""
+    rt = runtime()
+    on = date.fromisoformat(day)
+    window = Window.of(period_of(on), rt.zone, now=rt.clock.now(), exempt_on=on)
+    async with rt.sessions() as session:
+        people = await subscribers(session, roles=[Role.ADMIN.value])
+        if not people:
+            return
+        state = await completion(
+            session, window=window, task_codes=leaf_codes(rt.library), document=_document(rt)
+        )
+        late = state.incomplete
+        lines = [
+            texts.ESCALATION_LINE.format(code=u.code, name=u.name, missing=u.missing)
+            for u in late[:DIGEST_UNITS]
+        ]
+        if len(late) > DIGEST_UNITS:
+            lines.append(texts.AND_MORE.format(count=len(late) - DIGEST_UNITS).strip())
+        text = texts.WEEKLY_DIGEST.format(
+            day=f"{on:%d/%m/%Y}",
+            complete=state.complete,
+            total=len(state.units),
+            period=window.period.label,
+            rate=round(state.rate * 100),
+            units="\n".join(lines) or texts.WEEKLY_DIGEST_ALL,
+        )
+        await _send(rt, session, f"digest:{day}", "period", people, lambda _: text)
+
+
+def leaf_codes(library: KnowledgeBase) -> list[str]:
+    """Return the reportable (leaf) task codes of the default document."""
+    return [t.code for t in library.tasks() if not t.children]
+
+
+def _document(rt: Runtime) -> str:
+    return rt.library.default.number
+
+
+def _short(rt: Runtime, code: str, limit: int = 24) -> str:
+    task = rt.library.find_task(code)
+    return shorten(task.label, limit) if task else ""
+
+
+def _task_line(rt: Runtime, code: str) -> str:
+    return texts.UNIT_MISSING_LINE.format(code=code, title=_short(rt, code, 60))
 
 
 async def _send(
@@ -126,6 +240,7 @@ async def _send(
     kind: str,
     people: Iterable[Recipient],
     text_for: Callable[[Recipient], str],
+    buttons_for: Callable[[Recipient], tuple[tuple[str, str], ...]] | None = None,
 ) -> None:
     """Write one outbox row per recipient (once per occasion), then wake the sender."""
     items, seen = [], set()
@@ -142,6 +257,7 @@ async def _send(
                 chat_id=person.chat_id,
                 member_id=person.member_id,
                 text=text_for(person),
+                buttons=buttons_for(person) if buttons_for else (),
             )
         )
     new = await enqueue(session, rows=items, now=rt.clock.now()) if items else 0

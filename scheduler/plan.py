@@ -1,5 +1,5 @@
 """When reminders are due: offsets before a deadline, overdue repeats, reporting periods,
-and the quiet hours nothing is delivered in. Pure functions of times; no I/O."""
+and the quiet hours (and holidays) nothing is delivered in. Pure functions of times; no I/O."""
 
 from __future__ import annotations
 
@@ -78,6 +78,25 @@ def period_ends(kinds: set[str], start: date, until: date) -> list[PeriodEnd]:
     return out
 
 
+def escalation_times(
+    kinds: set[str], today: date, after: timedelta, at: time, zone: tzinfo, horizon: int = 400
+) -> list[tuple[datetime, date]]:
+    """Return (fire time, period end) of each escalation digest still to come or just due:
+    `after` past the reminder time of each reporting period's last day."""
+    start = today - after - timedelta(days=1)
+    ends = period_ends(kinds, start, today + timedelta(days=horizon))
+    return [(local_moment(end.end, at, zone) + after, end.end) for end in ends]
+
+
+def weekly_digest_times(
+    today: date, at: time, zone: tzinfo, weeks: int = 2
+) -> list[tuple[datetime, date]]:
+    """Return (fire time, day) of the admins' weekly digest: the next `weeks` Mondays."""
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    days = [monday + timedelta(weeks=n) for n in range(weeks)]
+    return [(local_moment(day, at, zone), day) for day in days]
+
+
 def _ends(kind: str, month: int) -> bool:
     return kind == "quarter" or (kind == "half_year" and month in (6, 12)) or month == 12
 
@@ -100,17 +119,26 @@ class QuietHours:
     end: time
     zone: tzinfo
     skip_weekends: bool = False
+    holidays: frozenset[date] = frozenset()  # local days nothing is delivered (public holidays)
 
     @classmethod
-    def parse(cls, text: str, zone: tzinfo, skip_weekends: bool = False) -> QuietHours:
+    def parse(
+        cls,
+        text: str,
+        zone: tzinfo,
+        skip_weekends: bool = False,
+        holidays: frozenset[date] = frozenset(),
+    ) -> QuietHours:
         """Return quiet hours from '21:00-07:00'."""
         first, _, last = text.partition("-")
-        return cls(parse_clock_time(first), parse_clock_time(last), zone, skip_weekends)
+        return cls(parse_clock_time(first), parse_clock_time(last), zone, skip_weekends, holidays)
 
     def is_quiet(self, moment: datetime) -> bool:
         """Tell whether nothing may be delivered at `moment`."""
         local = moment.astimezone(self.zone)
         if self.skip_weekends and local.weekday() >= 5:
+            return True
+        if local.date() in self.holidays:
             return True
         now = local.time()
         if self.start <= self.end:
@@ -120,7 +148,7 @@ class QuietHours:
     def next_open(self, moment: datetime) -> datetime:
         """Return the first moment at or after `moment` that is not quiet."""
         local = moment.astimezone(self.zone)
-        for _ in range(10):
+        for _ in range(40):  # a Tết break beside a weekend is ~9 days of two steps each
             if not self.is_quiet(local):
                 return local.astimezone(UTC)
             morning = datetime.combine(local.date(), self.end, tzinfo=self.zone)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from handlers.ports import Sessions
-from handlers.types import Reply
+from handlers.types import Button, Reply
 from scheduler.clock import Clock
 from scheduler.delivery import SEND_GUARD, Deliverer, Fenced, RateLimited, Undeliverable
 from scheduler.leader import Fence
@@ -217,7 +217,7 @@ class OutboxSender:
                 return  # a deposed leader: its successor takes the row over
             guard = SEND_GUARD.set(self.holds)  # asked again after the channel's own waits
             try:
-                await channel.send(row.chat_id, Reply(row.text))
+                await channel.send(row.chat_id, _reply(row))
             except Fenced:
                 return  # the term ended while the message waited for its slot: not sent
             except Undeliverable as exc:
@@ -257,3 +257,8 @@ class OutboxSender:
         """Run one outbox update in its own session (sends run concurrently)."""
         async with self.sessions() as session:
             await action(session, **values)
+
+
+def _reply(row: Outbox) -> Reply:
+    """Return a queued message as a reply, with its one-tap buttons (one a row)."""
+    return Reply(row.text, [[Button(label, payload)] for label, payload in row.buttons or []])

@@ -27,11 +27,13 @@ from scheduler.delivery import Deliverer
 from scheduler.leader import Leadership
 from scheduler.plan import (
     QuietHours,
+    escalation_times,
     local_moment,
     overdue_times,
     parse_offsets,
     period_ends,
     reminder_times,
+    weekly_digest_times,
 )
 from scheduler.sender import OutboxSender
 from storage.engine import to_sync_url
@@ -60,6 +62,7 @@ class ReminderConfig:
     misfire_grace: timedelta
     max_attempts: int
     zone: tzinfo
+    escalate_after: timedelta = timedelta(days=3)  # after a period ends: parents' digest
 
 
 class ReminderService:
@@ -248,6 +251,14 @@ class ReminderService:
             at = local_moment(day, self.config.reminder_time, self.config.zone)
             args = [end.end.isoformat(), end.since.isoformat(), ",".join(end.kinds)]
             ids |= self.add(f"period:{end.end.isoformat()}", at, jobs.fire_period, args)
+        for at, end_day in escalation_times(
+            kinds, today, self.config.escalate_after, self.config.reminder_time, self.config.zone
+        ):
+            ids |= self.add(
+                f"escalate:{end_day.isoformat()}", at, jobs.fire_escalation, [end_day.isoformat()]
+            )
+        for at, day in weekly_digest_times(today, self.config.reminder_time, self.config.zone):
+            ids |= self.add(f"digest:{day.isoformat()}", at, jobs.fire_digest, [day.isoformat()])
         return ids
 
     def add(self, job_id: str, at: datetime, func: object, args: Sequence[object]) -> set[str]:

@@ -1,10 +1,10 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
 deadlines, the message outbox, broadcasts, platform tokens, inbound events and the
-reminder leader's term."""
+reminder leader's term, task scope and unit exemptions."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,7 @@ class Level(StrEnum):
     """Administrative level of a unit ("" when not given)."""
 
     NONE = ""
+    CENTRAL = "tw"  # the Central Commission's own level (task scope; rarely a unit's)
     PROVINCE = "tinh"
     DISTRICT = "huyen"
     GRASSROOTS = "coso"
@@ -155,6 +156,8 @@ class ProgressUpdate(ProgressUpdateBase, table=True):
             "id",
         ),
         Index("ix_progress_task", "document", "task_code"),
+        # A closed period's reports, read from the index alone (migration 0008).
+        Index("ix_progress_update_period", "document", "reported_at", "task_code", "unit_id"),
         CheckConstraint(
             "status IN ('chua_trien_khai', 'dang_thuc_hien', 'hoan_thanh', 'vuong_mac')",
             name="status",
@@ -180,6 +183,10 @@ class ProgressLatest(SQLModel, table=True):
     __tablename__ = "progress_latest"
     __table_args__ = (
         Index("ix_progress_latest_task", "document", "task_code", "status", "unit_id"),
+        # Reports dated in a period, read from the index alone (migration 0008).
+        Index(
+            "ix_progress_latest_period", "document", "status", "reported_at", "task_code", "unit_id"
+        ),
     )
     unit_id: int = Field(
         primary_key=True, sa_column_args=[ForeignKey("unit.id", ondelete="CASCADE")]
@@ -301,6 +308,10 @@ class Outbox(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     member_id: int | None = _fk("member.id", "SET NULL")
     text: str = Field(max_length=OUTBOX_TEXT_MAX_CHARS)
+    # One-tap buttons sent with the text: [[label, payload], …], one per row (migration 0008).
+    buttons: list[list[str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -359,3 +370,39 @@ class LeaderTerm(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     term: int = Field(default=0)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TaskScope(SQLModel, table=True):
+    """One unit level or one unit a task of a document applies to.
+
+    A task with no rows applies to every unit (the default); with rows, only to units of a
+    listed level or listed themselves. Migration 0008 seeds the Central Commission's own
+    tasks of Kết luận 09 as level "tw".
+    """
+
+    __tablename__ = "task_scope"
+    __table_args__ = (
+        Index("ix_task_scope_task", "document", "task_code"),
+        CheckConstraint("(level IS NULL) <> (unit_id IS NULL)", name="level_or_unit"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    document: str = Field(default=DEFAULT_DOCUMENT, max_length=64)
+    task_code: str = Field(max_length=32)
+    level: str | None = Field(default=None, max_length=16)
+    unit_id: int | None = _fk("unit.id", "CASCADE")
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UnitExemption(SQLModel, table=True):
+    """A unit excused from reporting (and reminders) from `starts_on` to `ends_on`, inclusive."""
+
+    __tablename__ = "unit_exemption"
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="span"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", "CASCADE", nullable=False)
+    starts_on: date
+    ends_on: date
+    reason: str = Field(max_length=255)
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

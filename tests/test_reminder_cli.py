@@ -234,8 +234,9 @@ def test_plan_lists_the_next_occasions_in_time_order(bot, tree):
         ("2026-06-17T22:00", "2026-06-18T07:00", "quá hạn 2.1 lần 1", 3),
         ("2026-06-22T08:00", "2026-06-22T08:00", "quá hạn 3.3 lần 1", 2),
         ("2026-06-24T22:00", "2026-06-25T07:00", "quá hạn 2.1 lần 2", 3),
-        # quarter and half year end 30/06; X reported since 01/04, T and H did not
-        ("2026-06-25T08:00", "2026-06-25T08:00", "hết kỳ báo cáo 30/06/2026 (quý, 6 tháng)", 2),
+        # quarter and half year end 30/06: T, H and X all miss tasks of quý II/2026
+        # (X reported one task, which is not all of them)
+        ("2026-06-25T08:00", "2026-06-25T08:00", "hết kỳ báo cáo 30/06/2026 (quý, 6 tháng)", 3),
     ]
     assert [e["quiet"] for e in plan["entries"]][:2] == [False, True]
     assert plan["entries"][0]["occasion"] == "deadline:1:7d"

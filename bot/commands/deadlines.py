@@ -80,7 +80,9 @@ def now_of(settings: Settings) -> datetime:
 
 def quiet_hours(settings: Settings) -> QuietHours:
     """Return the configured quiet hours."""
-    return QuietHours.parse(settings.quiet_hours, settings.zone, settings.skip_weekends)
+    return QuietHours.parse(
+        settings.quiet_hours, settings.zone, settings.skip_weekends, settings.holidays
+    )
 
 
 def local_text(moment: datetime, zone: tzinfo) -> str:

@@ -3,7 +3,9 @@
 Computed the way the service schedules (scheduler/plan.py over the deadline table and the
 directive's reporting periods), not read from APScheduler's job store, so it works whether
 or not the bot runs. Recipient counts are SQL counts of who would be told now: two
-statements for every deadline and overdue occasion shown, one per reporting period shown.
+statements for every deadline and overdue occasion shown; a reporting period's reminder
+and escalation digest are computed as the jobs do (leaders of incomplete units, parents of
+incomplete units), and --json lists their recipients.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from bot.database import Database
 from bot.settings import Settings
 from handlers.texts import PERIOD_REMINDER_NAMES
 from knowledge import Library, load_library
+from knowledge.periods import period_of
 from scheduler.plan import (
     QuietHours,
+    escalation_times,
     local_moment,
     overdue_times,
     parse_clock_time,
@@ -42,8 +46,14 @@ from scheduler.plan import (
     period_ends,
     reminder_times,
 )
+from storage.queries.completion import Window, completion, incomplete_children
 from storage.queries.deadlines import list_deadlines
-from storage.queries.recipients import count_recipients_for_plan, leaders_of_silent_units
+from storage.queries.recipients import (
+    Recipient,
+    count_recipients_for_plan,
+    leaders_of_parents,
+    reachable_leaders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +81,7 @@ class PlanConfig:
     overdue_for: timedelta
     period_days: int
     quiet: QuietHours
+    escalate_after: timedelta
 
     @classmethod
     def of(cls, settings: Settings) -> PlanConfig:
@@ -82,6 +93,7 @@ class PlanConfig:
             overdue_for=parse_span(settings.overdue_for),
             period_days=settings.period_reminder_days,
             quiet=quiet_hours(settings),
+            escalate_after=parse_span(settings.escalate_after),
         )
 
 
@@ -91,7 +103,7 @@ class Occasion:
 
     at: datetime
     deliver_at: datetime
-    kind: str  # "deadline" | "overdue" | "period"
+    kind: str  # "deadline" | "overdue" | "period" | "escalate"
     key: str  # the outbox occasion, e.g. "deadline:5:7d"
     label: str  # Vietnamese, e.g. "hạn 3.3 — trước 7 ngày"
     task: str = ""
@@ -99,6 +111,7 @@ class Occasion:
     deadline_id: int | None = None
     since: date | None = None  # periods: the first day of the period
     recipients: int = field(default=0)
+    to: list[dict[str, object]] | None = None  # periods and escalations: who, and why
 
 
 def occasions(
@@ -139,21 +152,32 @@ def occasions(
         kinds = ", ".join(PERIOD_REMINDER_NAMES.get(k, k) for k in end.kinds)
         text = texts.PLAN_PERIOD.format(end=f"{end.end:%d/%m/%Y}", kinds=kinds)
         add(Occasion(at, at, "period", f"period:{end.end.isoformat()}", text, since=end.since))
+    for at, end_day in escalation_times(
+        period_kinds, today, config.escalate_after, config.reminder_time, config.zone
+    ):
+        text = texts.PLAN_ESCALATE.format(end=f"{end_day:%d/%m/%Y}")
+        add(Occasion(at, at, "escalate", f"escalate:{end_day.isoformat()}", text, since=end_day))
     out.sort(key=lambda o: (o.deliver_at, o.at, o.kind != "period", o.task, o.key))
     return out
 
 
 async def count_recipients(
-    session: AsyncSession, shown: list[Occasion], config: PlanConfig, default_document: str
+    session: AsyncSession,
+    shown: list[Occasion],
+    config: PlanConfig,
+    library: Library,
+    now: datetime,
 ) -> None:
-    """Fill in how many people each occasion would reach now.
+    """Fill in how many people each occasion would reach now (and, for periods, who).
 
     Deadline and overdue occasions: one count_recipients_for_plan per document (all its
-    task codes at once); reporting periods: the leaders of units silent since the period began.
+    task codes at once); reporting periods: the leaders of units incomplete for the period
+    on the reminder's day (counts per unit: `completion`, as `/chuabaocao` has them; the job
+    lists each unit's missing tasks); escalations: the leaders of parents of incomplete units.
     """
     tasks: defaultdict[str, set[str]] = defaultdict(set)
     for occasion in shown:
-        if occasion.kind != "period":
+        if occasion.kind in ("deadline", "overdue"):
             tasks[occasion.document].add(occasion.task)
     counts = {
         document: await count_recipients_for_plan(
@@ -161,17 +185,47 @@ async def count_recipients(
         )
         for document, codes in tasks.items()
     }
-    silent: dict[date, int] = {}
+    codes = [t.code for t in library.tasks() if not t.children]
+    document = library.default.number
+    leaders: list[Recipient] | None = None  # read once, for every period shown
     for occasion in shown:
-        if occasion.kind != "period":
+        if occasion.kind in ("deadline", "overdue"):
             occasion.recipients = counts[occasion.document].get(occasion.task, 0)
             continue
         assert occasion.since is not None
-        if occasion.since not in silent:
-            since = datetime.combine(occasion.since, time(), config.zone)
-            people = await leaders_of_silent_units(session, since=since, document=default_document)
-            silent[occasion.since] = len({person.member_id for person in people})
-        occasion.recipients = silent[occasion.since]
+        day = occasion.deliver_at.astimezone(config.zone).date()
+        if occasion.kind == "period":
+            window = Window.of(period_of(occasion.since), config.zone, now=now, exempt_on=day)
+            state = await completion(session, window=window, task_codes=codes, document=document)
+            late = {u.unit_id: u.missing for u in state.units if not u.complete}
+            if leaders is None:
+                leaders = await reachable_leaders(session)
+            occasion.to = [
+                _whom(person, missing=late[person.unit_id or 0])
+                for person in leaders
+                if person.unit_id in late
+            ]
+        else:
+            window = Window.of(period_of(occasion.since), config.zone, now=now).until(now)
+            children = await incomplete_children(
+                session, window=window, task_codes=codes, document=document
+            )
+            parents = await leaders_of_parents(session, parent_ids=children)
+            occasion.to = [
+                _whom(person, units=[u.code for u in children[person.unit_id or 0]])
+                for person in parents
+            ]
+        occasion.recipients = len({entry["member_id"] for entry in occasion.to})
+
+
+def _whom(person: Recipient, **why: object) -> dict[str, object]:
+    """Return one recipient as --json shows it."""
+    who: dict[str, object] = {
+        "member_id": person.member_id,
+        "channel": person.channel,
+        "unit": person.unit_code,
+    }
+    return who | why
 
 
 async def build_plan(
@@ -191,7 +245,7 @@ async def build_plan(
     kinds = {d.period for d in library.deadlines() if d.kind == "period" and d.period}
     every = occasions(rows, kinds, config, now)
     shown = every[:limit]
-    await count_recipients(session, shown, config, library.default.number)
+    await count_recipients(session, shown, config, library, now)
     return shown, len(every)
 
 
@@ -224,6 +278,7 @@ def run_plan(args: argparse.Namespace, settings: Settings) -> int:
                 "deadline_id": o.deadline_id,
                 "recipients": o.recipients,
             }
+            | ({"to": o.to} if o.to is not None else {})
             for o in shown
         ]
         plan = {"now": local_iso(now, zone), "quiet_hours": settings.quiet_hours}

@@ -1,4 +1,5 @@
-"""`python -m bot units add | import | list`: the tree of organisation units."""
+"""`python -m bot units add | import | list | exempt`: the tree of organisation units
+(`exempt` lives in scope.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 
 from bot import cli_texts as texts
+from bot.commands import scope
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.parse import check_unit, parse_level
 from bot.commands.runner import reports_errors, with_database
@@ -37,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="list the units")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(func=run_list)
+    scope.add_unit_actions(actions)
 
 
 @reports_errors

@@ -68,6 +68,7 @@ class OutboxRow:
     text: str
     member_id: int | None = None
     next_attempt_at: datetime | None = None  # None: due now
+    buttons: tuple[tuple[str, str], ...] = ()  # (label, payload), one button a row
 
 
 class OutboxError(NamedTuple):
@@ -87,6 +88,9 @@ def _values(row: OutboxRow | Mapping[str, Any], now: datetime) -> dict[str, Any]
     if len(row.text) > OUTBOX_TEXT_MAX_CHARS:
         raise ValueError(f"outbox text longer than {OUTBOX_TEXT_MAX_CHARS} chars: {row.key}")
     values = asdict(row)
+    buttons = values.pop("buttons")
+    if buttons:  # left out when none: the column's default (and older schemas) take over
+        values["buttons"] = [list(button) for button in buttons]
     values["kind"] = OutboxKind(row.kind).value
     values["next_attempt_at"] = as_utc(row.next_attempt_at or now)
     values.update(status=PENDING, attempts=0, last_error="", created_at=now, claimed_by="")
@@ -98,6 +102,9 @@ async def _insert(
 ) -> int:
     """Insert rows, skipping keys already there (no commit); return how many were new."""
     values = [_values(row, now) for row in rows]
+    if any("buttons" in value for value in values):  # one multi-row INSERT: the same keys
+        for value in values:
+            value.setdefault("buttons", [])
     table: Table = Outbox.__table__  # type: ignore[attr-defined]
     added = 0
     for start in range(0, len(values), INSERT_CHUNK):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, Select, exists, func
@@ -21,6 +20,7 @@ from sqlmodel import col
 
 from storage.errors import UnitNotFoundError
 from storage.models import DEFAULT_DOCUMENT, Member, ProgressLatest, Role, Unit
+from storage.queries.completion import Window, incomplete_units
 from storage.queries.units import get_unit, subtree_ids
 from storage.status import Status
 
@@ -79,13 +79,6 @@ def _done(document: str, task_code: str, unit_id: Any) -> Exists:
         col(PL.document) == document,
         col(PL.task_code) == task_code,
         col(PL.status) == Status.DONE.value,
-    )
-
-
-def _silent(document: str, since: datetime, unit_id: Any) -> Exists:
-    """EXISTS: the unit sent a report on any task of the document since `since`."""
-    return exists().where(
-        col(PL.unit_id) == unit_id, col(PL.document) == document, col(PL.reported_at) >= since
     )
 
 
@@ -168,26 +161,6 @@ async def overdue_by_parent(
     ]
 
 
-async def units_silent_since(
-    session: AsyncSession, *, since: datetime, document: str = DEFAULT_DOCUMENT
-) -> list[int]:
-    """Return the ids of units (by code) with no report on any task of the document since."""
-    query = (
-        sa_select(col(Unit.id))
-        .where(~_silent(document, since, col(Unit.id)))
-        .order_by(col(Unit.code))
-    )
-    return [unit_id for unit_id in (await session.scalars(query)).all() if unit_id is not None]
-
-
-async def leaders_of_silent_units(
-    session: AsyncSession, *, since: datetime, document: str = DEFAULT_DOCUMENT
-) -> list[Recipient]:
-    """Return the leaders of units with no report at all since `since` (period reminders)."""
-    query = _recipients().where(*_leaders(), ~_silent(document, since, col(Member.unit_id)))
-    return await _fetch(session, _ordered(query))
-
-
 async def audience(session: AsyncSession, *, audience: str) -> list[Recipient]:
     """Return the recipients of a broadcast.
 
@@ -236,3 +209,42 @@ async def count_recipients_for_plan(
     )
     done = {code: int(number) for code, number in (await session.execute(done_query)).all()}
     return {code: total - done.get(code, 0) for code in task_codes}
+
+
+async def leaders_of_incomplete_units(
+    session: AsyncSession,
+    *,
+    window: Window,
+    task_codes: Sequence[str],
+    document: str = DEFAULT_DOCUMENT,
+) -> list[tuple[Recipient, list[str]]]:
+    """Return each reachable leader whose unit is incomplete for the period, with the
+    unit's missing task codes (complete and exempt units are left out; period reminders).
+
+    Two statements: the leaders, then the reported tasks of their units.
+    """
+    leaders = await reachable_leaders(session)
+    units = {person.unit_id for person in leaders if person.unit_id is not None}
+    missing = await incomplete_units(
+        session, window=window, task_codes=task_codes, unit_ids=units, document=document
+    )
+    return [
+        (person, missing[person.unit_id])
+        for person in leaders
+        if person.unit_id is not None and person.unit_id in missing
+    ]
+
+
+async def reachable_leaders(session: AsyncSession) -> list[Recipient]:
+    """Return every reachable leader bound to a unit, by unit code."""
+    return await _fetch(session, _ordered(_recipients().where(*_leaders())))
+
+
+async def leaders_of_parents(
+    session: AsyncSession, *, parent_ids: Collection[int]
+) -> list[Recipient]:
+    """Return the reachable leaders of the given units (escalation digests), by unit code."""
+    if not parent_ids:
+        return []
+    query = _recipients().where(*_leaders(), col(Member.unit_id).in_(sorted(parent_ids)))
+    return await _fetch(session, _ordered(query))

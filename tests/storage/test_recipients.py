@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from knowledge.periods import period_of
 from storage.engine import session_factory
 from storage.errors import UnitNotFoundError
 from storage.models import Member, ProgressUpdate, Unit
+from storage.queries.completion import Window
 from storage.queries.members import bind_member, set_blocked, set_subscribed
 from storage.queries.progress import add_update
 from storage.queries.recipients import (
@@ -21,10 +23,9 @@ from storage.queries.recipients import (
     audience,
     count_recipients_for_plan,
     leaders_not_done,
-    leaders_of_silent_units,
+    leaders_of_incomplete_units,
     overdue_by_parent,
     subscribers,
-    units_silent_since,
 )
 from tests.storage.helpers import make_member, make_tree, unit_id
 
@@ -118,18 +119,6 @@ async def test_parent_leaders_get_one_summary_of_their_not_done_subtree(
     )
     summaries = await overdue_by_parent(session, document=DOC, task_code="3.3")
     assert [(r.chat_id, codes) for r, codes in summaries] == [("t", ["H2", "X3"])]
-
-
-async def test_units_and_leaders_silent_since_a_date(session: AsyncSession) -> None:
-    units = await _setup(session)
-    silent = await units_silent_since(session, document=DOC, since=T0)
-    assert silent == [units[code] for code in ("H1", "H2", "T", "X1", "X3")]
-    leaders = await leaders_of_silent_units(session, document=DOC, since=T0)
-    assert chats(leaders) == ["h1", "t", "x1", "x3"]
-    earlier = T0 - timedelta(days=9, hours=1)  # X2's and H1's reports count now
-    assert await units_silent_since(session, since=earlier) == [
-        units[code] for code in ("H2", "T", "X1", "X3")
-    ]
 
 
 async def test_broadcast_audiences(session: AsyncSession) -> None:
@@ -250,6 +239,8 @@ async def test_planning_over_5000_units_is_one_statement_per_question(
         with statements(engine) as seen:
             counts = await count_recipients_for_plan(session, task_codes=["3.3", "1"])
         assert len(seen) == 2 and counts == {"3.3": 3350, "1": 5000}
+        window = Window.of(period_of(T0.date()), UTC, now=T0)
         with statements(engine) as seen:
-            silent = await leaders_of_silent_units(session, since=T0)
-        assert len(seen) == 1 and len(silent) == 3350
+            late = await leaders_of_incomplete_units(session, window=window, task_codes=["3.3"])
+        assert len(seen) == 5 and len(late) == 3350  # leaders, scope, exempt, pairs, units
+        assert all(missing == ["3.3"] for _, missing in late)

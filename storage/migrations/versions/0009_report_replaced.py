@@ -8,7 +8,7 @@ insert trigger of migration 0002 advances it). A plain integer, no foreign key: 
 rows belong to one unit and are deleted together with it.
 
 Revision ID: 0009
-Revises: 0007 (to be rechained after 0008 at merge)
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
