@@ -1,6 +1,6 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
-deadlines, the message outbox, broadcasts, platform tokens, inbound events and the
-reminder leader's term."""
+deadlines, the message outbox, broadcasts, platform tokens, inbound events, the
+reminder leader's term, and the dashboard's login links and sessions."""
 
 from __future__ import annotations
 
@@ -353,3 +353,28 @@ class LeaderTerm(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     term: int = Field(default=0)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebLoginLink(SQLModel, table=True):
+    """A one-time dashboard login link (only the token's sha256 is kept)."""
+
+    __tablename__ = "web_login_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    member_id: int = _fk("member.id", "CASCADE", nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in dashboard browser (only the cookie's sha256 is kept); ends when idle."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    member_id: int = _fk("member.id", "CASCADE", nullable=False)
+    csrf: str = Field(max_length=64)  # the forms' token; useless without the cookie
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
