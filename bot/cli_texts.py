@@ -324,3 +324,13 @@ RUN_WEBHOOK_SET = (
     "chuyển sang long polling: python -m bot run --drop-webhook; hoặc đặt "
     "TELEGRAM_WEBHOOK_URL để chạy kiểu webhook."
 )
+
+# web: the dashboard
+WEB_LINK_FOR = (
+    "Liên kết đăng nhập trang quản trị cho {member} (dùng một lần, hết hạn lúc {expires}):\n{url}"
+)
+WEB_NOT_ALLOWED = (
+    "{member} không phải quản trị viên hay người phụ trách đơn vị nên không dùng được trang "
+    "quản trị. Chưa có gì thay đổi."
+)
+WEB_SERVING = "Trang quản trị: {url} (Ctrl+C để dừng)"

@@ -36,6 +36,7 @@ from handlers.throttle import Throttle, Verdict
 from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, Reply
 from handlers.views import Views
+from handlers.web_login import WebLogin
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
@@ -61,6 +62,7 @@ class Handlers:
         reminder_defaults: ReminderDefaults | None = None,
         meter: Meter | None = None,
         flood_per_minute: int = 0,
+        web_base_url: str = "",
     ) -> None:
         self.library = library
         self.clock = clock
@@ -72,6 +74,7 @@ class Handlers:
         self.reporting = Reporting(library, self.meter)
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
+        self.web_login = WebLogin(web_base_url)
         self.commands: dict[str, Command] = {
             "start": self.start,
             "help": self.show_help,
@@ -88,6 +91,8 @@ class Handlers:
             "chuabaocao": self.views.not_reported,
             "xuat": self.views.export,
             "bieudo": self.views.chart,
+            "web": self.web_login.send_link,
+            "quantri": self.web_login.send_link,
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

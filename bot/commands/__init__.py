@@ -1,5 +1,6 @@
 """Admin commands of `python -m bot`: db, admins, members, units, invite, export, backup,
-restore, the reminder commands deadlines, remind, outbox, broadcast, and tokens (Zalo OA).
+restore, the reminder commands deadlines, remind, outbox, broadcast, tokens (Zalo OA), and web
+(the dashboard and its login links).
 
 Each module has `add_parser(sub)`; every command opens the configured database,
 applies pending migrations, and reports bad input as one Vietnamese line on
@@ -23,6 +24,7 @@ from bot.commands import (
     remind,
     tokens,
     units,
+    web,
 )
 
 
@@ -41,5 +43,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         outbox,
         broadcast,
         tokens,
+        web,
     ):
         module.add_parser(sub)

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.engine import session_factory
-
 from storage.models import AuditLog, WebLoginLink, WebSession
 from storage.queries.web_auth import (
     create_login_link,
