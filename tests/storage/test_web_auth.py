@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.engine import session_factory
 from storage.models import AuditLog, WebLoginLink, WebSession
+from storage.queries.members import forget_member
 from storage.queries.web_auth import (
     create_login_link,
     end_session,
@@ -79,3 +80,16 @@ async def test_a_session_lives_while_used_and_ends_when_idle_or_logged_out(
     assert await end_session(session, token=again, actor="telegram:1", now=NOW)
     assert await resume_session(session, token=again, now=NOW, idle=IDLE) is None
     assert not await end_session(session, token=again, actor="telegram:1", now=NOW)
+
+
+async def test_forgetting_a_member_ends_their_links_and_sessions(session: AsyncSession) -> None:
+    member = await make_member(session, "100")
+    assert member.id is not None
+    link = await create_login_link(session, member_id=member.id, actor="telegram:100", now=NOW)
+    cookie = await start_session(session, member_id=member.id, actor="t", now=NOW, idle=IDLE)
+    await forget_member(
+        session, channel=member.channel, external_id="100", actor="cli", label="đã xoá"
+    )
+    assert await take_login_link(session, token=link, now=NOW) is None
+    assert await resume_session(session, token=cookie, now=NOW, idle=IDLE) is None
+    assert not (await session.scalars(select(WebLoginLink))).all()
