@@ -78,6 +78,12 @@ async def test_sign_in_attempts_are_limited_per_address(site) -> None:
     response = await client.post("/dang-nhap", data={"token": token}, allow_redirects=False)
     assert response.status == 429  # even a good link waits out the window
     assert "quá nhiều lần" in await response.text()
+    # behind the local proxy each client counts apart, by the address the proxy appended
+    proxied = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}
+    response = await client.post(
+        "/dang-nhap", data={"token": token}, headers=proxied, allow_redirects=False
+    )
+    assert response.status == 303
 
 
 async def test_the_deadline_form_checks_like_the_cli_and_warns_of_a_past_date(site) -> None:

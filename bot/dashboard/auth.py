@@ -3,7 +3,8 @@
 Opening a link (GET) changes nothing: chat apps fetch links to show a preview, which must
 not use the link up. The page's button POSTs the token; only then is the link taken (once)
 and a session cookie set. Every sign-in attempt counts against its client address:
-LOGIN_TRIES in LOGIN_WINDOW, then 429 until the window ends.
+LOGIN_TRIES in LOGIN_WINDOW, then 429 until the window ends (behind the local proxy, the
+address it forwards).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage.queries.members import get_member_by_id
 from storage.queries.web_auth import end_session, start_session, take_login_link
 
 LOGIN_TRIES = 10
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 LOGIN_WINDOW = timedelta(minutes=10)
 TOKEN_MAX = 128
 
@@ -48,7 +50,7 @@ class Auth(Base):
     async def sign_in(self, request: web.Request) -> web.Response:
         """Take the link, open a session, set its cookie and go to the overview."""
         now = self.clock()
-        admission = self.tries.admit(request.remote or "?", now)
+        admission = self.tries.admit(client_address(request), now)
         if admission.verdict is not Verdict.PASS and admission.reopens_at is not None:
             minutes = max(1, math.ceil((admission.reopens_at - now).total_seconds() / 60))
             return self.message(request, texts.LOGIN_TOO_MANY.format(minutes=minutes), status=429)
@@ -84,3 +86,13 @@ class Auth(Base):
         response = self.message(request, texts.LOGGED_OUT, status=200)
         response.del_cookie(COOKIE, path="/")
         return response
+
+
+def client_address(request: web.Request) -> str:
+    """Return the client's address: behind the local TLS proxy, the one it appended last to
+    X-Forwarded-For (a client can forge earlier entries, not that one)."""
+    remote = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if remote in LOOPBACK and forwarded.strip():
+        return forwarded.split(",")[-1].strip()[:64]
+    return remote
