@@ -22,8 +22,11 @@ from bot.database import Database
 from bot.settings import Settings
 from bot.web import WebServer
 from knowledge import load_library
+from storage.models import Role
 from storage.queries.deadlines import list_deadlines
-from storage.queries.members import get_or_create_member
+from storage.queries.invites import RedeemOutcome, redeem_invite
+from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.units import get_unit, upsert_unit
 from storage.queries.web_auth import create_login_link
 from tests.botprocess import admin_env, free_port
 
@@ -175,3 +178,37 @@ async def run_cli(env: dict[str, str], cwd: Path, *args: str, code: int = 0) -> 
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == code, err.decode()
     return (out if code == 0 else err).decode()
+
+
+async def test_invites_from_a_unit_page_in_scope_only(site) -> None:
+    client, database = site
+    async with database.sessions() as s:
+        await upsert_unit(s, code="TU", name="Tỉnh ủy", actor="t")
+        for code in ("HU-A", "HU-B"):
+            await upsert_unit(s, code=code, name=code, actor="t", parent_code="TU")
+        leader = await get_or_create_member(s, channel="telegram", external_id="201")
+        unit = await get_unit(s, code="HU-A")
+        assert unit is not None and unit.id is not None
+        await bind_member(s, member_id=leader.id or 0, unit_id=unit.id, actor="t", role=Role.LEADER)
+    token = await link_for(database, "201")
+    await client.post("/dang-nhap", data={"token": token})
+    csrf = CSRF.search(await (await client.get("/don-vi/HU-A")).text())
+    assert csrf is not None
+    refused = await client.post("/don-vi/HU-B/moi", data={"csrf": csrf[1]})  # a sibling
+    assert refused.status == 403
+    made = await client.post("/don-vi/HU-A/moi", data={"csrf": csrf[1], "ttl": "1d"})
+    page = await made.text()
+    code = re.search(r'id="invite-code" class="code">([A-Z0-9]{10})<', page)
+    assert code is not None and 'src="data:image/png;base64,' in page
+    assert "hết hạn lúc 14/05/2025 09:00" in page
+    unit_page = await (await client.get("/don-vi/HU-A")).text()
+    [invite_id] = re.findall(r"/don-vi/HU-A/moi/(\d+)/huy", unit_page)
+    revoke = f"/don-vi/HU-A/moi/{invite_id}/huy"
+    assert (await client.post(revoke, data={})).status == 403  # no CSRF token
+    gone = await client.post(revoke, data={"csrf": csrf[1]}, allow_redirects=False)
+    assert gone.status == 303
+    assert "Không có mã mời nào đang hiệu lực" in await (await client.get("/don-vi/HU-A")).text()
+    async with database.sessions() as s:
+        newcomer = await get_or_create_member(s, channel="telegram", external_id="301")
+        result = await redeem_invite(s, member=newcomer, code=code[1], now=NOW)
+    assert result.outcome is RedeemOutcome.EXPIRED

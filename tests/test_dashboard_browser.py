@@ -31,7 +31,7 @@ from tests.botprocess import (
 from tests.fakes import FakeTelegram
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ADMIN, LEADER_PM, LEADER_TP = 900, 201, 202
+ADMIN, LEADER_PM, LEADER_TP, NEWCOMER = 900, 201, 202, 301
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/dang-nhap/[A-Za-z0-9_-]+")
 FORBIDDEN = "Bạn không có quyền xem trang này."
 BAD_LINK = "Liên kết đăng nhập không đúng, đã được dùng hoặc đã hết hạn."
@@ -152,6 +152,17 @@ async def test_an_admin_signs_in_with_a_chat_link_once_and_sees_a_chat_report(
         assert row.split()[-5:] == ["1", "0", "0", "0", "2"]  # HU-PM done; TU-BD, HU-TP silent
         unit = await browser.click("a[href='/don-vi/HU-PM']")
         assert "xong ke hoach" in unit and "hoàn thành" in unit
+        made = await browser.click("#new-invite")
+        assert "Mã mời cho HU-PM" in made
+        code = await browser.run(lambda: browser.driver.find_element("id", "invite-code").text)
+        qr = await browser.run(
+            lambda: browser.driver.find_element("css selector", "img[alt^='Mã QR']")
+        )
+        assert (await browser.run(qr.get_attribute, "src")).startswith("data:image/png;base64,")
+        joined = await say(fake, NEWCOMER, f"/dangky {code}")
+        assert joined.startswith("Đăng ký thành công"), joined  # the code works in chat
+        again = await say(fake, NEWCOMER + 1, f"/dangky {code}")
+        assert "đã được dùng" in again or "đã dùng" in again, again
 
         await browser.run(browser.driver.delete_all_cookies)
         assert "Bạn chưa đăng nhập" in await browser.open(f"{bot_url(bot)}/")

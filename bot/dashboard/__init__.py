@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.dashboard.app import setup_templates
 from bot.dashboard.auth import Auth
 from bot.dashboard.deadlines import DeadlinePages
+from bot.dashboard.invites import InvitePages
 from bot.dashboard.pages import Pages
 from bot.database import Database
 from bot.settings import Settings
@@ -22,7 +23,7 @@ def add_dashboard(
 ) -> None:
     """Add the dashboard's routes and templates to the web server (before it starts)."""
     setup_templates(server.app)
-    for part in (Auth, Pages, DeadlinePages):
+    for part in (Auth, Pages, DeadlinePages, InvitePages):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app
         )

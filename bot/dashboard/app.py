@@ -28,13 +28,16 @@ from bot.settings import Settings
 from handlers.ports import Clock
 from knowledge import Library
 from scheduler.plan import parse_span
+from storage.models import Unit
 from storage.queries.members import get_member_by_id
+from storage.queries.units import get_unit
 from storage.queries.web_auth import resume_session
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 COOKIE = "bot_session"
+CODE_MAX = 64  # a unit code's length
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 HEADERS = {
@@ -89,6 +92,20 @@ class Base:
     ) -> web.Response:
         """Render a page that only says something (refusals, errors, logged out)."""
         return self.render(request, "message.html", {"text": text}, viewer=viewer, status=status)
+
+    async def scoped_unit(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> Unit | web.Response:
+        """Return the unit of the path's {code} if the viewer may see it, else the refusal
+        (403; an unknown code is 404 for an admin, 403 for a leader, who learns nothing)."""
+        unit = await get_unit(session, code=request.match_info["code"][:CODE_MAX])
+        if unit is None or unit.id is None:
+            if viewer.is_admin:
+                return self.message(request, texts.NOT_FOUND, status=404, viewer=viewer)
+            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
+        if not await viewer.may_see(session, unit):
+            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
+        return unit
 
     async def viewer(self, request: web.Request, session: AsyncSession) -> Viewer | None:
         """Return the signed-in viewer of this request, or None."""

@@ -16,9 +16,10 @@ from knowledge.periods import period_of
 from storage.models import ProgressUpdate
 from storage.queries.audit import list_audit
 from storage.queries.dashboard import leaders_of, recent_reports, units_in_scope
+from storage.queries.invites import list_invites
 from storage.queries.progress import latest_for_unit
 from storage.queries.summary import count_units
-from storage.queries.units import get_unit, get_unit_by_id, list_children
+from storage.queries.units import get_unit_by_id, list_children
 from storage.status import STATUS_LABELS, Status
 
 SEARCH_MAX = 64
@@ -78,13 +79,10 @@ class Pages(Base):
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """One unit: its leaders, sub-units, current report per task, missing tasks, history."""
-        unit = await get_unit(session, code=request.match_info["code"][:SEARCH_MAX])
-        if unit is None or unit.id is None:
-            status = 404 if viewer.is_admin else 403  # a leader learns nothing of other codes
-            text = texts.NOT_FOUND if viewer.is_admin else texts.FORBIDDEN
-            return self.message(request, text, status=status, viewer=viewer)
-        if not await viewer.may_see(session, unit):
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
+        unit = await self.scoped_unit(request, session, viewer)
+        if isinstance(unit, web.Response):
+            return unit
+        assert unit.id is not None  # scoped_unit returns stored units only
         parent = await get_unit_by_id(session, unit_id=unit.parent_id) if unit.parent_id else None
         if parent is not None and not await viewer.may_see(session, parent):
             parent = None
@@ -100,6 +98,12 @@ class Pages(Base):
             "latest": [self.report_row(row) for row in latest],
             "missing": [task for task in tasks if task.code not in reported],
             "history": [self.report_row(row, name) for row, name in history],
+            "invites": [
+                {"id": i.id, "expires": self.local(i.expires_at), "by": i.created_by}
+                for i in await list_invites(
+                    session, unit_id=unit.id, active_only=True, now=self.clock()
+                )
+            ],
         }
         return self.render(request, "unit.html", context, viewer=viewer)
 

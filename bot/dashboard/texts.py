@@ -16,3 +16,4 @@ NO_SCOPE = (
 )
 SCOPE_ALL = "tất cả đơn vị"
 DEADLINE_REMOVED = "Đã xóa hạn #{id}: nhiệm vụ {task}, hạn {due}."
+INVITE_GONE = "Mã mời này không còn hiệu lực (đã dùng, đã hết hạn hoặc đã thu hồi)."
