@@ -164,6 +164,17 @@ async def test_an_admin_signs_in_with_a_chat_link_once_and_sees_a_chat_report(
         again = await say(fake, NEWCOMER + 1, f"/dangky {code}")
         assert "đã được dùng" in again or "đã dùng" in again, again
 
+        await browser.open(f"{bot_url(bot)}/han-chot")
+        for name, value in (("task", "3.2"), ("due", "20/05/2025"), ("remind", "1d")):
+            field = await browser.run(browser.driver.find_element, "name", name)
+            await browser.run(field.send_keys, value)
+        added = await browser.click("form.stack button")
+        made_id = re.search(r"Đã thêm hạn #(\d+): nhiệm vụ 3\.2", added)
+        assert made_id is not None and "19/05/2025 08:00" in added, added
+        plan = await admin("remind", "plan", "--limit", "50", url=url, cwd=tmp_path)
+        entry = next(e for e in plan["entries"] if e["deadline_id"] == int(made_id[1]))
+        assert entry["task"] == "3.2" and entry["at"].startswith("2025-05-19T08:00")  # 1d before
+
         await browser.run(browser.driver.delete_all_cookies)
         assert "Bạn chưa đăng nhập" in await browser.open(f"{bot_url(bot)}/")
         await browser.open(match[0])
