@@ -24,9 +24,9 @@ from storage.queries.members import get_member_by_id
 from storage.queries.web_auth import end_session, start_session, take_login_link
 
 LOGIN_TRIES = 10
-LOOPBACK = frozenset({"127.0.0.1", "::1"})
 LOGIN_WINDOW = timedelta(minutes=10)
 TOKEN_MAX = 128
+LOOPBACK = frozenset({"127.0.0.1", "::1"})  # the local TLS proxy
 
 
 class Auth(Base):

@@ -12,6 +12,7 @@ from bot.dashboard import texts
 from bot.dashboard.app import Base, page
 from bot.dashboard.completion import completion
 from bot.dashboard.viewer import Viewer
+from knowledge.model import Task
 from knowledge.periods import period_of
 from storage.models import ProgressUpdate
 from storage.queries.audit import list_audit
@@ -36,7 +37,7 @@ class Pages(Base):
         app.router.add_get("/don-vi/{code}", self.unit)
         app.router.add_get("/nhat-ky", self.audit)
 
-    def leaf_tasks(self) -> list[Any]:
+    def leaf_tasks(self) -> list[Task]:
         """Return the reportable tasks (those without sub-tasks), in directive order."""
         return [task for task in self.library.tasks() if not task.children]
 
@@ -53,9 +54,8 @@ class Pages(Base):
         units = await units_in_scope(
             session, root_id=viewer.root_id, search=search, limit=UNITS_SHOWN
         )
-        context: dict[str, Any] = {"units": units, "search": search, "tasks_count": 0}
         tasks = self.leaf_tasks()
-        context["tasks_count"] = len(tasks)
+        context: dict[str, Any] = {"units": units, "search": search, "tasks_count": len(tasks)}
         if request.headers.get("HX-Request") == "true":  # the search box's partial update
             return self.render(request, "_units.html", context, viewer=viewer)
         done = await completion(
