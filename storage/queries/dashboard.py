@@ -27,19 +27,8 @@ async def units_in_scope(
     session: AsyncSession, *, root_id: int | None, search: str = "", limit: int = 200
 ) -> list[tuple[Unit, int]]:
     """Return units in scope (all, or a subtree) matching `search` in code or name, by code,
-    each with how many tasks it reports done."""
-    done = (
-        sa_select(col(PL.unit_id), func.count().label("done"))
-        .where(col(PL.status) == Status.DONE.value, col(PL.document) == DEFAULT_DOCUMENT)
-        .group_by(col(PL.unit_id))
-        .subquery()
-    )
-    query = (
-        sa_select(Unit, func.coalesce(done.c.done, 0))
-        .outerjoin(done, done.c.unit_id == col(Unit.id))
-        .order_by(col(Unit.code))
-        .limit(limit)
-    )
+    each with how many tasks it reports done (counted for the units returned only)."""
+    query = select(Unit).order_by(col(Unit.code)).limit(limit)
     if root_id is not None:
         query = query.where(col(Unit.id).in_(scope_ids(root_id=root_id)))
     if search.strip():
@@ -47,7 +36,18 @@ async def units_in_scope(
         query = query.where(
             or_(func.lower(col(Unit.code)).like(pattern), func.lower(col(Unit.name)).like(pattern))
         )
-    return [(unit, int(count)) for unit, count in (await session.execute(query)).all()]
+    units = list((await session.scalars(query)).all())
+    done = (
+        sa_select(col(PL.unit_id), func.count())
+        .where(
+            col(PL.unit_id).in_([unit.id for unit in units]),
+            col(PL.status) == Status.DONE.value,
+            col(PL.document) == DEFAULT_DOCUMENT,
+        )
+        .group_by(col(PL.unit_id))
+    )
+    counts = {unit_id: int(count) for unit_id, count in (await session.execute(done)).all()}
+    return [(unit, counts.get(unit.id or 0, 0)) for unit in units]
 
 
 async def leaders_of(session: AsyncSession, *, unit_id: int) -> list[Member]:
