@@ -168,6 +168,7 @@ class Services:
             ),
             meter=metrics,
             flood_per_minute=settings.flood_per_minute,
+            web_base_url=settings.web_base,
         )
         web = WebServer(settings.http_host, settings.http_port)
         inbound = InboundLedger(database.sessions, clock)
@@ -187,6 +188,7 @@ class Services:
                     sessions=self.database.sessions, metrics=self.metrics, leader_known=leader
                 )
                 health.add_routes(self.web)
+                self.add_dashboard()
                 await self.web.start()
                 await reminders.start()
             settle_memory()
@@ -196,6 +198,32 @@ class Services:
                 await reminders.stop()
             await self.web.stop()
             await self.database.close()
+
+    async def serve_web(self) -> None:
+        """Migrate, then serve only the web dashboard (and /healthz) until SIGTERM/SIGINT."""
+        await self.database.upgrade()
+        try:
+            self.add_dashboard()
+            await self.web.start()
+            settle_memory()
+            stop = asyncio.Event()
+            install_stop_signals(stop)
+            await stop.wait()
+        finally:
+            await self.web.stop()
+            await self.database.close()
+
+    def add_dashboard(self) -> None:
+        """Add the web dashboard's pages to the web server (before it starts)."""
+        from bot.dashboard import add_dashboard  # Jinja2 and the templates only when served
+
+        add_dashboard(
+            self.web,
+            settings=self.settings,
+            database=self.database,
+            clock=self.clock,
+            library=self.library,
+        )
 
     def reminders(self, channels: dict[str, Channel]) -> ReminderService:
         """Return the reminder service sending through these channels."""

@@ -352,3 +352,13 @@ EXEMPT_NONE = "Chưa có đơn vị nào được miễn báo cáo."
 EXEMPT_ID_BAD = "Mã miễn «{value}» không hợp lệ: cần một số, xem: python -m bot units exempt --list"
 EXEMPT_NOT_FOUND = "Không có khoản miễn #{id}."
 EXEMPT_REMOVED = "Đã bỏ khoản miễn #{id}."
+
+# web: the dashboard
+WEB_LINK_FOR = (
+    "Liên kết đăng nhập trang quản trị cho {member} (dùng một lần, hết hạn lúc {expires}):\n{url}"
+)
+WEB_NOT_ALLOWED = (
+    "{member} không phải quản trị viên hay người phụ trách đơn vị nên không dùng được trang "
+    "quản trị. Chưa có gì thay đổi."
+)
+WEB_SERVING = "Trang quản trị: {url} (Ctrl+C để dừng)"

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"  # the webhook and health server (behind a TLS proxy)
     http_port: int = 8080
+    web_base_url: str = ""  # the dashboard's public address in links; default http://HOST:PORT
+    web_session_idle: str = "2h"  # a dashboard session ends after this long unused
 
     telegram_bot_token: SecretStr | None = None  # set → the bot runs on Telegram
     telegram_bot_username: str = ""  # for invite deep links t.me/<username>?start=<code>
@@ -101,7 +103,9 @@ class Settings(BaseSettings):
             raise ValueError(f"cannot read the holiday file: {exc.strerror}") from None
         return value
 
-    @field_validator("overdue_every", "overdue_for", "misfire_grace", "escalate_after")
+    @field_validator(
+        "overdue_every", "overdue_for", "misfire_grace", "escalate_after", "web_session_idle"
+    )
     @classmethod
     def valid_span(cls, value: str) -> str:
         """Accept spans like 7d, 6h, 30m."""
@@ -180,6 +184,20 @@ class Settings(BaseSettings):
         """Return the database URL, the SQLite file under data_dir by default."""
         default = f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').as_posix()}"
         return self.database_url.strip() or default
+
+    @property
+    def web_base(self) -> str:
+        """Return the dashboard's public address without a trailing slash."""
+        given = self.web_base_url.strip().rstrip("/")
+        return given or f"http://{self.http_host}:{self.http_port}"
+
+    @field_validator("web_base_url")
+    @classmethod
+    def web_address(cls, value: str) -> str:
+        """Accept an empty value or an http(s) address."""
+        if value.strip() and not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("WEB_BASE_URL starts with http:// or https://")
+        return value
 
     @property
     def secret_values(self) -> list[str]:

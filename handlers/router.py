@@ -47,6 +47,7 @@ from handlers.throttle import Throttle, Verdict
 from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, Reply
 from handlers.views import Views
+from handlers.web_login import WebLogin
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
@@ -102,6 +103,7 @@ class Handlers:
         reminder_defaults: ReminderDefaults | None = None,
         meter: Meter | None = None,
         flood_per_minute: int = 0,
+        web_base_url: str = "",
     ) -> None:
         self.library = library
         self.clock = clock
@@ -113,6 +115,7 @@ class Handlers:
         self.flows = Registry(library, self.meter, timezone)
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
+        self.web_login = WebLogin(web_base_url)
         report, broadcast = self.flows.report, self.flows.broadcast
         viewer = Access(Need.VIEWER, private=True)
         self.commands: dict[str, Command] = {
@@ -131,6 +134,8 @@ class Handlers:
             "chuabaocao": Command(self.views.not_reported, viewer),
             "xuat": Command(self.views.export, Access(Need.VIEWER, private=True)),
             "bieudo": Command(self.views.chart, viewer),
+            "web": Command(self.web_login.send_link, viewer),
+            "quantri": Command(self.web_login.send_link, viewer),
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

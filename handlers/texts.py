@@ -371,6 +371,12 @@ FILE_PROBLEM_OTHER = "lỗi đọc tệp"
 CLI_BAD_SETTINGS = "Cấu hình không hợp lệ (xem .env.example): {error}"
 CLI_FAILED = "Có lỗi xảy ra, chương trình dừng. Xem nhật ký (log) để biết chi tiết."
 
+# /web, /quantri: a one-time link to the web dashboard
+WEB_LINK = (
+    "Liên kết đăng nhập trang quản trị (dùng một lần, hết hạn sau {minutes} phút):\n{url}\n"
+    "Đừng chuyển liên kết này cho người khác."
+)
+
 
 def format_date(day: date) -> str:
     """Return a date as dd/mm/yyyy."""

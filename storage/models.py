@@ -1,6 +1,7 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
-deadlines, the message outbox, broadcasts, platform tokens, inbound events and the
-reminder leader's term, task scope and unit exemptions."""
+deadlines, the message outbox, broadcasts, platform tokens, inbound events, the
+reminder leader's term, task scope and unit exemptions, and the dashboard's login links
+and sessions."""
 
 from __future__ import annotations
 
@@ -376,7 +377,7 @@ class TaskScope(SQLModel, table=True):
     """One unit level or one unit a task of a document applies to.
 
     A task with no rows applies to every unit (the default); with rows, only to units of a
-    listed level or listed themselves. Migration 0008 seeds the Central Commission's own
+    listed level or listed themselves. `storage/data/task-scope.tsv` gives the Central Commission's own
     tasks of Kết luận 09 as level "tw".
     """
 
@@ -394,6 +395,19 @@ class TaskScope(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class WebLoginLink(SQLModel, table=True):
+    """A one-time dashboard login link (only the token's sha256 is kept)."""
+
+    __tablename__ = "web_login_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    member_id: int = _fk("member.id", "CASCADE", nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class UnitExemption(SQLModel, table=True):
     """A unit excused from reporting (and reminders) from `starts_on` to `ends_on`, inclusive."""
 
@@ -406,3 +420,15 @@ class UnitExemption(SQLModel, table=True):
     reason: str = Field(max_length=255)
     created_by: str = Field(default="", max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in dashboard browser (only the cookie's sha256 is kept); ends when idle."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    member_id: int = _fk("member.id", "CASCADE", nullable=False)
+    csrf: str = Field(max_length=64)  # the forms' token; useless without the cookie
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

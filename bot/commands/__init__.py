@@ -1,6 +1,6 @@
 """Admin commands of `python -m bot`: db, admins, members, units, invite, export, backup,
-restore, the reminder commands deadlines, remind, outbox, broadcast, tokens (Zalo OA), and
-tasks scope / units exempt (who must report).
+restore, the reminder commands deadlines, remind, outbox, broadcast, tokens (Zalo OA),
+tasks scope / units exempt (who must report), and web (the dashboard and its login links).
 
 Each module has `add_parser(sub)`; every command opens the configured database,
 applies pending migrations, and reports bad input as one Vietnamese line on
@@ -25,6 +25,7 @@ from bot.commands import (
     scope,
     tokens,
     units,
+    web,
 )
 
 
@@ -44,5 +45,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         broadcast,
         tokens,
         scope,
+        web,
     ):
         module.add_parser(sub)

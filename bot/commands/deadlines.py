@@ -259,7 +259,9 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def save_deadline(db: Database, new: NewDeadline) -> tuple[Deadline, bool]:
+async def save_deadline(
+    db: Database, new: NewDeadline, actor: str = ACTOR
+) -> tuple[Deadline, bool]:
     """Add the deadline; return it and whether it is new (not an update of the same one)."""
     async with db.sessions() as session:
         same = [
@@ -272,7 +274,7 @@ async def save_deadline(db: Database, new: NewDeadline) -> tuple[Deadline, bool]
             task_code=new.task.code,
             due_at=new.due_at,
             offsets=new.offsets,
-            actor=ACTOR,
+            actor=actor,
             title=new.title,
             document=new.document,
         )
@@ -379,12 +381,12 @@ def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def drop_deadline(db: Database, deadline_id: int) -> Deadline:
+async def drop_deadline(db: Database, deadline_id: int, actor: str = ACTOR) -> Deadline:
     """Remove the deadline; return it as it was."""
     async with db.sessions() as session:
         deadline = await session.get(Deadline, deadline_id)
         if deadline is None or not await remove_deadline(
-            session, deadline_id=deadline_id, actor=ACTOR
+            session, deadline_id=deadline_id, actor=actor
         ):
             raise UsageError(texts.DEADLINE_UNKNOWN.format(id=deadline_id))
         return deadline

@@ -207,3 +207,31 @@ async def count_wrong_tries(
         InviteAttempt.member_id == member_id, InviteAttempt.at > since
     )
     return int(await session.scalar(query) or 0)
+
+
+async def revoke_invite(
+    session: AsyncSession, *, invite_id: int, unit_id: int, actor: str, now: datetime | None = None
+) -> bool:
+    """End an unused, unexpired invite of this unit now (it then reads as expired); commit.
+
+    Return False (nothing written) when there is no such invite or it is already over.
+    """
+    now = now or utcnow()
+    ended = await session.execute(
+        update(Invite)
+        .where(
+            col(Invite.id) == invite_id,
+            col(Invite.unit_id) == unit_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .values(expires_at=now)
+    )
+    if not ended.rowcount:  # type: ignore[attr-defined]
+        await session.commit()  # ends the transaction; nothing was written
+        return False
+    unit = await session.get(Unit, unit_id)
+    target = unit.code if unit else str(unit_id)
+    add_audit(session, actor=actor, action="invite.revoke", target=target, detail={"id": invite_id})
+    await session.commit()
+    return True

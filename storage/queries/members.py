@@ -23,6 +23,8 @@ from storage.models import (
     OutboxStatus,
     ProgressUpdate,
     Role,
+    WebLoginLink,
+    WebSession,
 )
 from storage.queries.audit import add_audit
 from storage.types import as_utc, utcnow
@@ -223,6 +225,8 @@ async def forget_member(
     unsent = await session.execute(delete(Outbox).where(theirs, col(Outbox.status).in_(UNSENT)))
     scrubbed = await session.execute(update(Outbox).where(theirs).values(chat_id=""))
     await session.execute(delete(InviteAttempt).where(col(InviteAttempt.member_id) == member.id))
+    for signed_in in (WebLoginLink, WebSession):  # their dashboard links and sessions end
+        await session.execute(delete(signed_in).where(col(signed_in.member_id) == member.id))
     named = or_(col(AuditLog.actor) == account, col(AuditLog.target) == account)
     audit = int(await session.scalar(select(func.count()).where(named)) or 0)
     for column in (AuditLog.actor, AuditLog.target):

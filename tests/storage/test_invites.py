@@ -16,6 +16,7 @@ from storage.queries.invites import (
     create_invite,
     list_invites,
     redeem_invite,
+    revoke_invite,
 )
 from storage.types import utcnow
 from tests.storage.helpers import make_member, make_tree, unit_id
@@ -75,3 +76,19 @@ async def test_five_wrong_tries_lock_for_the_rest_of_the_hour(session: AsyncSess
     assert other.outcome is RedeemOutcome.UNKNOWN
     after = start + timedelta(hours=1, seconds=1)
     assert (await redeem_invite(session, member=lan, code=code, now=after)).outcome == "ok"
+
+
+async def test_a_revoked_invite_reads_as_expired_and_is_revoked_once(session: AsyncSession) -> None:
+    units = await make_tree(session)
+    invite, code = await create_invite(session, unit_id=unit_id(units["X1"]), created_by="cli")
+    assert invite.id is not None
+    other = unit_id(units["X2"])
+    assert not await revoke_invite(session, invite_id=invite.id, unit_id=other, actor="t")
+    assert await revoke_invite(
+        session, invite_id=invite.id, unit_id=unit_id(units["X1"]), actor="t"
+    )
+    assert not await revoke_invite(
+        session, invite_id=invite.id, unit_id=unit_id(units["X1"]), actor="t"
+    )
+    result = await redeem_invite(session, member=await make_member(session, "1"), code=code)
+    assert result.outcome is RedeemOutcome.EXPIRED

@@ -1,0 +1,33 @@
+"""/web (alias /quantri): send the sender a one-time link that signs them in to the dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers import texts
+from handlers.turn import Turn
+from handlers.types import Reply
+from storage.queries.web_auth import LINK_TTL, create_login_link
+
+
+class WebLogin:
+    """Makes dashboard login links for admins and unit leaders."""
+
+    def __init__(self, base_url: str, ttl: timedelta = LINK_TTL) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ttl = ttl
+
+    async def send_link(self, turn: Turn, arg: str) -> list[Reply]:
+        """Reply with a fresh single-use login link (the router checked: a viewer, privately)."""
+        if turn.member.id is None:  # a newcomer the database refused to store
+            return [Reply(texts.NOT_SAVED)]
+        token = await create_login_link(
+            turn.session, member_id=turn.member.id, actor=turn.actor, now=turn.now, ttl=self.ttl
+        )
+        url = login_url(self.base_url, token)
+        return [Reply(texts.WEB_LINK.format(url=url, minutes=int(self.ttl.total_seconds() // 60)))]
+
+
+def login_url(base_url: str, token: str) -> str:
+    """Return the address a login token is opened at."""
+    return f"{base_url.rstrip('/')}/dang-nhap/{token}"
