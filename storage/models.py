@@ -376,9 +376,9 @@ class LeaderTerm(SQLModel, table=True):
 class TaskScope(SQLModel, table=True):
     """One unit level or one unit a task of a document applies to.
 
-    A task with no rows applies to every unit (the default); with rows, only to units of a
-    listed level or listed themselves. `storage/data/task-scope.tsv` gives the Central Commission's own
-    tasks of Kết luận 09 as level "tw".
+    A task with no rows applies to every unit, unless `storage/data/task-scope.tsv` gives it
+    a default (the Central Commission's own tasks of Kết luận 09: level "tw"); with rows,
+    only to units of a listed level or listed themselves.
     """
 
     __tablename__ = "task_scope"
