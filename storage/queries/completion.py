@@ -229,9 +229,13 @@ def _in_scope(root_id: int | None, with_root: bool) -> list[UnitTerm]:
 
 async def _exempt(session: AsyncSession, window: Window) -> set[int]:
     """Return the ids of units exempt on any day of the window's exemption span."""
+    return await exempt_units(session, first=window.exempt_from, last=window.exempt_to)
+
+
+async def exempt_units(session: AsyncSession, *, first: date, last: date) -> set[int]:
+    """Return the ids of units exempt on any day from `first` to `last`."""
     query = sa_select(col(UnitExemption.unit_id)).where(
-        col(UnitExemption.starts_on) <= window.exempt_to,
-        col(UnitExemption.ends_on) >= window.exempt_from,
+        col(UnitExemption.starts_on) <= last, col(UnitExemption.ends_on) >= first
     )
     return {unit_id for (unit_id,) in await _rows(session, query)}
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.models import DEFAULT_DOCUMENT, ProgressUpdate, Unit
+from storage.queries.completion import exempt_units, task_scope
 from storage.queries.progress import STANDING, task_sort_key
 from storage.queries.units import scope_ids
 from storage.status import Status
@@ -69,6 +70,7 @@ class TreeUnit:
     name: str
     parent_code: str
     depth: int
+    level: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,15 +104,27 @@ class PeriodReport:
 
 
 async def applicable_tasks(
-    session: AsyncSession, *, units: Sequence[TreeUnit], task_codes: Sequence[str], span: Span
+    session: AsyncSession,
+    *,
+    units: Sequence[TreeUnit],
+    task_codes: Sequence[str],
+    span: Span,
+    document: str = DEFAULT_DOCUMENT,
 ) -> dict[int, frozenset[str]]:
     """Return the tasks each unit must report in `span` (none: not counted, e.g. exempt).
 
-    For now every leaf task applies to every unit: the one place to point at the real
-    applicability (tasks narrowed to levels or units, exempt units) once it exists.
+    The same rules as the chat's completion: tasks narrowed to levels or units
+    (`task_scope`), units exempt on any day of the span left out.
     """
-    every = frozenset(task_codes)
-    return {unit.id: every for unit in units}
+    scope = await task_scope(session, document=document)
+    last_day = (span.end - timedelta(microseconds=1)).date()
+    exempt = await exempt_units(session, first=span.start.date(), last=last_day)
+    return {
+        unit.id: frozenset()
+        if unit.id in exempt
+        else frozenset(scope.for_unit(task_codes, unit.id, unit.level))
+        for unit in units
+    }
 
 
 async def units_in_tree_order(session: AsyncSession, *, root_id: int | None) -> list[TreeUnit]:
@@ -118,7 +132,7 @@ async def units_in_tree_order(session: AsyncSession, *, root_id: int | None) -> 
     parent = aliased(Unit)
     query = (
         sa_select(col(Unit.id), col(Unit.code), col(Unit.name), col(Unit.parent_id))
-        .add_columns(col(parent.code))
+        .add_columns(col(parent.code), col(Unit.level))
         .outerjoin(parent, col(parent.id) == col(Unit.parent_id))
     )
     if root_id is not None:
@@ -132,8 +146,8 @@ async def units_in_tree_order(session: AsyncSession, *, root_id: int | None) -> 
     ordered: list[TreeUnit] = []
     stack = [(row, 0) for row in reversed(children.get(None, []))]
     while stack:
-        (uid, code, name, _, parent_code), depth = stack.pop()
-        ordered.append(TreeUnit(uid, code, name, parent_code or "", depth))
+        (uid, code, name, _, parent_code, level), depth = stack.pop()
+        ordered.append(TreeUnit(uid, code, name, parent_code or "", depth, level))
         stack += [(row, depth + 1) for row in reversed(children.get(uid, []))]
     return ordered
 
@@ -150,7 +164,8 @@ async def period_report(
     codes = sorted(task_codes, key=task_sort_key)
     units = await units_in_tree_order(session, root_id=root_id)
     applicable = [
-        await applicable_tasks(session, units=units, task_codes=codes, span=span) for span in spans
+        await applicable_tasks(session, units=units, task_codes=codes, span=span, document=document)
+        for span in spans
     ]
     # Stored times come back in UTC: bounds in UTC too compare without offset arithmetic.
     bounds = [(span.start.astimezone(UTC), span.end.astimezone(UTC)) for span in spans]

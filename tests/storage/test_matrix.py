@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.queries.applicability import add_exemption, set_task_scope
 from storage.queries.matrix import Span, period_report
 from storage.queries.progress import add_update
 from tests.storage.helpers import make_tree, unit_id
@@ -53,3 +54,25 @@ async def test_reported_per_period_and_the_current_matrix(session: AsyncSession)
     assert [(u.code, u.parent_code) for u in h1.units] == [("H1", "T"), ("X1", "H1"), ("X2", "H1")]
     assert h1.summaries[0].tasks == [("1", 1, 3), ("2", 1, 3)]
     assert set(h1.cells) == {(x1, "1"), (x2, "2")}
+
+
+async def test_the_export_asks_only_what_chat_completion_asks(session: AsyncSession) -> None:
+    """A task narrowed to the province and an exempt commune: the same rules as /chuabaocao."""
+    units = await make_tree(session)
+    x1, x2 = unit_id(units["X1"]), unit_id(units["X2"])
+    await set_task_scope(session, task_code="2", levels=["tinh"], actor="test")
+    await add_exemption(
+        session,
+        unit_id=x2,
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30),
+        reason="sáp nhập",
+        actor="test",
+    )
+    await add_update(session, unit_id=x1, task_code="1", status="hoan_thanh", reported_at=at(5, 10))
+    report = await period_report(session, task_codes=["1", "2"], spans=[Q3, Q4])
+    q3, q4 = report.summaries
+    assert q3.tasks == [("1", 0, 6), ("2", 0, 1)]  # task 2: the province only
+    assert (q4.units_counted, q4.units_complete) == (5, 1)  # X2 exempt in Q4; X1 complete
+    assert report.applicable[x2] == frozenset()
+    assert report.applicable[x1] == frozenset({"1"})
