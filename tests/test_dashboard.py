@@ -23,9 +23,11 @@ from bot.settings import Settings
 from bot.web import WebServer
 from knowledge import load_library
 from storage.models import Role
+from storage.queries.applicability import add_exemption
 from storage.queries.deadlines import list_deadlines
 from storage.queries.invites import RedeemOutcome, redeem_invite
 from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.progress import add_update
 from storage.queries.units import get_unit, upsert_unit
 from storage.queries.web_auth import create_login_link
 from tests.botprocess import admin_env, free_port
@@ -212,3 +214,25 @@ async def test_invites_from_a_unit_page_in_scope_only(site) -> None:
         newcomer = await get_or_create_member(s, channel="telegram", external_id="301")
         result = await redeem_invite(s, member=newcomer, code=code[1], now=NOW)
     assert result.outcome is RedeemOutcome.EXPIRED
+
+
+async def test_the_overview_says_who_reported_enough_this_quarter(site) -> None:
+    """The same truth as /chuabaocao: one report is not "reported"; an exempt unit isn't counted."""
+    client, database = site
+    async with database.sessions() as s:
+        await upsert_unit(s, code="TU", name="Tỉnh ủy", actor="t", level="tinh")
+        for code in ("HU-A", "HU-B"):
+            await upsert_unit(s, code=code, name=code, actor="t", parent_code="TU", level="huyen")
+        unit = await get_unit(s, code="HU-A")
+        assert unit is not None and unit.id is not None
+        await add_update(s, unit_id=unit.id, task_code="3.3", status="hoan_thanh", reported_at=NOW)
+        other = await get_unit(s, code="HU-B")
+        assert other is not None and other.id is not None
+        await add_exemption(
+            s, unit_id=other.id, starts_on=NOW.date(), ends_on=NOW.date(), reason="x", actor="t"
+        )
+    await signed_in(client, database)
+    page = await (await client.get("/")).text()
+    standing = re.sub(r"\s+", " ", page.split('id="standing">')[1].split("</p>")[0])
+    assert "<strong>0/2</strong> đơn vị đã báo cáo đủ quý II/2025" in standing
+    assert "1 đơn vị được miễn" in standing

@@ -1,5 +1,7 @@
-"""The overview's completion numbers, in one small function the period-aware completion
-queries (issues 13/14) replace: today it counts each unit's latest report (progress_latest)."""
+"""The overview's status counts: each unit's latest report per task (progress_latest).
+
+Whether a unit has reported for the period is `storage.queries.completion`'s (the same
+numbers as /chuabaocao), shown beside these on the overview."""
 
 from __future__ import annotations
 

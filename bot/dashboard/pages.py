@@ -16,6 +16,8 @@ from knowledge.model import Task
 from knowledge.periods import period_of
 from storage.models import ProgressUpdate
 from storage.queries.audit import list_audit
+from storage.queries.completion import Window
+from storage.queries.completion import completion as period_completion
 from storage.queries.dashboard import leaders_of, recent_reports, units_in_scope
 from storage.queries.invites import list_invites
 from storage.queries.progress import latest_for_unit
@@ -64,9 +66,21 @@ class Pages(Base):
             task_codes=[task.code for task in tasks],
             root_id=viewer.root_id,
         )
+        now = self.clock()
+        period = period_of(now.astimezone(self.settings.zone).date())
+        standing = await period_completion(
+            session,
+            window=Window.of(period, self.settings.zone, now=now),
+            task_codes=[task.code for task in tasks],
+            document=self.document,
+            root_id=viewer.root_id,
+            with_root=viewer.root_id is None,
+            per_unit=True,
+        )
         titles = {task.code: task.title for task in tasks}
         context |= {
-            "period": period_of(self.clock().astimezone(self.settings.zone).date()).label,
+            "period": period.label,
+            "standing": standing,
             "scope": _unit_name(viewer.unit) if viewer.root_id else texts.SCOPE_ALL,
             "total_units": await count_units(session, root_id=viewer.root_id),
             "completion": done,
