@@ -9,6 +9,7 @@ storage and report figures of bench/bench_storage.py, and Telegram end to end
 and the soak: 10 minutes at 50 updates/s with broadcasts running
 (bench/bench_soak.py; BENCH_SOAK_MINUTES sets its length, 0 skips it).
 Faults at volume: bench/bench_faults.py. Reporting periods: bench/bench_completion.py.
+The web dashboard's pages: bench/bench_dashboard.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bench import (
     bench_answers,
     bench_broadcast,
     bench_completion,
+    bench_dashboard,
     bench_faults,
     bench_flood,
     bench_plan,
@@ -122,6 +124,8 @@ def main() -> int:
     print("\nReporting periods (issue 14): /chuabaocao and completion ≤ 200 ms (goal 50 ms),")
     print("the period reminder's recipients ≤ 2 s, at 5,000 units × 60 tasks × 100,000 reports:")
     bench_completion.run()
+    print("\nWeb dashboard (issue 15): overview ≤ 300 ms of server time (goal 100 ms), ≤ 200 KB:")
+    bench_dashboard.run()
     bench_broadcast.run()
     print("\nZalo OA webhook:")
     bench_zalo.run()
