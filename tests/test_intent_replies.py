@@ -94,7 +94,9 @@ async def test_another_language_is_told_vietnamese_then_help(say: Say, unit_id: 
 async def test_export_and_reminders_as_words_do_what_the_command_does(
     say: Say, sessions: Sessions, unit_id: int
 ) -> None:
-    assert await say("xuất excel") == texts.ADMIN_ONLY  # a leader, not an admin
+    assert await say("xuất excel") == await say("/xuat")  # a leader: its own subtree
+    assert "(HU-TP" in await say("xuất excel")
+    assert texts.NO_UNIT_SCOPE in await say("xuất excel", user="stranger")
     await say("xuất excel", user="boss")
     files = [r.file.name for r in say.last if r.file is not None]  # type: ignore[attr-defined]
     assert len(files) == 1 and files[0].endswith(".xlsx")
