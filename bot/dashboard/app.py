@@ -52,6 +52,9 @@ HEADERS = {
 }
 
 PageHandler = Callable[[Any, web.Request, AsyncSession, Viewer], Awaitable[web.StreamResponse]]
+UnitHandler = Callable[
+    [Any, web.Request, AsyncSession, Viewer, Unit, int], Awaitable[web.StreamResponse]
+]
 
 
 class Base:
@@ -144,6 +147,25 @@ def page(handler: PageHandler) -> Callable[[Any, web.Request], Awaitable[web.Str
                 return self.message(request, texts.FAILED, status=500, viewer=viewer)
 
     return wrapped
+
+
+def unit_page(
+    handler: UnitHandler,
+) -> Callable[[Any, web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap a handler of /…/{code} pages: `page`, then the unit if the viewer may see it
+    (passed with its id), else the refusal of `Base.scoped_unit`."""
+
+    @functools.wraps(handler)
+    async def scoped(
+        self: Base, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.StreamResponse:
+        unit = await self.scoped_unit(request, session, viewer)
+        if isinstance(unit, web.Response):
+            return unit
+        assert unit.id is not None  # scoped_unit returns stored units only
+        return await handler(self, request, session, viewer, unit, unit.id)
+
+    return page(scoped)
 
 
 async def csrf_ok(request: web.Request, viewer: Viewer) -> bool:

@@ -10,8 +10,9 @@ from bot.commands.errors import UsageError
 from bot.commands.invites import deep_link
 from bot.commands.parse import parse_ttl
 from bot.dashboard import texts
-from bot.dashboard.app import Base, page
+from bot.dashboard.app import Base, unit_page
 from bot.dashboard.viewer import Viewer
+from storage.models import Unit
 from storage.queries.invites import create_invite, revoke_invite
 
 TTL_CHOICES = ("1d", "7d", "30d")
@@ -25,22 +26,23 @@ class InvitePages(Base):
         app.router.add_post("/don-vi/{code}/moi", self.create)
         app.router.add_post("/don-vi/{code}/moi/{id}/huy", self.revoke)
 
-    @page
+    @unit_page
     async def create(
-        self, request: web.Request, session: AsyncSession, viewer: Viewer
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        viewer: Viewer,
+        unit: Unit,
+        unit_id: int,
     ) -> web.Response:
         """Create an invite and show its code once, its link and QR code."""
-        unit = await self.scoped_unit(request, session, viewer)
-        if isinstance(unit, web.Response):
-            return unit
-        assert unit.id is not None  # scoped_unit returns stored units only
         chosen = str((await request.post()).get("ttl", "7d"))
         try:
             ttl = parse_ttl(chosen if chosen in TTL_CHOICES else "")
         except UsageError as exc:
             return self.message(request, str(exc), status=400, viewer=viewer)
         invite, code = await create_invite(
-            session, unit_id=unit.id, created_by=viewer.actor, ttl=ttl, now=self.clock()
+            session, unit_id=unit_id, created_by=viewer.actor, ttl=ttl, now=self.clock()
         )
         link = deep_link(self.settings.telegram_bot_username, code)
         context = {
@@ -52,20 +54,21 @@ class InvitePages(Base):
         }
         return self.render(request, "invite.html", context, viewer=viewer)
 
-    @page
+    @unit_page
     async def revoke(
-        self, request: web.Request, session: AsyncSession, viewer: Viewer
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        viewer: Viewer,
+        unit: Unit,
+        unit_id: int,
     ) -> web.StreamResponse:
         """Revoke an unused invite of the unit, then show the unit again."""
-        unit = await self.scoped_unit(request, session, viewer)
-        if isinstance(unit, web.Response):
-            return unit
-        assert unit.id is not None  # scoped_unit returns stored units only
         raw = request.match_info["id"]
         revoked = raw.isascii() and raw.isdigit() and len(raw) < 19
         if revoked:
             revoked = await revoke_invite(
-                session, invite_id=int(raw), unit_id=unit.id, actor=viewer.actor, now=self.clock()
+                session, invite_id=int(raw), unit_id=unit_id, actor=viewer.actor, now=self.clock()
             )
         if not revoked:
             return self.message(request, texts.INVITE_GONE, status=400, viewer=viewer)

@@ -9,12 +9,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dashboard import texts
-from bot.dashboard.app import Base, page
+from bot.dashboard.app import Base, page, unit_page
 from bot.dashboard.completion import completion
 from bot.dashboard.viewer import Viewer
 from knowledge.model import Task
 from knowledge.periods import period_of
-from storage.models import ProgressUpdate
+from storage.models import ProgressUpdate, Unit
 from storage.queries.audit import list_audit
 from storage.queries.completion import Window
 from storage.queries.completion import completion as period_completion
@@ -88,34 +88,35 @@ class Pages(Base):
         }
         return self.render(request, "overview.html", context, viewer=viewer)
 
-    @page
+    @unit_page
     async def unit(
-        self, request: web.Request, session: AsyncSession, viewer: Viewer
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        viewer: Viewer,
+        unit: Unit,
+        unit_id: int,
     ) -> web.Response:
         """One unit: its leaders, sub-units, current report per task, missing tasks, history."""
-        unit = await self.scoped_unit(request, session, viewer)
-        if isinstance(unit, web.Response):
-            return unit
-        assert unit.id is not None  # scoped_unit returns stored units only
         parent = await get_unit_by_id(session, unit_id=unit.parent_id) if unit.parent_id else None
         if parent is not None and not await viewer.may_see(session, parent):
             parent = None
-        latest = await latest_for_unit(session, unit_id=unit.id, document=self.document)
+        latest = await latest_for_unit(session, unit_id=unit_id, document=self.document)
         reported = {row.task_code for row in latest}
         tasks = self.leaf_tasks()
-        history = await recent_reports(session, unit_id=unit.id, document=self.document)
+        history = await recent_reports(session, unit_id=unit_id, document=self.document)
         context = {
             "unit": unit,
             "parent": parent,
-            "children": await list_children(session, unit_id=unit.id),
-            "leaders": await leaders_of(session, unit_id=unit.id),
+            "children": await list_children(session, unit_id=unit_id),
+            "leaders": await leaders_of(session, unit_id=unit_id),
             "latest": [self.report_row(row) for row in latest],
             "missing": [task for task in tasks if task.code not in reported],
             "history": [self.report_row(row, name) for row, name in history],
             "invites": [
                 {"id": i.id, "expires": self.local(i.expires_at), "by": i.created_by}
                 for i in await list_invites(
-                    session, unit_id=unit.id, active_only=True, now=self.clock()
+                    session, unit_id=unit_id, active_only=True, now=self.clock()
                 )
             ],
         }
