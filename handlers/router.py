@@ -17,7 +17,6 @@ from handlers import payloads, texts
 from handlers.conversation import MENU, Ask, ChatState, store_state
 from handlers.flows import Flow, Registry
 from handlers.flows.base import again, end, is_cancel, looks_like_question, resolve
-from handlers.flows.report import report_button
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
@@ -272,15 +271,16 @@ class Handlers:
         return await self.propose(turn, form)
 
     async def start_report(self, turn: Turn, intent: Intent) -> list[Reply]:
-        """Start /baocao; when the words fit a few tasks, offer those to pick from."""
-        tasks = [t for t in map(self.library.find_task, intent.choices) if t is not None]
-        if not tasks:
-            return await self.run(turn, "baocao", "")
-        refused = refusal(self.flows.report.access, turn.scope, is_group=turn.incoming.is_group)
+        """Start /baocao, keeping a status typed alone ("xong rồi"); when the words fit a few
+        tasks, offer those to pick from."""
+        report = self.flows.report
+        refused = refusal(report.access, turn.scope, is_group=turn.incoming.is_group)
         if refused:
             return [Reply(refused)]
-        buttons = button_rows([report_button(t) for t in tasks], per_row=1)
-        return [Reply(texts.REPORT_WHICH_TASK, buttons)]
+        tasks = [t for t in map(self.library.find_task, intent.choices) if t is not None]
+        if tasks:
+            return await report.offer(turn, tasks, intent.rest)
+        return await report.ask_group(turn, intent.rest)
 
     def whoami(self, turn: Turn) -> str:
         """Say the sender's role, unit and what they can do."""

@@ -215,8 +215,21 @@ async def test_words_fitting_several_tasks_offer_those_to_report_on(
     assert any(label.startswith("Báo cáo 8.2") for label in offered)
     picked = offered[0].split(":")[0].removeprefix("Báo cáo ")
     step = await say("1")  # a typed number picks the first offered task
-    assert f"Nhiệm vụ {picked}" in step and "Bước 3/5" in step
+    # what was typed with the words is kept: straight to the confirm step
+    assert f"Nhiệm vụ {picked}" in step and "đang thực hiện" in step and "50%" in step
+    assert await stored(sessions, unit_id) == []  # nothing saved before the yes
+
+
+async def test_a_status_typed_alone_is_kept_until_the_task_is_chosen(
+    say: Say, sessions: Sessions, unit_id: int
+) -> None:
+    assert "Bước 1/5" in await say("xong rồi")
+    await say("3")
+    step = await say("3.3")
+    assert "Nhiệm vụ 3.3" in step and "hoàn thành" in step and "100%" in step
     assert await stored(sessions, unit_id) == []
+    await say("ok")
+    assert await stored(sessions, unit_id) == [("3.3", "hoan_thanh", 100, "")]
 
 
 async def test_cancel_in_words_ends_an_open_report(

@@ -98,7 +98,7 @@ class ReportFlow:
             return [Reply(texts.STALE_BUTTON)]
         data = state.data if state is not None else {}
         if step == "group":
-            return await self.pick_group(turn, payload.value)
+            return await self.pick_group(turn, payload.value, data.get("said", ""))
         if step == "task":
             return await self.pick_task(turn, data, payload.value)
         if step == "status":
@@ -138,16 +138,25 @@ class ReportFlow:
 
     # --- the steps ---
 
-    async def ask_group(self, turn: Turn) -> list[Reply]:
-        """Show step 1: the task groups."""
+    async def ask_group(self, turn: Turn, said: str = "") -> list[Reply]:
+        """Show step 1: the task groups; `said` is a status typed before any task
+        ("hoàn thành"), kept until the task is chosen."""
         unit = self.unit(turn)
         groups = [t for t in self.library.tasks() if not t.parent]
         buttons = [Button(_group_label(t), payloads.report("g", t.code)) for t in groups]
         text = texts.REPORT_PICK_GROUP.format(unit=_name(unit))
         reply = Reply(text, [*button_rows(buttons, per_row=1), [cancel_button(self.kind)]])
-        return await show(turn, FLOW, {"step": "group"}, Ask(reply, hint=texts.STEP_PICK))
+        data = {"step": "group", **_said(said)}
+        return await show(turn, FLOW, data, Ask(reply, hint=texts.STEP_PICK))
 
-    async def pick_group(self, turn: Turn, group: str) -> list[Reply]:
+    async def offer(self, turn: Turn, tasks: list[Task], said: str = "") -> list[Reply]:
+        """Show the task step with the few tasks typed words fit, keeping a typed status."""
+        buttons = button_rows([report_button(t) for t in tasks], per_row=1)
+        reply = Reply(texts.REPORT_WHICH_TASK, [*buttons, [cancel_button(self.kind)]])
+        data = {"step": "task", **_said(said)}
+        return await show(turn, FLOW, data, Ask(reply, hint=texts.STEP_PICK))
+
+    async def pick_group(self, turn: Turn, group: str, said: str = "") -> list[Reply]:
         """Show step 2: the tasks of the chosen group."""
         tasks = self.leaves(group)
         if not tasks:
@@ -161,7 +170,7 @@ class ReportFlow:
             texts.REPORT_PICK_TASK.format(group=group),
             [*button_rows(buttons, per_row=1), [cancel_button(self.kind)]],
         )
-        data = {"step": "task", "group": group}
+        data = {"step": "task", "group": group, **_said(said)}
         return await show(turn, FLOW, data, Ask(reply, hint=texts.STEP_PICK))
 
     async def pick_task(self, turn: Turn, data: dict[str, Any], code: str) -> list[Reply]:
@@ -171,6 +180,10 @@ class ReportFlow:
         if task is None:
             await turn.audit("payload.refused", f"bc:t:{code}", reason="unknown task")
             return [Reply(texts.FORGED_PAYLOAD)]
+        said = data.get("said", "") if data.get("step") == "task" else ""
+        if said:  # "hoàn thành" typed first: the task completes the one-line form
+            form = await self.read(turn, f"{code} {said}")
+            return await self.propose(turn, form) if isinstance(form, ReportForm) else form
         return await self.ask_status(turn, task)
 
     async def ask_status(
@@ -375,6 +388,11 @@ class ReportFlow:
         unknown = texts.REPORT_UNKNOWN_TASK.format(code=code)
         text = f"{unknown} {texts.REPORT_CLOSE.format(codes=', '.join(close))}"
         return [Reply(text, button_rows(buttons, per_row=3))]
+
+
+def _said(said: str) -> dict[str, str]:
+    """Return the flow data keeping a status typed before the task, if any."""
+    return {"said": said} if said.strip() else {}
 
 
 def _group_label(task: Task) -> str:
