@@ -475,12 +475,16 @@ def test_not_found_suggests_the_closest_tasks_then_commands() -> None:
     assert vtvl[0].code == "3.3" and all(s.code != "3" for s in vtvl)
 
 
-def test_held_out_phrasings_score() -> None:
-    """Phrasings written before the classifier and never tuned on: report, and keep ≥ 85%."""
-    rows = [
-        json.loads(line)
-        for line in (ROOT / "tests" / "data" / "intents_heldout.jsonl").read_text().splitlines()
-    ]
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [
+        ("intents_heldout.jsonl", 0.85),  # written before the classifier
+        ("intents_heldout2.jsonl", 0.75),  # written a year on, before a look: 18/22 as found
+    ],
+)
+def test_held_out_phrasings_score(name: str, floor: float) -> None:
+    """Phrasings never tuned on: report the score, and keep it over its floor."""
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text().splitlines()]
     misses = []
     for row in rows:
         got = classify(row["text"], library=LIBRARY)
@@ -489,8 +493,8 @@ def test_held_out_phrasings_score() -> None:
             row["kind"] == "register" and got.arg == row.get("arg")
         ):
             misses.append((row["text"], row["kind"], got.kind.value))
-    print(f"held-out: {len(rows) - len(misses)}/{len(rows)}; misses: {misses}")
-    assert len(rows) - len(misses) >= 0.85 * len(rows), misses
+    print(f"{name}: {len(rows) - len(misses)}/{len(rows)}; misses: {misses}")
+    assert len(rows) - len(misses) >= floor * len(rows), misses
 
 
 @settings(max_examples=300, deadline=None)
