@@ -6,6 +6,7 @@ deployment's own, named by the HOLIDAYS_FILE setting ("off" for none).
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 
@@ -31,8 +32,10 @@ def parse_holidays(text: str) -> frozenset[date]:
     return frozenset(days)
 
 
+@functools.lru_cache(maxsize=8)
 def load_holidays(setting: str) -> frozenset[date]:
-    """Return the holidays the HOLIDAYS_FILE setting names ("" the bundled file, "off" none)."""
+    """Return the holidays the HOLIDAYS_FILE setting names ("" the bundled file, "off" none);
+    read once per process (the settings' check and every schedule share it)."""
     value = setting.strip()
     if value.lower() in OFF:
         return frozenset()
