@@ -1,0 +1,234 @@
+"""Read a text PDF into paragraphs: lines rebuilt from positioned text, page furniture
+dropped, paragraphs rejoined across lines and pages, footnotes set apart.
+
+pypdf reports each piece of text with its matrix and font size (`visitor_text`); from
+these the reader rebuilds lines (by baseline), tells superscript footnote markers
+(small digits on a body line) from text, drops page numbers and running headers or
+footers (the same line at the top or bottom of most pages), and starts a paragraph at
+a structure marker (I., 1., 1.1., a), -, +), a first-line indent, a wider gap, or after
+a short line that ends a sentence. A PDF with no text at all is a scan: refused.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from knowledge.ingest.clean import clean_line, superscript
+from knowledge.ingest.errors import Unreadable
+
+_MARKER = re.compile(
+    r"^(?:[IVX]+\.\s|\d{1,2}(?:\.\d{1,2})*\.\s|[a-zđ]\)\s|[-–•+]\s?|Nơi nhận|[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s?)"
+)
+_PAGE_NUMBER = re.compile(r"^(?:[-–]?\s*\d{1,3}\s*[-–]?|Trang\s+\d{1,3}(?:\s*/\s*\d{1,3})?)$", re.I)
+_TERMINAL = tuple('.:;!?”"')
+
+
+@dataclass
+class _Piece:
+    text: str
+    x: float
+    y: float
+    size: float
+
+
+@dataclass
+class _Line:
+    text: str
+    x: float
+    y: float
+    size: float
+    right: float  # approximate right edge
+    pieces: list[_Piece] = field(default_factory=list)
+
+
+def read_pdf(data: bytes) -> tuple[list[str], list[str]]:
+    """Return the paragraphs of a text PDF and warnings; Unreadable for a scan."""
+    from pypdf import PdfReader  # imported here so the bot starts without it
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise Unreadable("unsupported", "encrypted PDF")
+        pages = [_page_lines(page) for page in reader.pages]
+    except Unreadable:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise Unreadable("corrupt", str(exc)) from exc
+    empty = sum(1 for lines in pages if not lines)
+    if empty == len(pages):
+        raise Unreadable("no_text", f"{len(pages)} pages without a text layer")
+    warnings = [f"pdf_pages_without_text:{empty}"] if empty else []
+    pages = _drop_furniture(pages)
+    return _paragraphs(pages), warnings
+
+
+def _page_lines(page: object) -> list[_Line]:
+    """Return a page's text lines, top to bottom, superscript digits marked."""
+    pieces: list[_Piece] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if not text or not text.strip(" \n"):
+            return
+        a, b, c, d, e, f = tm
+        x = a * 0 + c * 0 + e
+        y = f
+        x, y = cm[0] * x + cm[2] * y + cm[4], cm[1] * x + cm[3] * y + cm[5]
+        scale = abs(d * cm[3]) or abs(a * cm[0]) or 1.0
+        for i, part in enumerate(text.split("\n")):
+            if part.strip():
+                pieces.append(_Piece(part, x, y - i * size * scale * 1.2, size * scale))
+
+    page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    return _lines(pieces)
+
+
+def _lines(pieces: list[_Piece]) -> list[_Line]:
+    """Group pieces into lines by baseline (small raised digits join the line they mark),
+    then split a line where a wide gap separates two columns."""
+    groups: list[list[_Piece]] = []
+    for piece in sorted(pieces, key=lambda p: -p.size):
+        home = next((g for g in groups if _on_line(g, piece)), None)
+        if home is None:
+            groups.append([piece])
+        else:
+            home.append(piece)
+    lines = []
+    for group in groups:
+        for column in _columns(sorted(group, key=lambda p: p.x)):
+            lines.append(_make_line(column))
+    return sorted(lines, key=lambda line: (-round(line.y), line.x))
+
+
+def _on_line(group: list[_Piece], piece: _Piece) -> bool:
+    """Tell whether a piece sits on a line: on its baseline, or raised a little above it."""
+    head = group[0]
+    return -0.3 * head.size <= piece.y - head.y <= 0.6 * head.size
+
+
+def _columns(pieces: list[_Piece]) -> list[list[_Piece]]:
+    """Split a line's pieces where a gap of three ems or more separates them."""
+    out = [[pieces[0]]]
+    for prev, piece in itertools.pairwise(pieces):
+        end = prev.x + len(prev.text.rstrip()) * prev.size * 0.5
+        if piece.x - end > 3 * max(prev.size, piece.size) and piece.size > 0.85 * prev.size:
+            out.append([piece])
+        else:
+            out[-1].append(piece)
+    return out
+
+
+def _make_line(pieces: list[_Piece]) -> _Line:
+    """Join a line's pieces; digits smaller than the line's text become superscripts."""
+    size = max(p.size for p in pieces)
+    base = min(p.y for p in pieces if p.size == size)
+    text = ""
+    for p in pieces:
+        piece = p.text
+        raised = p.y > base + 0.15 * size
+        if p.size < 0.85 * size and piece.strip().isdigit() and raised:
+            piece = superscript(piece.strip()) + (" " if p is pieces[0] else "")
+        text += piece
+    right = max(p.x + len(p.text) * p.size * 0.5 for p in pieces)
+    return _Line(clean_line(text), pieces[0].x, base, size, right, pieces)
+
+
+def _drop_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Drop page numbers and lines repeated at the top or bottom of most pages."""
+    edges: Counter[str] = Counter()
+    for lines in pages:
+        for text in {_shape(line.text) for line in (*lines[:2], *lines[-2:])}:
+            edges[text] += 1
+    threshold = max(3, len(pages) // 2 + 1)
+    repeated = {text for text, count in edges.items() if count >= threshold}
+    out = []
+    for lines in pages:
+        edge = {id(line) for line in (*lines[:2], *lines[-2:])}
+        out.append(
+            [
+                line
+                for line in lines
+                if not (
+                    id(line) in edge
+                    and (_PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated)
+                )
+            ]
+        )
+    return out
+
+
+def _shape(text: str) -> str:
+    """Return a line with its numbers blanked (running headers differ by page number)."""
+    return re.sub(r"\d+", "#", text)
+
+
+def _paragraphs(pages: list[list[_Line]]) -> list[str]:
+    """Join lines into paragraphs; footnotes (small text) become their own paragraphs."""
+    all_lines = [line for lines in pages for line in lines]
+    if not all_lines:
+        return []
+    body_size = _body_size(all_lines)
+    left = statistics.median_low([round(line.x) for line in all_lines if line.size >= body_size])
+    right = max(line.right for line in all_lines if line.size >= body_size * 0.95)
+    out: list[str] = []
+    body_open: int | None = None  # index in `out` of the body paragraph still open
+    for lines in pages:
+        notes: list[str] = []
+        prev: _Line | None = None
+        for line in lines:
+            if line.size < 0.9 * body_size:
+                if line.text[:1] in "⁰¹²³⁴⁵⁶⁷⁸⁹" or not notes:
+                    notes.append(line.text)
+                else:
+                    notes[-1] = _join(notes[-1], line.text)
+                continue
+            if body_open is not None and not _starts_paragraph(line, prev, left, right):
+                out[body_open] = _join(out[body_open], line.text)
+            else:
+                out.append(line.text)
+                body_open = len(out) - 1
+            prev = line
+        if notes:
+            out.extend(notes)  # after the page's text: parse rejoins what they cut
+            if body_open is not None:
+                page_break_open = not out[body_open].rstrip().endswith(_TERMINAL)
+                body_open = body_open if page_break_open else None
+    return out
+
+
+def _body_size(lines: list[_Line]) -> float:
+    """Return the font size most of the text is set in."""
+    weights: Counter[float] = Counter()
+    for line in lines:
+        weights[round(line.size, 1)] += len(line.text)
+    return weights.most_common(1)[0][0]
+
+
+def _starts_paragraph(line: _Line, prev: _Line | None, left: float, right: float) -> bool:
+    """Tell whether a body line begins a new paragraph."""
+    if _MARKER.match(line.text):
+        return True
+    if prev is None:
+        return line.x > left + 0.8 * line.size  # else it continues the last page's paragraph
+    if prev.y - line.y > 1.9 * line.size:
+        return True
+    full = prev.right >= right - 3 * line.size  # the line before was wrapped
+    if full and not prev.text.endswith(_TERMINAL):
+        return False  # a wrapped line, even of a centred title
+    if line.x > left + 0.8 * line.size:
+        return True  # first-line indent, or a centred line
+    return not full and prev.text.endswith(_TERMINAL)
+
+
+def _join(head: str, tail: str) -> str:
+    """Join two lines of a paragraph, undoing a line-end hyphen where it split a word."""
+    if head.endswith("\u00ad"):
+        return head[:-1] + tail
+    if head.endswith("-") and len(head) > 1 and head[-2].isalnum() and tail[:1].isalnum():
+        return head + tail  # "09-" + "KL/BTCTW": the hyphen belongs to the word
+    return f"{head} {tail}"
