@@ -139,32 +139,39 @@ def _make_line(pieces: list[_Piece]) -> _Line:
 
 
 def _drop_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Drop page numbers and lines repeated at the top or bottom of most pages."""
-    edges: Counter[str] = Counter()
-    for lines in pages:
-        for text in {_shape(line.text) for line in (*lines[:2], *lines[-2:])}:
-            edges[text] += 1
+    """Drop page numbers, and running headers or footers: short lines set apart at the top
+    or bottom of most pages, at the same height (numbers in them may change)."""
+    edges = [_edge_lines(lines) for lines in pages]
+    seen: Counter[tuple[str, int]] = Counter()
+    for lines in edges:
+        seen.update({_shape(line) for line in lines})
     threshold = max(3, len(pages) // 2 + 1)
-    repeated = {text for text, count in edges.items() if count >= threshold}
     out = []
-    for lines in pages:
-        edge = {id(line) for line in (*lines[:2], *lines[-2:])}
-        out.append(
-            [
-                line
-                for line in lines
-                if not (
-                    id(line) in edge
-                    and (_PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated)
-                )
-            ]
-        )
+    for lines, edge in zip(pages, edges, strict=True):
+        drop = {
+            id(line)
+            for line in edge
+            if _PAGE_NUMBER.match(line.text) or seen[_shape(line)] >= threshold
+        }
+        drop |= {id(line) for line in (*lines[:1], *lines[-1:]) if _PAGE_NUMBER.match(line.text)}
+        out.append([line for line in lines if id(line) not in drop])
     return out
 
 
-def _shape(text: str) -> str:
-    """Return a line with its numbers blanked (running headers differ by page number)."""
-    return re.sub(r"\d+", "#", text)
+def _edge_lines(lines: list[_Line]) -> list[_Line]:
+    """Return the first and last lines of a page when a wide gap sets them apart."""
+    out = []
+    if len(lines) >= 2 and lines[0].y - lines[1].y > 1.6 * lines[1].size:
+        out.append(lines[0])
+    if len(lines) >= 2 and lines[-2].y - lines[-1].y > 1.6 * lines[-2].size:
+        out.append(lines[-1])
+    return [line for line in out if len(line.text) <= 100]
+
+
+def _shape(line: _Line) -> tuple[str, int]:
+    """Return a line's text with numbers blanked, and its height on the page: a running
+    header or footer stands at the same place on each page, its page number changing."""
+    return re.sub(r"\d+", "#", line.text), round(line.y / 3)
 
 
 def _paragraphs(pages: list[list[_Line]]) -> list[str]:
