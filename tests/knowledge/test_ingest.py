@@ -148,3 +148,54 @@ def test_bundled_directive_reads_the_same_through_ingest():
     assert sorted(doc.footnotes) == sorted(bundled.footnotes)
     assert doc.metadata.copies == bundled.metadata.copies
     assert ingested.warnings == ()
+
+
+def test_unnumbered_headings_are_numbered_by_their_style():
+    import docx
+
+    document = docx.Document()
+    for text in ("BAN CHẤP HÀNH TRUNG ƯƠNG", "*", "Số 35-CT/TW"):
+        document.add_paragraph(text)
+    document.add_paragraph("Hà Nội, ngày 14 tháng 6 năm 2025")
+    document.add_paragraph("CHỈ THỊ")
+    document.add_paragraph("về đại hội đảng bộ các cấp")
+    document.add_paragraph("Mở đầu " + "các cấp ủy, tổ chức đảng chuẩn bị và tổ chức đại hội " * 4 + ".")
+    document.add_heading("Nhiệm vụ", level=1)
+    document.add_heading("Chuẩn bị văn kiện", level=2)
+    document.add_paragraph("- Hoàn thành dự thảo văn kiện trước ngày 30/6/2025.")
+    document.add_heading("Công tác nhân sự", level=2)
+    out = io.BytesIO()
+    document.save(out)
+    ingested = read_document(out.getvalue(), "ct35.docx")
+    doc = ingested.document
+    assert (doc.metadata.kind, doc.metadata.number) == ("Chỉ thị", "35-CT/TW")
+    assert doc.metadata.issuer == "Ban Chấp hành Trung ương"
+    assert [t.code for t in doc.tasks] == ["1", "1.1", "2"]
+    assert doc.sections[0] == ("Mục I", "NHIỆM VỤ")
+    assert "heading_numbers_from_styles:3" in ingested.warnings
+
+
+def test_lettered_items_are_tasks_with_their_bullets_beneath():
+    text = "\n\n".join(
+        [
+            "TỈNH ỦY BÌNH ĐỊNH\nBAN TỔ CHỨC",
+            "Số 12-HD/BTCTU",
+            "Bình Định, ngày 03 tháng 3 năm 2025",
+            "HƯỚNG DẪN",
+            "về đánh giá chất lượng tổ chức cơ sở đảng",
+            "Căn cứ Quy định của Ban Chấp hành Trung ương, " + "Ban Tổ chức Tỉnh ủy hướng dẫn " * 5,
+            "I. NỘI DUNG",
+            "1. Đối tượng",
+            "a) Tổ chức cơ sở đảng",
+            "- Đảng bộ cơ sở.",
+            "- Chi bộ cơ sở.",
+            "b) Đảng viên",
+            "- Hoàn thành trong quý II năm 2025.",
+        ]
+    )
+    doc = read_document(text.encode("utf-8"), "hd12.txt").document
+    assert doc.metadata.issuer == "Ban Tổ chức Tỉnh ủy Bình Định"
+    assert doc.metadata.kind == "Hướng dẫn"
+    assert [t.code for t in doc.tasks] == ["1", "1.1", "1.1.1", "1.1.2", "1.2", "1.2.1"]
+    assert doc.task("1.2").title == "Đảng viên"
+    assert doc.task("1.2.1").deadlines[0].due == date(2025, 6, 30)
