@@ -17,9 +17,7 @@ def preview_lines(preview: Preview) -> list[str]:
     lines = [
         t.PREVIEW_DOCUMENT.format(kind=preview.kind or unknown, number=preview.number or unknown),
         t.PREVIEW_ISSUER.format(issuer=preview.issuer or unknown),
-        t.PREVIEW_ISSUED.format(
-            issued=f"{preview.issued:%d/%m/%Y}" if preview.issued else unknown
-        ),
+        t.PREVIEW_ISSUED.format(issued=f"{preview.issued:%d/%m/%Y}" if preview.issued else unknown),
         t.PREVIEW_TITLE.format(title=preview.title or unknown),
         t.PREVIEW_SIGNER.format(signer=preview.signer or unknown, title=signer_title),
         "",
@@ -27,7 +25,9 @@ def preview_lines(preview: Preview) -> list[str]:
     ]
     lines += [f"  {ref}: {_short(heading)}" for ref, heading in preview.outline]
     lines += ["", t.PREVIEW_TASKS.format(count=len(preview.tasks))]
-    lines += [f"{'  ' * (task.depth + 1)}{task.code}  {_short(task.title)}" for task in preview.tasks]
+    lines += [
+        f"{'  ' * (task.depth + 1)}{task.code}  {_short(task.title)}" for task in preview.tasks
+    ]
     lines += ["", t.PREVIEW_DEADLINES.format(count=len(preview.deadlines))]
     lines += [
         t.PREVIEW_DEADLINE.format(

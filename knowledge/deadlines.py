@@ -14,7 +14,9 @@ _BEFORE = re.compile(
     r"(\d{1,2})\s*(?:/|năm\s+)(\d{4})",
     re.I,
 )
-_IN_QUARTER = re.compile(r"(?:trong|trước hết|chậm nhất) quý (I|II|III|IV)(?:\s+năm\s+|/)(\d{4})", re.I)
+_IN_QUARTER = re.compile(
+    r"(?:trong|trước hết|chậm nhất) quý (I|II|III|IV)(?:\s+năm\s+|/)(\d{4})", re.I
+)
 _IN_MONTH = re.compile(r"(?:trong|chậm nhất|trước hết) tháng (\d{1,2})(?:\s+năm\s+|/)(\d{4})", re.I)
 _QUARTERS = {"I": 1, "II": 2, "III": 3, "IV": 4}
 _BY_YEAR = re.compile(r"đến năm (\d{4})([^.;]*)", re.I)

@@ -19,7 +19,10 @@ HEADER = (
     ["TỈNH ỦY BÌNH ĐỊNH", "*", "Số 45-KH/TU"],
     ["ĐẢNG CỘNG SẢN VIỆT NAM", "Bình Định, ngày 15 tháng 01 năm 2025"],
 )
-KIND, TITLE = "KẾ HOẠCH", "thực hiện Kết luận của Ban Tổ chức Trung ương về công tác tổ chức xây dựng Đảng năm 2025"
+KIND, TITLE = (
+    "KẾ HOẠCH",
+    "thực hiện Kết luận của Ban Tổ chức Trung ương về công tác tổ chức xây dựng Đảng năm 2025",
+)
 INTRO = (
     "Thực hiện Kết luận số 150-KL/BTCTW^1 của Ban Tổ chức Trung ương về công tác tổ chức xây "
     "dựng Đảng năm 2025, Ban Thường vụ Tỉnh ủy ban hành Kế hoạch triển khai thực hiện trong toàn "
@@ -63,12 +66,18 @@ BODY: list[tuple[int | None, str]] = [
 ]
 CODES = ["1", "1.1", "1.2", "2", "2.1", "2.1.1", "2.2", "2.2.1", "3", "3.1"]
 
+_LEVEL = (
+    '<w:lvl w:ilvl="{0}"><w:start w:val="1"/><w:numFmt w:val="{1}"/>'
+    '<w:lvlText w:val="{2}"/></w:lvl>'
+)
+LEVELS = "".join(
+    _LEVEL.format(i, fmt, text)
+    for i, (fmt, text) in enumerate(
+        [("upperRoman", "%1."), ("decimal", "%2."), ("decimal", "%2.%3."), ("bullet", "-")]
+    )
+)
 _NUMBERING = f"""<w:root xmlns:w="{W_NS}">
-<w:abstractNum w:abstractNumId="90">
- <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="%1."/></w:lvl>
- <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%2."/></w:lvl>
- <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%2.%3."/></w:lvl>
- <w:lvl w:ilvl="3"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="-"/></w:lvl>
+<w:abstractNum w:abstractNumId="90">{LEVELS}
 </w:abstractNum>
 <w:num w:numId="90"><w:abstractNumId w:val="90"/></w:num>
 </w:root>"""
@@ -136,7 +145,8 @@ def _with_footnote(data: bytes, text: str) -> bytes:
         '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
         "</w:r></w:p></w:footnote>"
         '<w:footnote w:id="1"><w:p><w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
-        f'<w:footnoteRef/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:footnote>'
+        "<w:footnoteRef/></w:r>"
+        f'<w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:footnote>'
         "</w:footnotes>"
     )
     rel = (
@@ -181,7 +191,9 @@ def directive_blocks(*, repeat: int = 1) -> list[Block]:
     left, right = ENDING
     for i in range(max(len(left), len(right))):
         blocks.append(
-            Block(left[i] if i < len(left) else "", "left", right=right[i] if i < len(right) else "")
+            Block(
+                left[i] if i < len(left) else "", "left", right=right[i] if i < len(right) else ""
+            )
         )
     return blocks
 
@@ -209,7 +221,9 @@ def _labels() -> list[str]:
     return out
 
 
-def legacy_docx(font: str, legacy: str, before: str = "Kính gửi: ", after: str = " (bản gốc).") -> bytes:
+def legacy_docx(
+    font: str, legacy: str, before: str = "Kính gửi: ", after: str = " (bản gốc)."
+) -> bytes:
     """Return a DOCX with one paragraph: a Unicode run, a run in a legacy font, a Unicode run."""
     import docx
 

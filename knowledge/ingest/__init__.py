@@ -82,5 +82,7 @@ def _check(doc: Document) -> list[str]:
         "no_tasks": doc.tasks,
     }
     out = [code for code, value in found.items() if not value]
-    out += [f"footnote_not_cited:{n}" for n, note in sorted(doc.footnotes.items()) if not note.cited_in]
+    out += [
+        f"footnote_not_cited:{n}" for n, note in sorted(doc.footnotes.items()) if not note.cited_in
+    ]
     return out

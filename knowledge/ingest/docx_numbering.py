@@ -71,7 +71,7 @@ class Numbering:
         return numbering
 
     def label(self, num_id: str, ilvl: int) -> str:
-        """Return the next label of list `num_id` at level `ilvl` ("2.1.", "a)", "-"); "" if none."""
+        """Return the next label of list `num_id` at level `ilvl` ("2.1.", "a)", "-"), or ""."""
         abstract = self.lists.get(num_id)
         if abstract is None or num_id == "0":
             return ""

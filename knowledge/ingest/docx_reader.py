@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 
 from knowledge.ingest.clean import group_lines, superscript
-from knowledge.ingest.docx_numbering import W, Numbering
+from knowledge.ingest.docx_numbering import Numbering, W
 from knowledge.ingest.errors import Unreadable
 from knowledge.ingest.legacy import font_encoding, is_capital_font, to_unicode
 from knowledge.text import fold
@@ -169,10 +169,7 @@ class _Reader:
         if width <= 3 and (not self.body_started or "noi nhan" in fold(flat)):
             for col in range(width):
                 lines = [
-                    line
-                    for row in rows
-                    if col < len(row)
-                    for line in self.cell_lines(row[col])
+                    line for row in rows if col < len(row) for line in self.cell_lines(row[col])
                 ]
                 for par in group_lines(lines):
                     self.emit(par, [])

@@ -75,11 +75,9 @@ def _page_lines(page: object) -> list[_Line]:
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         if not text or not text.strip(" \n"):
             return
-        a, b, c, d, e, f = tm
-        x = a * 0 + c * 0 + e
-        y = f
+        x, y = tm[4], tm[5]  # the text matrix's origin, then into page space by the CTM
         x, y = cm[0] * x + cm[2] * y + cm[4], cm[1] * x + cm[3] * y + cm[5]
-        scale = abs(d * cm[3]) or abs(a * cm[0]) or 1.0
+        scale = abs(tm[3] * cm[3]) or abs(tm[0] * cm[0]) or 1.0
         for i, part in enumerate(text.split("\n")):
             if part.strip():
                 pieces.append(_Piece(part, x, y - i * size * scale * 1.2, size * scale))

@@ -41,8 +41,10 @@ def test_docx_directive_of_2025_gives_parts_tasks_deadline_and_footnote(from_doc
     assert [ref for ref, _ in doc.sections if ref.count(".") == 0] == ["Mục I", "Mục II", "Mục III"]
     assert [t.code for t in doc.tasks] == CODES
     task = doc.task("1.1")
-    assert task is not None and task.ref == "Mục II.1, ý 1" or task.ref.startswith("Mục II.1")
-    assert [(d.due, d.phrase) for d in task.deadlines] == [(date(2025, 6, 30), "trước ngày 30/6/2025")]
+    assert (task is not None and task.ref == "Mục II.1, ý 1") or task.ref.startswith("Mục II.1")
+    assert [(d.due, d.phrase) for d in task.deadlines] == [
+        (date(2025, 6, 30), "trước ngày 30/6/2025")
+    ]
     assert doc.footnotes[1].text == FOOTNOTE
     assert doc.footnotes[1].cited_in == "Phần mở đầu"
     assert "150-KL/BTCTW¹" in doc.footnotes[1].cited_sentence
@@ -90,7 +92,9 @@ def test_pdf_page_numbers_dropped_and_paragraphs_rejoined_across_pages():
         "Các cấp ủy tiếp tục thực hiện nghiêm túc quy định về công tác cán bộ, bảo đảm dân chủ, "
         "khách quan"
     )
-    paragraphs = [f"Đoạn thứ {i}: {filler}, công khai và minh bạch trong từng khâu." for i in range(60)]
+    paragraphs = [
+        f"Đoạn thứ {i}: {filler}, công khai và minh bạch trong từng khâu." for i in range(60)
+    ]
     blocks = [Block("TỈNH ỦY BÌNH ĐỊNH", "center"), Block("Số 01-KH/TU", "center")]
     blocks += [Block(p) for p in paragraphs]
     blocks[20] = Block(paragraphs[18].replace("nghiêm túc", "nghiêm túc^1"), notes={1: "Ghi chú."})
@@ -159,7 +163,9 @@ def test_unnumbered_headings_are_numbered_by_their_style():
     document.add_paragraph("Hà Nội, ngày 14 tháng 6 năm 2025")
     document.add_paragraph("CHỈ THỊ")
     document.add_paragraph("về đại hội đảng bộ các cấp")
-    document.add_paragraph("Mở đầu " + "các cấp ủy, tổ chức đảng chuẩn bị và tổ chức đại hội " * 4 + ".")
+    document.add_paragraph(
+        "Mở đầu " + "các cấp ủy, tổ chức đảng chuẩn bị và tổ chức đại hội " * 4 + "."
+    )
     document.add_heading("Nhiệm vụ", level=1)
     document.add_heading("Chuẩn bị văn kiện", level=2)
     document.add_paragraph("- Hoàn thành dự thảo văn kiện trước ngày 30/6/2025.")
