@@ -102,8 +102,8 @@ def _add_text(paragraph, text: str) -> None:
         paragraph.add_run(rest)
 
 
-def directive_docx() -> bytes:
-    """Return the 2025 plan as a DOCX."""
+def directive_docx(*, repeat: int = 1) -> bytes:
+    """Return the 2025 plan as a DOCX (`repeat` > 1 makes the body longer, for benches)."""
     import docx
 
     document = docx.Document()
@@ -114,7 +114,7 @@ def directive_docx() -> bytes:
     document.add_paragraph(KIND)
     document.add_paragraph(TITLE)
     _add_text(document.add_paragraph(), INTRO)
-    for level, text in BODY:
+    for level, text in BODY * repeat:
         if level is None:
             document.add_paragraph(text)
             continue
