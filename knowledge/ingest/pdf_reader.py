@@ -18,7 +18,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from knowledge.ingest.clean import clean_line, superscript
+from knowledge.ingest.clean import clean_line, group_lines, superscript
 from knowledge.ingest.errors import Unreadable
 
 _MARKER = re.compile(
@@ -173,7 +173,8 @@ def _shape(line: _Line) -> tuple[str, int]:
 
 
 def _paragraphs(pages: list[list[_Line]]) -> list[str]:
-    """Join lines into paragraphs; footnotes (small text) become their own paragraphs."""
+    """Join lines into paragraphs; footnotes (small text) become their own paragraphs, and
+    two-column blocks (header, "Nơi nhận" beside the signature) are read column by column."""
     all_lines = [line for lines in pages for line in lines]
     if not all_lines:
         return []
@@ -185,7 +186,15 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
     for lines in pages:
         notes: list[str] = []
         prev: _Line | None = None
-        for line in lines:
+        blocks = dict(_column_blocks(lines, left, right))
+        skip_to = 0
+        for i, line in enumerate(lines):
+            if i < skip_to:
+                continue
+            if i in blocks:
+                out.extend(_read_columns(lines[i : blocks[i]], (left + right) / 2))
+                skip_to, body_open, prev = blocks[i], None, None
+                continue
             if line.size < 0.9 * body_size:
                 if line.text[:1] in "⁰¹²³⁴⁵⁶⁷⁸⁹" or not notes:
                     notes.append(line.text)
@@ -203,6 +212,56 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
             if body_open is not None:
                 page_break_open = not out[body_open].rstrip().endswith(_TERMINAL)
                 body_open = body_open if page_break_open else None
+    return out
+
+
+def _column_blocks(lines: list[_Line], left: float, right: float) -> list[tuple[int, int]]:
+    """Return (start, end) of each two-column block: from a row of two lines side by side
+    to the last such row (lines within one half between them included), then the right
+    column's lines below it (a signer's name under the title)."""
+    middle = (left + right) / 2
+    rows = {
+        i
+        for i, line in enumerate(lines)
+        for j, other in enumerate(lines)
+        if i != j and abs(line.y - other.y) < 1 and line.size >= 0.9 * other.size
+    }
+
+    def one_side(line: _Line) -> bool:
+        return line.right <= middle + line.size or line.x >= middle - line.size
+
+    blocks, i = [], 0
+    while i < len(lines):
+        if i not in rows:
+            i += 1
+            continue
+        start = last = i
+        j = i + 1
+        while j < len(lines) and (j in rows or one_side(lines[j])):
+            last = j if j in rows else last
+            j += 1
+        end = last + 1
+        while end < len(lines) and lines[end].x >= middle - lines[end].size:
+            end += 1
+        blocks.append((start, end))
+        i = end
+    return blocks
+
+
+def _read_columns(lines: list[_Line], middle: float) -> list[str]:
+    """Return a two-column block's paragraphs: the left column's, then the right's."""
+    out = []
+    for column in (
+        [line for line in lines if line.x + line.size < middle],
+        [line for line in lines if line.x + line.size >= middle],
+    ):
+        texts: list[str] = []
+        for line in column:
+            if texts and line.text[:1].isdigit() | line.text[:1].islower():
+                texts[-1] = _join(texts[-1], line.text)  # a wrapped line
+            else:
+                texts.append(line.text)
+        out.extend(group_lines(texts))
     return out
 
 
