@@ -83,8 +83,8 @@ def _show(font: _Font, x: float, y: float, size: float, text: str) -> list[str]:
     return ops
 
 
-def make_pdf(blocks: list[Block], *, page_numbers: bool = True) -> bytes:
-    """Typeset blocks into a PDF and return its bytes."""
+def make_pdf(blocks: list[Block], *, page_numbers: bool = True, running: str = "") -> bytes:
+    """Typeset blocks into a PDF and return its bytes (`running`: a header on pages 2…)."""
     font = _Font()
     pages: list[_Page] = [_Page()]
     width = WIDTH - LEFT - RIGHT
@@ -119,6 +119,8 @@ def make_pdf(blocks: list[Block], *, page_numbers: bool = True) -> bytes:
     for number, page in enumerate(pages, 1):
         if page_numbers and number > 1:
             page.ops += _show(font, WIDTH / 2 - 5, HEIGHT - 40, BODY, str(number))
+        if running and number > 1:
+            page.ops += _show(font, LEFT, HEIGHT - 40, NOTE, running)
         ny = BOTTOM + sum(len(_wrap(t, width, NOTE, 0)) * NOTE * 1.25 for _, t in page.notes)
         for n, note in page.notes:
             for i, line in enumerate(_wrap(note, width, NOTE, 0)):

@@ -157,13 +157,14 @@ def _drop_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
 
 
 def _edge_lines(lines: list[_Line]) -> list[_Line]:
-    """Return the first and last lines of a page when a wide gap sets them apart."""
-    out = []
-    if len(lines) >= 2 and lines[0].y - lines[1].y > 1.6 * lines[1].size:
-        out.append(lines[0])
-    if len(lines) >= 2 and lines[-2].y - lines[-1].y > 1.6 * lines[-2].size:
-        out.append(lines[-1])
-    return [line for line in out if len(line.text) <= 100]
+    """Return the lines of a page's top and bottom rows when a wide gap sets them apart."""
+    out: list[_Line] = []
+    for ordered in (lines, lines[::-1]):
+        row = [line for line in ordered if abs(line.y - ordered[0].y) < 1]
+        rest = ordered[len(row) :]
+        if rest and abs(rest[0].y - row[0].y) > 1.6 * max(rest[0].size, row[0].size):
+            out.extend(line for line in row if len(line.text) <= 100)
+    return out
 
 
 def _shape(line: _Line) -> tuple[str, int]:

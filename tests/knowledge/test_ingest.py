@@ -87,7 +87,7 @@ def test_pdf_gives_the_same_outline_and_tasks_as_the_docx(from_docx, from_pdf):
     assert from_pdf.warnings == ()
 
 
-def test_pdf_page_numbers_dropped_and_paragraphs_rejoined_across_pages():
+def test_pdf_page_furniture_dropped_and_paragraphs_rejoined_across_pages():
     from tests.pdfmake import Block, make_pdf
 
     filler = (
@@ -100,9 +100,11 @@ def test_pdf_page_numbers_dropped_and_paragraphs_rejoined_across_pages():
     blocks = [Block("TỈNH ỦY BÌNH ĐỊNH", "center"), Block("Số 01-KH/TU", "center")]
     blocks += [Block(p) for p in paragraphs]
     blocks[20] = Block(paragraphs[18].replace("nghiêm túc", "nghiêm túc^1"), notes={1: "Ghi chú."})
-    ingested = read_document(make_pdf(blocks), "dai.pdf")
+    running = "Kế hoạch số 01-KH/TU ngày 02/01/2025"
+    ingested = read_document(make_pdf(blocks, running=running), "dai.pdf")
     pars = ingested.text.strip().split("\n\n")
     assert len({page for page in pars if page.strip().isdigit()}) == 0
+    assert running not in ingested.text
     for p in paragraphs[21:]:
         assert p in pars  # whole, though pages cut some of them
     assert "¹ Ghi chú." in pars
