@@ -102,8 +102,28 @@ def _add_text(paragraph, text: str) -> None:
         paragraph.add_run(rest)
 
 
-def directive_docx(*, repeat: int = 1) -> bytes:
-    """Return the 2025 plan as a DOCX (`repeat` > 1 makes the body longer, for benches)."""
+COPY = (
+    [
+        "HUYỆN ỦY TUY PHƯỚC",
+        "*",
+        "Số 172-BS/HU",
+        "Nơi nhận:",
+        "- Các TCCSĐ trực thuộc HU,",
+        "- Lưu VPHU.",
+    ],
+    [
+        "SAO LỤC",
+        "Tuy Phước, ngày 23 tháng 01 năm 2025",
+        "T/L BAN THƯỜNG VỤ",
+        "CHÁNH VĂN PHÒNG",
+        "Đặng Thị Bích Dâng",
+    ],
+)
+
+
+def directive_docx(*, repeat: int = 1, copy: bool = False) -> bytes:
+    """Return the 2025 plan as a DOCX (`repeat` > 1 makes the body longer, for benches;
+    `copy`: followed by a district's certified copy, as forwarded directives are)."""
     import docx
 
     document = docx.Document()
@@ -123,6 +143,8 @@ def directive_docx(*, repeat: int = 1) -> bytes:
         paragraph.add_run(text)
         _number(paragraph, level)
     _table(document, ENDING)
+    if copy:
+        _table(document, COPY)
     out = io.BytesIO()
     document.save(out)
     return _with_footnote(out.getvalue(), FOOTNOTE)

@@ -59,6 +59,17 @@ def test_docx_deadline_is_answered_from_the_new_directive(from_docx):
     assert "30/6/2025" in answer.text
 
 
+def test_docx_forwarded_copy_is_read_as_a_copy():
+    doc = read_document(directive_docx(copy=True), "ke-hoach-45-sao-luc.docx").document
+    assert doc.metadata.signer == "Lê Kim Toàn"
+    (copy,) = doc.metadata.copies
+    assert (copy.kind, copy.issuer, copy.number) == ("sao lục", "Huyện ủy Tuy Phước", "172-BS/HU")
+    assert copy.issued == date(2025, 1, 23)
+    assert copy.signer == "Đặng Thị Bích Dâng"
+    assert copy.signer_title == "T/L BAN THƯỜNG VỤ, CHÁNH VĂN PHÒNG"
+    assert copy.recipients == ("Các TCCSĐ trực thuộc HU", "Lưu VPHU")
+
+
 def test_word_numbering_is_rebuilt_from_its_definitions(from_docx):
     xml = zipfile.ZipFile(io.BytesIO(directive_docx())).read("word/document.xml").decode()
     assert "NHIỆM VỤ TRỌNG TÂM" in xml and "II. NHIỆM" not in xml and "2.1." not in xml
