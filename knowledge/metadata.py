@@ -120,7 +120,8 @@ def _issuer(header: list[str]) -> str:
     """
     lines: list[str] = []
     for line in (x.strip() for par in header for x in par.split("\n")):
-        if line in _NOT_ISSUER:
+        line = line.replace(_NOT_ISSUER[0], "").strip()  # the motto beside it on one line
+        if not line or line in _NOT_ISSUER:
             continue
         if not line.isupper() or _kind_of(line) or parse_date(line)[1]:
             break

@@ -85,8 +85,7 @@ class _Reader:
         label = self.numbering.label(*num) if num else ""
         if not label:
             label, text = self.heading_label(style, text)
-        text = re.sub(r"\t{2,}", "\n", text).replace("\t", " ").strip()
-        return (f"{label} {text}" if label and text else text), notes
+        return (f"{label} {_tabs(text)}" if label and text else _tabs(text)), notes
 
     def heading_label(self, style: _Style, text: str) -> tuple[str, str]:
         """Return a number for an unnumbered heading ("I.", "2.", "2.1.") by its style level."""
@@ -216,6 +215,20 @@ class _Reader:
 
     def style_chain_name(self, style: _Style) -> str:
         return next((s.name for s in self.chain(style) if _HEADING.match(s.name)), style.name)
+
+
+def _tabs(text: str) -> str:
+    """Return a paragraph with its tabs read: tabs that set two columns side by side
+    ("TỈNH ỦY BÌNH ĐỊNH<tab>ĐẢNG CỘNG SẢN VIỆT NAM") become line breaks, others spaces."""
+    text = re.sub(r"\t{2,}", "\n", text.strip())
+    parts = text.split("\t")
+    columns = (
+        len(parts) == 2
+        and len(text) < 150
+        and all(len(p.split()) >= 2 for p in parts)
+        and not _NUMBERED.match(text)
+    )
+    return ("\n" if columns else " ").join(p.strip() for p in parts).strip()
 
 
 def read_docx(data: bytes) -> tuple[list[str], list[str]]:

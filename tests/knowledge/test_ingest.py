@@ -196,6 +196,25 @@ def test_unnumbered_headings_are_numbered_by_their_style():
     assert "heading_numbers_from_styles:3" in ingested.warnings
 
 
+def test_docx_header_set_with_tabs_is_read_as_two_columns():
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("HUYỆN ỦY TUY PHƯỚC\tĐẢNG CỘNG SẢN VIỆT NAM")
+    document.add_paragraph("*")
+    document.add_paragraph("Số 07-CT/HU\t\tTuy Phước, ngày 20 tháng 02 năm 2025")
+    document.add_paragraph("CHỈ THỊ")
+    document.add_paragraph("về tăng cường công tác phát triển đảng viên")
+    document.add_paragraph("1.\t" + "Ban Thường vụ Huyện ủy yêu cầu các tổ chức cơ sở đảng " * 4)
+    out = io.BytesIO()
+    document.save(out)
+    ingested = read_document(out.getvalue(), "ct07.docx")
+    meta = ingested.document.metadata
+    assert (meta.issuer, meta.number, meta.kind) == ("Huyện ủy Tuy Phước", "07-CT/HU", "Chỉ thị")
+    assert (meta.place, meta.issued) == ("Tuy Phước", date(2025, 2, 20))
+    assert "\n\n1. Ban Thường vụ Huyện ủy" in ingested.text
+
+
 def test_lettered_items_are_tasks_with_their_bullets_beneath():
     text = "\n\n".join(
         [
