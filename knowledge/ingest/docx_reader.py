@@ -123,7 +123,9 @@ class _Reader:
                 elif tag == f"{W}noBreakHyphen":
                     piece.append("-")
                 elif tag == f"{W}sym":
-                    piece.append("-")  # a Symbol/Wingdings glyph: a bullet
+                    piece.append(
+                        _symbol(child.get(f"{W}char", ""), opening=not parts and not piece)
+                    )
                 elif tag == f"{W}footnoteReference":
                     note_id = child.get(f"{W}id", "")
                     number = self.note_numbers.setdefault(note_id, len(self.note_numbers) + 1)
@@ -215,6 +217,20 @@ class _Reader:
 
     def style_chain_name(self, style: _Style) -> str:
         return next((s.name for s in self.chain(style) if _HEADING.match(s.name)), style.name)
+
+
+_SYMBOLS = {0xB3: "≥", 0xA3: "≤", 0xB1: "±", 0xAE: "→", 0xD7: "×", 0xB7: "•"}
+
+
+def _symbol(code: str, *, opening: bool) -> str:
+    """Return a Symbol/Wingdings glyph (w:sym): a bullet when it opens the paragraph."""
+    if opening:
+        return "-"
+    try:
+        value = int(code, 16) & 0xFF
+    except ValueError:
+        return ""
+    return _SYMBOLS.get(value, "")
 
 
 def _tabs(text: str) -> str:

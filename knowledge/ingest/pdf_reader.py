@@ -26,6 +26,7 @@ _MARKER = re.compile(
 )
 _PAGE_NUMBER = re.compile(r"^(?:[-–]?\s*\d{1,3}\s*[-–]?|Trang\s+\d{1,3}(?:\s*/\s*\d{1,3})?)$", re.I)
 _TERMINAL = tuple('.:;!?”"')
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 
 
 @dataclass
@@ -184,10 +185,20 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
     right = max(line.right for line in all_lines if line.size >= body_size * 0.95)
     out: list[str] = []
     body_open: int | None = None  # index in `out` of the body paragraph still open
+    last_note: int | None = None  # index in `out` of the last footnote
     for lines in pages:
         notes: list[str] = []
         prev: _Line | None = None
         blocks = dict(_column_blocks(lines, left, right))
+        big = [i for i, line in enumerate(lines) if line.size >= 0.9 * body_size]
+        foot = big[-1] + 1 if big else 0  # small text below the last body line: footnotes,
+        if (
+            foot < len(lines)
+            and not (  # if it opens with a marker or ends a footnote
+                lines[foot].text[:1] in _SUPERSCRIPTS or _open_note(out, last_note)
+            )
+        ):
+            foot = len(lines)
         skip_to = 0
         for i, line in enumerate(lines):
             if i < skip_to:
@@ -196,11 +207,14 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
                 out.extend(_read_columns(lines[i : blocks[i]], (left + right) / 2))
                 skip_to, body_open, prev = blocks[i], None, None
                 continue
-            if line.size < 0.9 * body_size:
-                if line.text[:1] in "⁰¹²³⁴⁵⁶⁷⁸⁹" or not notes:
-                    notes.append(line.text)
-                else:
+            if i >= foot:
+                marked = line.text[:1] in _SUPERSCRIPTS
+                if notes and not marked:
                     notes[-1] = _join(notes[-1], line.text)
+                elif not notes and not marked and last_note is not None:
+                    out[last_note] = _join(out[last_note], line.text)  # ran over the page
+                else:
+                    notes.append(line.text)
                 continue
             if body_open is not None and not _starts_paragraph(line, prev, left, right):
                 out[body_open] = _join(out[body_open], line.text)
@@ -210,10 +224,16 @@ def _paragraphs(pages: list[list[_Line]]) -> list[str]:
             prev = line
         if notes:
             out.extend(notes)  # after the page's text: parse rejoins what they cut
+            last_note = len(out) - 1
             if body_open is not None:
                 page_break_open = not out[body_open].rstrip().endswith(_TERMINAL)
                 body_open = body_open if page_break_open else None
     return out
+
+
+def _open_note(out: list[str], last_note: int | None) -> bool:
+    """Tell whether the last footnote is unfinished (it runs over to this page)."""
+    return last_note is not None and not out[last_note].rstrip().endswith(_TERMINAL)
 
 
 def _column_blocks(lines: list[_Line], left: float, right: float) -> list[tuple[int, int]]:
