@@ -250,10 +250,11 @@ def _tabs(text: str) -> str:
 def read_docx(data: bytes) -> tuple[list[str], list[str]]:
     """Return the paragraphs of a DOCX file and warnings about how they were read."""
     import docx  # python-docx: imported here so the bot starts without it
+    from docx.opc.exceptions import OpcError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OpcError, etree.XMLSyntaxError) as exc:
         raise Unreadable("corrupt", str(exc)) from exc
     part = document.part
     reader = _Reader(

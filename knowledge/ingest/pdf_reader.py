@@ -50,7 +50,7 @@ class _Line:
 def read_pdf(data: bytes) -> tuple[list[str], list[str]]:
     """Return the paragraphs of a text PDF and warnings; Unreadable for a scan."""
     from pypdf import PdfReader  # imported here so the bot starts without it
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -59,7 +59,9 @@ def read_pdf(data: bytes) -> tuple[list[str], list[str]]:
         pages = [_page_lines(page) for page in reader.pages]
     except Unreadable:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (FileNotDecryptedError, DependencyError) as exc:
+        raise Unreadable("unsupported", f"encrypted PDF: {exc}") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise Unreadable("corrupt", str(exc)) from exc
     empty = sum(1 for lines in pages if not lines)
     if empty == len(pages):

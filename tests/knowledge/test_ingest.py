@@ -128,11 +128,19 @@ def test_scanned_pdf_is_refused_as_having_no_text():
     assert caught.value.kind == "no_text"
 
 
+def _zip_without_word() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("a.txt", "x")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "name", "kind"),
     [
         (b"abc", "van-ban.doc", "unsupported"),
         (b"not a zip file at all", "hong.docx", "corrupt"),
+        (_zip_without_word(), "bang-tinh.docx", "corrupt"),
         (b"%PDF-1.4 garbage", "hong.pdf", "corrupt"),
         (b"\n\n  \n", "rong.txt", "empty"),
         ("Kết luận".encode("utf-16"), "utf16.txt", "unsupported"),
