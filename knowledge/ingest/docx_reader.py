@@ -26,6 +26,7 @@ _NUMBERED = re.compile(r"^\s*(?:[IVX]+|\d{1,2}(?:\.\d{1,2})*|[a-zđ])[.)]\s", re
 _HEADING = re.compile(r"^(?:heading|tiêu đề|title)\s*(\d)$", re.I)
 _FOOTNOTES_REL = "/footnotes"
 _TRUE = {None, "1", "true", "on"}
+_DEFAULT = "\0default"  # key of the default paragraph style in the style table
 
 
 @dataclass
@@ -155,9 +156,11 @@ class _Reader:
             if caps_el is not None:
                 caps = caps_el.get(f"{W}val") in _TRUE
             sup = _val(rpr, "vertAlign") == "superscript"
-            char_style = self.style(_val(rpr, "rStyle"))
-            font = font or self.style_font(char_style)
-            caps = caps if caps is not None else self.style_caps(char_style)
+            char_id = _val(rpr, "rStyle")
+            if char_id:
+                char_style = self.styles.get(char_id, _Style())
+                font = font or self.style_font(char_style)
+                caps = caps if caps is not None else self.style_caps(char_style)
         font = font or self.style_font(style) or self.default_font
         caps = caps if caps is not None else self.style_caps(style)
         return font, bool(caps), sup
@@ -197,7 +200,8 @@ class _Reader:
         return " ".join(t.replace("\t", " ").strip() for t in texts if t.strip())
 
     def style(self, style_id: str | None) -> _Style:
-        return self.styles.get(style_id or "", _Style())
+        """Return a style by id; none named: the default paragraph style ("Normal")."""
+        return self.styles.get(style_id or "", self.styles.get(_DEFAULT, _Style()))
 
     def chain(self, style: _Style) -> list[_Style]:
         """Return a style and those it is based on, nearest first."""
@@ -292,6 +296,8 @@ def _styles(part: Any) -> dict[str, _Style]:
         if ppr is not None:
             style.num = _num(ppr)
         out[el.get(f"{W}styleId", "")] = style
+        if el.get(f"{W}type") == "paragraph" and el.get(f"{W}default") in _TRUE - {None}:
+            out[_DEFAULT] = style
     return out
 
 

@@ -56,3 +56,20 @@ def test_fonts_name_their_encoding():
     assert font_encoding("VNI-Times") == VNI
     assert font_encoding("Times New Roman") is None and font_encoding(None) is None
     assert is_capital_font(".VnTimeH") and not is_capital_font(".VnTime")
+
+
+def test_a_legacy_font_set_by_the_paragraph_style_converts_its_runs():
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.styles["Normal"].font.name = ".VnTime"
+    document.add_paragraph(TCVN3_MOTTO)
+    unicode_run = document.add_paragraph().add_run("Độc lập - Tự do - Hạnh phúc")
+    unicode_run.font.name = "Times New Roman"
+    out = io.BytesIO()
+    document.save(out)
+    text, warnings = paragraph_of(out.getvalue())
+    assert text == f"{MOTTO}\n\nĐộc lập - Tự do - Hạnh phúc"
+    assert "legacy_font:TCVN3:1" in warnings
