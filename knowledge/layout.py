@@ -17,6 +17,8 @@ _SUPER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]")
 _DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _TERMINAL = tuple('.:;!?”"')
 _ARTEFACTS = re.compile(r"[✓✔]")
+_PART_HEADING = re.compile(r"^(?:I|II|III|IV|V)\.\s+\S")
+_STRUCTURE = re.compile(r"^(?:[-–•+]|[a-zđ]\)|\d{1,2}(?:\.\d{1,2})*\.\s)")  # a list item
 
 
 @dataclass
@@ -53,10 +55,6 @@ def _starts_lower(par: str) -> bool:
 
 def _terminated(par: str) -> bool:
     return par.rstrip().endswith(_TERMINAL)
-
-
-_PART_HEADING = re.compile(r"^(?:I|II|III|IV|V)\.\s+\S")
-_STRUCTURE = re.compile(r"^(?:[-–•+]|[a-zđ]\)|\d{1,2}(?:\.\d{1,2})*\.\s)")
 
 
 def _is_body_start(par: str) -> bool:

@@ -86,10 +86,11 @@ def _page_lines(page: object) -> list[_Line]:
                 pieces.append(_Piece(part, x, y - i * size * scale * 1.2, size * scale))
 
     page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
-    return _lines(pieces)
+    box = page.mediabox  # type: ignore[attr-defined]
+    return _lines(pieces, (float(box.left) + float(box.right)) / 2)
 
 
-def _lines(pieces: list[_Piece]) -> list[_Line]:
+def _lines(pieces: list[_Piece], middle: float) -> list[_Line]:
     """Group pieces into lines by baseline (small raised digits join the line they mark),
     then split a line where a wide gap separates two columns."""
     groups: list[list[_Piece]] = []
@@ -101,7 +102,7 @@ def _lines(pieces: list[_Piece]) -> list[_Line]:
             home.append(piece)
     lines = []
     for group in groups:
-        for column in _columns(sorted(group, key=lambda p: p.x)):
+        for column in _columns(sorted(group, key=lambda p: p.x), middle):
             lines.append(_make_line(column))
     return sorted(lines, key=lambda line: (-round(line.y), line.x))
 
@@ -112,12 +113,19 @@ def _on_line(group: list[_Piece], piece: _Piece) -> bool:
     return -0.3 * head.size <= piece.y - head.y <= 0.6 * head.size
 
 
-def _columns(pieces: list[_Piece]) -> list[list[_Piece]]:
-    """Split a line's pieces where a gap of three ems or more separates them."""
+def _columns(pieces: list[_Piece], middle: float) -> list[list[_Piece]]:
+    """Split a line's pieces where a gap of three ems or more crosses the page's middle
+    (the header's two columns; "Nơi nhận" beside the signer's title)."""
     out = [[pieces[0]]]
     for prev, piece in itertools.pairwise(pieces):
         end = prev.x + len(prev.text.rstrip()) * prev.size * 0.5
-        if piece.x - end > 3 * max(prev.size, piece.size) and piece.size > 0.85 * prev.size:
+        size = max(prev.size, piece.size)
+        if (
+            piece.x - end > 3 * size
+            and out[-1][0].x < middle
+            and piece.x >= middle - 2 * size
+            and piece.size > 0.85 * prev.size
+        ):
             out.append([piece])
         else:
             out[-1].append(piece)
