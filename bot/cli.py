@@ -19,8 +19,6 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 from handlers import texts
 from knowledge import load_library
-from knowledge.outline import format_outline
-from knowledge.parser import parse_document
 
 log = logging.getLogger("bot")
 
@@ -51,7 +49,9 @@ def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
     run.set_defaults(func=run_bot)
     documents = sub.add_parser("documents", help="work with directive files")
     doc_sub = documents.add_subparsers(dest="action", required=True)
-    check = doc_sub.add_parser("check", help="parse a file and print its outline")
+    check = doc_sub.add_parser(
+        "check", help="read a .txt, .docx or .pdf directive and print its preview (stores nothing)"
+    )
     check.add_argument("file", type=Path)
     check.set_defaults(func=run_check)
     if admin:
@@ -124,15 +124,28 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
-    """Parse one directive file and print its outline."""
+    """Read one directive file (.txt, .docx, .pdf) and print its preview; store nothing."""
+    from bot.preview import preview_lines, unreadable_reason
+    from knowledge.ingest import Unreadable, read_document
+    from knowledge.ingest.preview import describe
+
     path: Path = args.file
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         reason = texts.FILE_PROBLEMS.get(type(exc).__name__, texts.FILE_PROBLEM_OTHER)
         print(texts.CLI_UNREADABLE_FILE.format(path=path, reason=reason), file=sys.stderr)
         return EXIT_USAGE
-    print(format_outline(parse_document(text, source=path.name)))
+    try:
+        ingested = read_document(data, path.name)
+    except Unreadable as exc:
+        log.info("documents check %s: %s", path.name, exc)
+        print(
+            texts.CLI_UNREADABLE_FILE.format(path=path, reason=unreadable_reason(exc)),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print("\n".join([*preview_lines(describe(ingested)), "", cli_texts.PREVIEW_DRY_RUN]))
     return EXIT_OK
 
 

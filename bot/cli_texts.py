@@ -362,3 +362,49 @@ WEB_NOT_ALLOWED = (
     "quản trị. Chưa có gì thay đổi."
 )
 WEB_SERVING = "Trang quản trị: {url} (Ctrl+C để dừng)"
+
+# --- documents check / add: the preview of a directive file (bot/preview.py) --------------
+
+INGEST_UNREADABLE = {
+    "unsupported": "chỉ nhận tệp .txt (mã UTF-8), .docx hoặc .pdf có lớp chữ",
+    "no_text": (
+        "tệp PDF không có lớp chữ (bản chụp/scan, chỉ có hình ảnh); hãy gửi bản .docx "
+        "hoặc bản PDF xuất từ Word"
+    ),
+    "empty": "tệp không có nội dung chữ",
+    "corrupt": "tệp bị hỏng hoặc không đúng định dạng",
+}
+INGEST_TXT_NOT_UTF8 = "tệp .txt phải ở mã UTF-8"
+PREVIEW_DRY_RUN = "(Kiểm tra thử: chưa lưu gì.)"
+PREVIEW_DOCUMENT = "Văn bản: {kind} số {number}"
+PREVIEW_ISSUER = "Cơ quan ban hành: {issuer}"
+PREVIEW_ISSUED = "Ngày ban hành: {issued}"
+PREVIEW_TITLE = "Trích yếu: {title}"
+PREVIEW_SIGNER = "Người ký: {signer}{title}"
+PREVIEW_UNKNOWN = "?"
+PREVIEW_OUTLINE = "Bố cục ({count} mục):"
+PREVIEW_TASKS = "Nhiệm vụ ({count}):"
+PREVIEW_DEADLINES = "Thời hạn ({count}):"
+PREVIEW_DEADLINE = "  {code}: {due} «{phrase}»"
+PREVIEW_DEADLINE_DOC = "toàn văn bản"
+PREVIEW_NO_DEADLINES = "  (không thấy thời hạn có ngày cụ thể)"
+PREVIEW_RHYTHM = "Báo cáo định kỳ: {rhythm}"
+PREVIEW_PERIODS = "Các kỳ báo cáo trong năm ban hành: {periods}"
+PREVIEW_NO_RHYTHM = "Báo cáo định kỳ: không thấy quy định"
+PREVIEW_RHYTHM_NAMES = {"quarter": "hàng quý", "half_year": "6 tháng", "year": "cả năm"}
+PREVIEW_FOOTNOTES = "Chú thích: {count}"
+PREVIEW_WARNINGS = "Lưu ý:"
+PREVIEW_NO_WARNINGS = "Không có cảnh báo."
+INGEST_WARNINGS = {
+    "legacy_font": "{count} đoạn chữ phông cũ {detail} đã được chuyển sang Unicode — nên đọc lại",
+    "heading_numbers_from_styles": "{detail} đề mục không có số; đã đánh số theo kiểu đề mục",
+    "table_as_rows": "bảng trong văn bản được đọc theo từng hàng",
+    "pdf_pages_without_text": "{detail} trang PDF không có lớp chữ (trang chụp), đã bỏ qua",
+    "no_number": "không thấy số hiệu văn bản (dòng «Số …»)",
+    "no_date": "không thấy ngày ban hành",
+    "no_kind": "không thấy loại văn bản (Kết luận, Chỉ thị, Kế hoạch …)",
+    "no_issuer": "không thấy cơ quan ban hành",
+    "no_signer": "không thấy người ký",
+    "no_tasks": "không thấy nhiệm vụ đánh số (mục II: 1., 2. …)",
+    "footnote_not_cited": "chú thích {detail} không thấy được dẫn trong văn bản",
+}

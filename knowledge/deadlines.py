@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from knowledge.model import Deadline
+from knowledge.periods import Period
 from knowledge.text import fold
 
 _BEFORE = re.compile(
-    r"(?:trước|chậm nhất|hạn chót|hạn cuối)(?: ngày)?\s+(\d{1,2})/(\d{1,2})/(\d{4})", re.I
+    r"(?:trước|chậm nhất|hạn chót|hạn cuối)(?: là)?(?: ngày)?\s+(\d{1,2})\s*(?:/|tháng\s+)"
+    r"(\d{1,2})\s*(?:/|năm\s+)(\d{4})",
+    re.I,
 )
+_IN_QUARTER = re.compile(
+    r"(?:trong|trước hết|chậm nhất) quý (I|II|III|IV)(?:\s+năm\s+|/)(\d{4})", re.I
+)
+_IN_MONTH = re.compile(r"(?:trong|chậm nhất|trước hết) tháng (\d{1,2})(?:\s+năm\s+|/)(\d{4})", re.I)
+_QUARTERS = {"I": 1, "II": 2, "III": 3, "IV": 4}
 _BY_YEAR = re.compile(r"đến năm (\d{4})([^.;]*)", re.I)
 _IN_YEAR = re.compile(r"(?:hoàn thành |giao )?trong năm (\d{4})", re.I)
 _PERIODIC = re.compile(r"định kỳ\s*\(([^)]*)\)", re.I)
@@ -26,6 +34,13 @@ def extract_deadlines(document: str, task_code: str, text: str) -> list[Deadline
         due = _safe_date(int(m[3]), int(m[2]), int(m[1]))
         if due:
             found.append(Deadline(document, task_code, "date", due, m.group(0)))
+    for m in _IN_QUARTER.finditer(text):
+        end = Period(int(m[2]), _QUARTERS[m[1].upper()]).end
+        found.append(Deadline(document, task_code, "date", end, m.group(0)))
+    for m in _IN_MONTH.finditer(text):
+        if 1 <= int(m[1]) <= 12:
+            end = _month_end(int(m[2]), int(m[1]))
+            found.append(Deadline(document, task_code, "date", end, m.group(0)))
     for m in _BY_YEAR.finditer(text):
         target = m[2].strip(" ,") if "%" in m[2] else ""
         phrase = m.group(0).strip(" ,") if target else m.group(0)[: len("đến năm 0000")]
@@ -48,6 +63,12 @@ def extract_periods(document: str, text: str) -> list[Deadline]:
     return [
         Deadline(document, "", "period", None, phrase, period=p) for p in dict.fromkeys(periods)
     ]
+
+
+def _month_end(year: int, month: int) -> date:
+    """Return the last day of a month."""
+    first_next = date(year + month // 12, month % 12 + 1, 1)
+    return first_next - timedelta(days=1)
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:

@@ -17,6 +17,8 @@ _SUPER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]")
 _DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _TERMINAL = tuple('.:;!?”"')
 _ARTEFACTS = re.compile(r"[✓✔]")
+_PART_HEADING = re.compile(r"^(?:I|II|III|IV|V)\.\s+\S")
+_STRUCTURE = re.compile(r"^(?:[-–•+]|[a-zđ]\)|\d{1,2}(?:\.\d{1,2})*\.\s)")  # a list item
 
 
 @dataclass
@@ -56,8 +58,10 @@ def _terminated(par: str) -> bool:
 
 
 def _is_body_start(par: str) -> bool:
-    """Tell whether a paragraph is running prose (the end of the header)."""
-    return len(par) > 150 and "\n" not in par
+    """Tell whether a paragraph is running prose or part I's heading (the end of the header)."""
+    if "\n" in par:
+        return False
+    return len(par) > 150 or (bool(_PART_HEADING.match(par)) and par[3:].isupper())
 
 
 def _is_ending(par: str) -> bool:
@@ -88,7 +92,12 @@ def _repair_body(pars: list[str], layout: Layout) -> None:
         following = pars[i + 1] if i + 1 < len(pars) else ""
         if _continues_footnote(par, following, layout.footnotes.get(last_note)):
             layout.footnotes[last_note] += " " + par
-        elif layout.body and not _terminated(layout.body[-1]) and _starts_lower(par):
+        elif (
+            layout.body
+            and not _terminated(layout.body[-1])
+            and _starts_lower(par)
+            and not _STRUCTURE.match(par)
+        ):
             layout.body[-1] += " " + par
         else:
             layout.body.append(par)

@@ -8,7 +8,9 @@ from datetime import date
 
 from knowledge.model import Copy, Metadata
 
-_NUMBER = re.compile(r"\bSố\s*:?\s*(\d+[-–][A-ZĐ]+/[A-ZĐ]+)")
+_NUMBER = re.compile(
+    r"\bSố\s*:?\s*(\d+[-–][A-ZĐ]+/[A-ZĐ]+(?:[-–][A-ZĐ]+)?|\d+/[A-ZĐ]+(?:[-–][A-ZĐ]+)+)"
+)
 _PLACE_DATE = re.compile(
     r"^(?P<place>[^,\d]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})"
 )
@@ -23,7 +25,13 @@ _KINDS = (
     "THÔNG BÁO",
     "BÁO CÁO",
     "CÔNG VĂN",
+    "CHƯƠNG TRÌNH",
+    "ĐỀ ÁN",
+    "QUY CHẾ",
 )
+_NOT_ISSUER = ("ĐẢNG CỘNG SẢN VIỆT NAM", "*")
+_SIGNER_WORDS = ("/", "TRƯỞNG", "CHÁNH", "BÍ THƯ", "TM.", "KT.", "TL.", "CHỦ TỊCH", "GIÁM ĐỐC")
+_ON_BEHALF = re.compile(r"^(?:T/M|K/T|T/L|TM\.?|KT\.?|TL\.?)\s")
 _COPY_KINDS = {"SAO Y": "sao y", "SAO LỤC": "sao lục", "TRÍCH SAO": "trích sao"}
 _LOCAL_BODY = re.compile(r"^(TỈNH|THÀNH|HUYỆN|QUẬN|THỊ|ĐẢNG)\s+(ỦY|UỶ)\b")
 
@@ -69,8 +77,8 @@ def parse_metadata(header: list[str], ending: list[str]) -> Metadata:
     number = next((m.group(1) for line in lines if (m := _NUMBER.search(line))), "")
     date_line = next((line for line in lines if parse_date(line)[1]), "")
     place, issued = parse_date(date_line)
-    kind_i = next((i for i, p in enumerate(header) if p.strip() in _KINDS), None)
-    kind = header[kind_i].strip().capitalize() if kind_i is not None else ""
+    kind_i = next((i for i, p in enumerate(header) if _kind_of(p)), None)
+    kind = _kind_of(header[kind_i]).capitalize() if kind_i is not None else ""
     title = (
         header[kind_i + 1].replace("\n", " ")
         if kind_i is not None and kind_i + 1 < len(header)
@@ -93,14 +101,37 @@ def parse_metadata(header: list[str], ending: list[str]) -> Metadata:
     )
 
 
-def _issuer(header: list[str]) -> str:
-    """Return the issuing organ from the first header block."""
-    if not header:
+def _kind_of(par: str) -> str:
+    """Return the kind a header paragraph names ("KẾT LUẬN", "KẾ HOẠCH" …), or ""."""
+    text = par.strip()
+    if text in _KINDS:
+        return text
+    if "\n" in text or not text.isupper() or len(text) > 60:
         return ""
-    lines = header[0].split("\n")
+    return next((k for k in _KINDS if text.startswith(k + " ")), "")
+
+
+def _issuer(header: list[str]) -> str:
+    """Return the issuing organ: the capitalised lines opening the header.
+
+    "BAN CHẤP HÀNH TRUNG ƯƠNG / BAN TỔ CHỨC" → Ban Tổ chức Trung ương;
+    "TỈNH ỦY BÌNH ĐỊNH / BAN TỔ CHỨC" → Ban Tổ chức Tỉnh ủy Bình Định. The national
+    motto column ("ĐẢNG CỘNG SẢN VIỆT NAM") and the "*" under the organ are skipped.
+    """
+    lines: list[str] = []
+    for line in (x.strip() for par in header for x in par.split("\n")):
+        line = line.replace(_NOT_ISSUER[0], "").strip()  # the motto beside it on one line
+        if not line or line in _NOT_ISSUER:
+            continue
+        if not line.isupper() or _kind_of(line) or parse_date(line)[1]:
+            break
+        lines.append(line)
+    if not lines:
+        return ""
     name = org_name(lines[-1])
-    if len(lines) > 1 and "TRUNG ƯƠNG" in lines[0] and "TRUNG ƯƠNG" not in lines[-1]:
-        name += " Trung ương"
+    if len(lines) > 1 and lines[-1].startswith("BAN ") and "TRUNG ƯƠNG" not in lines[-1]:
+        above = lines[-2]
+        name += " Trung ương" if "TRUNG ƯƠNG" in above else " " + org_name(above)
     return name
 
 
@@ -116,12 +147,13 @@ def _split_copies(ending: list[str]) -> tuple[list[str], list[list[str]]]:
 def _signer(block: list[str]) -> tuple[str, str]:
     """Return (title, name) of the person who signed a block."""
     names = [p for p in block if is_person_name(p)]
-    titles = [
-        p.replace("\n", ", ")
-        for p in block
-        if p.isupper() and ("/" in p or "TRƯỞNG" in p or "CHÁNH" in p)
-    ]
-    return (titles[-1] if titles else ""), (names[-1] if names else "")
+    at = [i for i, p in enumerate(block) if p.isupper() and any(w in p for w in _SIGNER_WORDS)]
+    if not at:
+        return "", (names[-1] if names else "")
+    title = block[at[-1]]
+    if len(at) > 1 and at[-2] == at[-1] - 1 and _ON_BEHALF.match(block[at[-2]]):
+        title = f"{block[at[-2]]}\n{title}"  # "T/M BAN THƯỜNG VỤ" / "BÍ THƯ" as two paragraphs
+    return title.replace("\n", ", "), (names[-1] if names else "")
 
 
 def _recipients(block: list[str]) -> tuple[str, ...]:

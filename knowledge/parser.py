@@ -15,6 +15,7 @@ from knowledge.text import superscript_numbers
 _PART = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X)\.\s+(.+)$")
 _ITEM = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.\s+(.+)$")
 _BULLET = re.compile(r"^[-–•+]\s*(.+)$")
+_LETTER = re.compile(r"^([a-zđ])\)\s+(.+)$")
 _SUPER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _TITLE_MAX = 160
 
@@ -28,6 +29,7 @@ class _Cursor:
     item: Task | None = None  # the innermost numbered item
     task: Task | None = None  # the task text currently goes to
     bullets: dict[str, int] = field(default_factory=dict)
+    letters: set[str] = field(default_factory=set)  # codes of lettered sub-items (a), b))
 
     @property
     def ref(self) -> str:
@@ -67,6 +69,9 @@ def _walk(par: str, cur: _Cursor, doc: Document, citing: dict[int, tuple[str, st
     if cur.part and (m := _ITEM.match(par)) and len(par) <= 300:
         _open_item(m.group(1), m.group(2), cur, doc)
         return
+    if cur.item and (m := _LETTER.match(par)) and len(par) <= 300:
+        _open_letter(m.group(2), cur, doc)
+        return
     if cur.item and (m := _BULLET.match(par)):
         code = f"{cur.item.code}.{cur.bullets.get(cur.item.code, 0) + 1}"
         cur.bullets[cur.item.code] = cur.bullets.get(cur.item.code, 0) + 1
@@ -86,6 +91,24 @@ def _open_item(code: str, heading: str, cur: _Cursor, doc: Document) -> None:
     cur.task = cur.item
     doc.sections.append((cur.item.ref, cur.item.title))
     _add(doc, Passage(doc.metadata.number, cur.item.ref, f"{code}. {heading}", "heading", code))
+
+
+def _open_letter(heading: str, cur: _Cursor, doc: Document) -> None:
+    """Start a lettered sub-item (a), b) …) of the numbered item: code 2.1, 2.2 …, in order."""
+    item = cur.item
+    while item is not None and item.code in cur.letters:
+        item = doc.task(item.parent)  # an a) right after b)'s bullets: back to the item
+    if item is None:
+        return
+    n = cur.bullets.get(item.code, 0) + 1
+    cur.bullets[item.code] = n
+    code = f"{item.code}.{n}"
+    title = _title(heading)
+    cur.item = _new_task(doc, code, title, heading, f"Mục {cur.part}.{code}", item)
+    cur.letters.add(code)
+    cur.task = cur.item
+    doc.sections.append((cur.item.ref, title))
+    _add(doc, Passage(doc.metadata.number, cur.item.ref, heading, "heading", code))
 
 
 def _new_task(

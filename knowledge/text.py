@@ -71,6 +71,7 @@ def _tone_position(base: str) -> int | None:
     return idx[0]
 
 
+@lru_cache(maxsize=65536)
 def place_tone(syllable: str) -> str:
     """Rewrite one syllable with its tone mark on the traditional vowel (hoà→hòa)."""
     base, tone = _split_tone(syllable)

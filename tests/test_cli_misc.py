@@ -31,6 +31,57 @@ def test_documents_check_binary_file_exits_2(run_bot, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_documents_check_previews_a_docx_and_stores_nothing(run_bot, tmp_path):
+    from tests.ingestfiles import directive_docx
+
+    path = tmp_path / "ke-hoach-45.docx"
+    path.write_bytes(directive_docx())
+    result = run_bot("documents", "check", str(path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Văn bản: Kế hoạch số 45-KH/TU" in out
+    assert "Cơ quan ban hành: Tỉnh ủy Bình Định" in out
+    assert "Ngày ban hành: 15/01/2025" in out
+    assert "Mục II: NHIỆM VỤ TRỌNG TÂM" in out
+    assert "Nhiệm vụ (10):" in out
+    assert "    2.1.1  Hoàn thành rà soát" in out
+    assert "1.1: 30/06/2025 «trước ngày 30/6/2025»" in out
+    assert "Báo cáo định kỳ: hàng quý, 6 tháng, cả năm" in out
+    assert "quý I/2025, quý II/2025, quý III/2025, quý IV/2025" in out
+    assert "chưa lưu gì" in out
+    assert not (tmp_path / "data").exists()
+
+
+def test_documents_check_previews_a_pdf(run_bot, tmp_path):
+    from tests.ingestfiles import directive_pdf
+
+    path = tmp_path / "ke-hoach-45.pdf"
+    path.write_bytes(directive_pdf())
+    result = run_bot("documents", "check", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Nhiệm vụ (10):" in result.stdout
+    assert "1.1: 30/06/2025 «trước ngày 30/6/2025»" in result.stdout
+
+
+def test_documents_check_refuses_a_scanned_pdf_saying_it_has_no_text(run_bot, tmp_path):
+    from tests.pdfmake import make_image_pdf
+
+    path = tmp_path / "ban-chup.pdf"
+    path.write_bytes(make_image_pdf())
+    result = run_bot("documents", "check", str(path))
+    assert result.returncode == 2
+    assert "không có lớp chữ" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_documents_check_refuses_an_unknown_format(run_bot, tmp_path):
+    path = tmp_path / "van-ban.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = run_bot("documents", "check", str(path))
+    assert result.returncode == 2
+    assert ".docx" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_bad_setting_is_explained_without_traceback(run_bot, tmp_path):
     (tmp_path / ".env").write_text("LOG_LEVEL=loud\n", encoding="utf-8")
     result = run_bot("ask", "hỏi")

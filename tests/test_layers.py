@@ -30,7 +30,7 @@ def test_handlers_stay_platform_neutral(path):
     assert not bad, f"{path.name} imports {bad}"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "knowledge").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "knowledge").rglob("*.py")), ids=lambda p: p.name)
 def test_knowledge_is_free_of_io_frameworks(path):
     bad = {m for m in imported_modules(path) if m.split(".")[0] in KNOWLEDGE_FORBIDDEN}
     assert not bad, f"{path.name} imports {bad}"
