@@ -223,6 +223,7 @@ class Services:
             database=self.database,
             clock=self.clock,
             library=self.library,
+            meter=self.metrics,
         )
 
     def reminders(self, channels: dict[str, Channel]) -> ReminderService:

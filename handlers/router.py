@@ -17,7 +17,7 @@ from handlers import payloads, texts
 from handlers.conversation import MENU, Ask, ChatState, store_state
 from handlers.flows import Flow, Registry
 from handlers.flows.base import again, end, is_cancel, looks_like_question, resolve
-from handlers.flows.report import report_button
+from handlers.flows.report import is_web_form, report_button
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
@@ -127,7 +127,7 @@ class Handlers:
             "nhacnho": Command(self.reminders.subscribe),
             "phatthanh": Command(broadcast.start, broadcast.access, broadcast),
             "dangky": Command(register, PRIVATE),
-            "baocao": Command(report.start, report.access, report),
+            "baocao": Command(self.report, report.access, report),
             "huy": Command(self.cancel_command),
             "tiendo": Command(self.views.progress, viewer),
             "lichsu": Command(self.views.history, viewer),
@@ -443,6 +443,12 @@ class Handlers:
             log.warning("choices in chat %s not kept: %s", turn.incoming.chat_id, exc)
             await turn.session.rollback()
         return out
+
+    async def report(self, turn: Turn, arg: str) -> list[Reply]:
+        """/baocao: the report flow; `/baocao web` a one-time link to the report form."""
+        if is_web_form(arg):
+            return await self.web_login.send_report_link(turn, arg)
+        return await self.flows.report.start(turn, arg)
 
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         """Greet the user and offer the main choices; a deep-link payload registers."""

@@ -376,6 +376,11 @@ WEB_LINK = (
     "Liên kết đăng nhập trang quản trị (dùng một lần, hết hạn sau {minutes} phút):\n{url}\n"
     "Đừng chuyển liên kết này cho người khác."
 )
+REPORT_WEB_LINK = (
+    "Liên kết tới biểu mẫu báo cáo (dùng một lần, hết hạn sau {minutes} phút):\n{url}\n"
+    "Đừng chuyển liên kết này cho người khác."
+)
+BUTTON_REPORT_FORM = "📝 Báo cáo"
 
 
 def format_date(day: date) -> str:

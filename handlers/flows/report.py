@@ -47,6 +47,7 @@ FLOW = "report"
 _STEP_OF = {"g": "group", "t": "task", "s": "status", "p": "percent", "n": "note", "ok": "confirm"}
 _LABEL = 30  # characters of a task title on a button
 SUGGESTED_PERCENTS = (0, 25, 50, 75, 100)
+WEB_FORM_ARG = "web"  # `/baocao web`: a one-time link to the report form in a browser
 
 
 def report_button(task: Task) -> Button:
@@ -75,8 +76,8 @@ class ReportFlow:
         return [t for t in tasks if not group or t.code == group or t.code.startswith(group + ".")]
 
     def opens(self, arg: str) -> bool:
-        """Every /baocao opens (or replaces) a report."""
-        return True
+        """Every /baocao opens (or replaces) a report, except `/baocao web` (a link)."""
+        return not is_web_form(arg)
 
     def enters(self, payload: Payload) -> bool:
         """A group or task button starts a report from any message (e.g. a reminder)."""
@@ -406,6 +407,11 @@ class ReportFlow:
         unknown = texts.REPORT_UNKNOWN_TASK.format(code=code)
         text = f"{unknown} {texts.REPORT_CLOSE.format(codes=', '.join(close))}"
         return [Reply(text, button_rows(buttons, per_row=3))]
+
+
+def is_web_form(arg: str) -> bool:
+    """Tell whether /baocao's argument asks for the web form's link (`/baocao web`)."""
+    return arg.strip().lower() == WEB_FORM_ARG
 
 
 def _group_label(task: Task) -> str:
