@@ -45,9 +45,9 @@ from handlers.tasks import (
 )
 from handlers.throttle import Throttle, Verdict
 from handlers.turn import Turn, begin_turn
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Button, Incoming, LinkButton, Reply
 from handlers.views import Views
-from handlers.web_login import WebLogin
+from handlers.web_login import WebLogin, mini_app_url
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
@@ -116,6 +116,7 @@ class Handlers:
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
         self.web_login = WebLogin(web_base_url)
+        self.mini_app = mini_app_url(web_base_url)
         report, broadcast = self.flows.report, self.flows.broadcast
         viewer = Access(Need.VIEWER, private=True)
         self.commands: dict[str, Command] = {
@@ -457,7 +458,17 @@ class Handlers:
         incoming = turn.incoming
         name = f", {shorten(incoming.display_name, 40)}" if incoming.display_name.strip() else ""
         text = texts.WELCOME.format(name=name, document=self.document_name())
-        return replies(text, self.menu())
+        out = replies(text, self.menu())
+        if turn.scope.unit is None:
+            return out
+        last = out[-1]
+        if incoming.channel == "telegram" and self.mini_app:  # the one-tap form
+            form = LinkButton(texts.BUTTON_REPORT_FORM, self.mini_app, web_app=True)
+            out[-1] = Reply(last.text, last.buttons, links=[form])
+        else:  # the chat's own report flow
+            flow = Button(texts.BUTTON_REPORT_FORM, payloads.menu("baocao"))
+            out[-1] = Reply(last.text, [[flow], *last.buttons])
+        return out
 
     async def show_help(self, turn: Turn, arg: str) -> list[Reply]:
         """List what the bot can do."""

@@ -10,6 +10,8 @@ from handlers.turn import Turn
 from handlers.types import Reply
 from storage.queries.web_auth import LINK_TTL, create_login_link
 
+MINI_APP_PATH = "/bao-cao"  # the report form (bot/dashboard/report_form.py)
+
 
 class WebLogin:
     """Makes dashboard login links for admins and unit leaders."""
@@ -35,9 +37,16 @@ class WebLogin:
         token = await create_login_link(
             turn.session, member_id=turn.member.id, actor=turn.actor, now=turn.now, ttl=self.ttl
         )
-        url = f"{self.base_url}/bao-cao/lien-ket/{token}"
+        url = f"{self.base_url}{MINI_APP_PATH}/lien-ket/{token}"
         minutes = int(self.ttl.total_seconds() // 60)
         return [Reply(texts.REPORT_WEB_LINK.format(url=url, minutes=minutes))]
+
+
+def mini_app_url(base_url: str) -> str:
+    """Return the report form's Mini App address, or "" when the address is not https
+    (Telegram opens Mini Apps only over https)."""
+    base = base_url.strip().rstrip("/")
+    return f"{base}{MINI_APP_PATH}" if base.lower().startswith("https://") else ""
 
 
 def login_url(base_url: str, token: str) -> str:

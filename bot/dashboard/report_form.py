@@ -33,6 +33,7 @@ from handlers.ports import Meter, NoMeter
 from handlers.render import shorten
 from handlers.report_form import FormProblem, ReportForm, is_downgrade, make_form, parse_percent
 from handlers.scope import compute_scope, refusal
+from handlers.web_login import MINI_APP_PATH as MINI_APP
 from storage.models import NOTE_MAX_CHARS, Member, Role, Unit
 from storage.queries.members import get_member
 from storage.queries.progress import latest_for_unit
@@ -40,8 +41,7 @@ from storage.status import STATUS_LABELS, Status
 
 log = logging.getLogger(__name__)
 
-MINI_APP = "/bao-cao"
-WEB_FORM = "/bao-cao/web"
+WEB_FORM = f"{MINI_APP}/web"
 INIT_FIELD = "init_data"
 TOKEN_MAX = 128
 #: The Mini App may be framed by Telegram Web (web.telegram.org); every other page may not.
@@ -90,7 +90,7 @@ class ReportPages(Base):
         app.router.add_post(MINI_APP, self.mini_app)
         app.router.add_get(WEB_FORM, self.web_form)
         app.router.add_post(WEB_FORM, self.web_form)
-        app.router.add_get("/bao-cao/lien-ket/{token}", self.confirm_link)
+        app.router.add_get(f"{MINI_APP}/lien-ket/{{token}}", self.confirm_link)
 
     async def open_mini_app(self, request: web.Request) -> web.Response:
         """Show the page Telegram opens: its script posts the initData from the fragment."""
@@ -151,7 +151,7 @@ class ReportPages(Base):
         refused = refusal(self.flow.access, scope, is_group=False)
         if refused is not None or scope.unit is None:
             return self.message(request, refused or chat_texts.NOT_A_LEADER, status=403)
-        action = "/bao-cao" if INIT_FIELD in hidden else WEB_FORM
+        action = MINI_APP if INIT_FIELD in hidden else WEB_FORM
         context = {"hidden": hidden, "action": action, "unit": scope.unit}
         if form is not None and form.get("action") == "luu":
             return await self.save(request, session, member, form, context)
