@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.progress import add_update
 from storage.queries.units import upsert_unit
 from storage.queries.web_auth import create_login_link
-from tests.telegram_signing import init_data
+from tests.telegram_signing import init_data, login_widget
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2025, 5, 13, 9, 0, tzinfo=VN)
@@ -265,3 +266,78 @@ async def test_a_link_leads_nowhere_but_our_pages(site) -> None:
         "/dang-nhap", data={"token": token, "next": "https://evil.example/"}, allow_redirects=False
     )
     assert taken.headers["Location"] == "/"
+
+
+async def widget_site(tmp_path: Path, **extra: str) -> tuple[TestClient, Database]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+        admins=f"telegram:{ADMIN}",
+        clock_start=NOW,
+        telegram_bot_token=TOKEN,
+        **extra,
+    )
+    database = Database.open(settings)
+    await database.upgrade()
+    async with database.sessions() as s:
+        await get_or_create_member(s, channel="telegram", external_id=str(ADMIN))
+        await get_or_create_member(s, channel="telegram", external_id=str(GUEST))
+    server = WebServer("127.0.0.1", 0)
+    add_dashboard(
+        server, settings=settings, database=database, clock=lambda: NOW, library=load_library(None)
+    )
+    client = TestClient(TestServer(server.app))
+    await client.start_server()
+    return client, database
+
+
+async def test_the_login_widget_shows_only_with_a_username_and_https(tmp_path: Path) -> None:
+    for extra, shown in (
+        ({"telegram_bot_username": "bdbot", "web_base_url": "https://bao-cao.example"}, True),
+        ({"telegram_bot_username": "bdbot"}, False),  # http: Telegram would refuse the widget
+        ({"web_base_url": "https://bao-cao.example"}, False),
+    ):
+        client, database = await widget_site(tmp_path / str(len(extra)) / str(shown), **extra)
+        try:
+            response = await client.get("/")
+            page = await response.text()
+            policy = response.headers["Content-Security-Policy"]
+            assert response.status == 401
+            assert ('data-telegram-login="bdbot"' in page) is shown
+            assert ("script-src 'self' https://telegram.org;" in policy) is shown
+            if shown:
+                assert 'data-auth-url="https://bao-cao.example/dang-nhap-telegram"' in page
+            other = await client.get("/bao-cao/lien-ket/x")  # every other page: ours only
+            assert "telegram.org" not in other.headers["Content-Security-Policy"]
+            widget = login_widget(TOKEN, ADMIN, NOW)
+            landed = await client.get("/dang-nhap-telegram", params=widget, allow_redirects=False)
+            assert landed.status == (303 if shown else 404)
+        finally:
+            await client.close()
+            await database.close()
+
+
+async def test_the_login_widget_signs_in_only_with_a_valid_fresh_hash(tmp_path: Path) -> None:
+    client, database = await widget_site(
+        tmp_path, telegram_bot_username="bdbot", web_base_url="https://bao-cao.example"
+    )
+    try:
+        get = partial(client.get, "/dang-nhap-telegram", allow_redirects=False)
+        for bad in (
+            {**login_widget(TOKEN, ADMIN, NOW), "id": str(GUEST)},  # forged
+            login_widget(TOKEN, ADMIN, NOW - timedelta(days=1, minutes=1)),  # stale
+            login_widget("654321:OTHER-TOKEN", ADMIN, NOW),
+            {k: v for k, v in login_widget(TOKEN, ADMIN, NOW).items() if k != "hash"},
+        ):
+            response = await get(params=bad)
+            assert response.status == 403 and "bot_session" not in response.cookies
+        response = await get(params=login_widget(TOKEN, GUEST, NOW))
+        assert response.status == 403  # signed, but neither an admin nor a leader
+        assert "chưa gắn với đơn vị nào" in await response.text()
+        response = await get(params=login_widget(TOKEN, ADMIN, NOW - timedelta(minutes=1)))
+        assert response.status == 303 and response.headers["Location"] == "/"
+        cookie = response.headers["Set-Cookie"]
+        assert "bot_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    finally:
+        await client.close()
+        await database.close()

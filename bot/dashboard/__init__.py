@@ -12,6 +12,7 @@ from bot.dashboard.deadlines import DeadlinePages
 from bot.dashboard.invites import InvitePages
 from bot.dashboard.pages import Pages
 from bot.dashboard.report_form import ReportPages
+from bot.dashboard.telegram_login import TelegramLogin
 from bot.database import Database
 from bot.settings import Settings
 from bot.web import WebServer
@@ -30,7 +31,7 @@ def add_dashboard(
 ) -> None:
     """Add the dashboard's routes and templates to the web server (before it starts)."""
     setup_templates(server.app)
-    for part in (Auth, Pages, DeadlinePages, InvitePages):
+    for part in (Auth, Pages, DeadlinePages, InvitePages, TelegramLogin):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app
         )

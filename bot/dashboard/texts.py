@@ -29,3 +29,6 @@ REPORT_DOWNGRADE = (
     "Nhiệm vụ này đã báo cáo «hoàn thành» ngày {date}; báo cáo này sẽ chuyển về «{status}». "
     "Nếu đúng như vậy, đánh dấu ô xác nhận rồi bấm Gửi báo cáo."
 )
+LOGIN_WIDGET_REFUSED = (
+    "Không xác thực được đăng nhập Telegram (dữ liệu sai hoặc đã quá một ngày). Hãy thử lại."
+)
