@@ -24,6 +24,7 @@ HELP = (
     "/hanchot — các hạn chót và kỳ báo cáo định kỳ\n"
     "/dangky <mã mời> — đăng ký lãnh đạo đơn vị\n"
     "/baocao — báo cáo tiến độ (lãnh đạo đơn vị); /huy để hủy giữa chừng\n"
+    "/baocao web — biểu mẫu báo cáo trên trình duyệt (liên kết dùng một lần)\n"
     "/tiendo [mã] — xem tiến độ; /lichsu <mã> — lịch sử báo cáo\n"
     "/chuabaocao [mã] — đơn vị chưa báo cáo\n"
     "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"

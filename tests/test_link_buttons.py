@@ -18,6 +18,7 @@ from handlers.types import Button, Incoming, LinkButton, Reply
 from scheduler.sender import _reply
 from storage.models import Outbox, Role
 from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.state import get_state
 from storage.queries.units import upsert_unit
 
 FORM = LinkButton("📝 Báo cáo", "https://bao-cao.example/bao-cao", web_app=True)
@@ -107,3 +108,26 @@ def test_reminders_on_telegram_carry_the_form(channel: str, kind: str, shown: bo
     assert reply.buttons == [[Button("Báo cáo 3.3", "bc:t:3.3")]]  # the chat flow's, kept
     assert reply.links == ([FORM] if shown else [])
     assert _reply(row, "").links == []
+
+
+async def test_baocao_web_sends_a_leader_a_one_time_link_and_keeps_an_open_report(
+    make_handlers: Callable[..., Handlers], sessions: Any, now: datetime
+) -> None:
+    await leader(sessions, "console")
+    handlers = make_handlers(now, web_base_url="http://127.0.0.1:8080")
+
+    async def say(text: str, user: str = "u1") -> list[Reply]:
+        return await handlers.handle(
+            Incoming(channel="console", chat_id=user, user_id=user, text=text, at=now)
+        )
+
+    started = await say("/baocao")
+    assert started[-1].buttons  # the groups of the report flow
+    sent = (await say("/baocao web"))[-1].text
+    assert "http://127.0.0.1:8080/bao-cao/lien-ket/" in sent and "10 phút" in sent
+    assert "Báo cáo nào" not in sent  # no "which flow to keep" question
+    async with sessions() as s:
+        state = await get_state(s, channel="console", chat_id="u1", now=now)
+    assert state is not None and state.state == "report"  # the report begun is still open
+    refused = (await say("/baocao web", user="u9"))[-1].text
+    assert refused == texts.NOT_A_LEADER
