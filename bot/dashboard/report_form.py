@@ -108,20 +108,25 @@ class ReportPages(Base):
         except SignatureProblem as problem:
             log.info("report form: initData refused (%s)", problem)
             return self.framed(self.message(request, texts.REPORT_FORM_REFUSED, status=403))
-        async with self.database.sessions() as session:
-            member = await get_member(session, channel="telegram", external_id=str(user.id))
-            if member is None:
-                return self.framed(self.message(request, chat_texts.NOT_A_LEADER, status=403))
-            is_admin = f"telegram:{user.id}" in self.settings.admin_ids
-            answer = await self.answer(
-                request,
-                session,
-                member,
-                is_admin or member.role == Role.ADMIN.value,
-                form,
-                {INIT_FIELD: raw},
-            )
+        try:
+            answer = await self.answer_telegram(request, user.id, form, raw)
+        except Exception:  # as `page` does: a Vietnamese 500, never a traceback page
+            log.exception("report form (Mini App) failed")
+            answer = self.message(request, texts.FAILED, status=500)
         return self.framed(answer)
+
+    async def answer_telegram(
+        self, request: web.Request, user_id: int, form: Form, raw: str
+    ) -> web.Response:
+        """Answer the Mini App's POST as the Telegram user its initData names."""
+        async with self.database.sessions() as session:
+            member = await get_member(session, channel="telegram", external_id=str(user_id))
+            if member is None:
+                return self.message(request, chat_texts.NOT_A_LEADER, status=403)
+            named = f"telegram:{user_id}" in self.settings.admin_ids
+            is_admin = named or member.role == Role.ADMIN.value
+            hidden = {INIT_FIELD: raw}
+            return await self.answer(request, session, member, is_admin, form, hidden)
 
     @page
     async def web_form(
