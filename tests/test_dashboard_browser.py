@@ -330,6 +330,10 @@ async def test_a_one_time_link_opens_the_same_form_once(
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     async with FakeTelegram() as fake:
         bot = await running_bot(fake, launcher, url)
+        await say(fake, LEADER_TP, "/start")  # http: no Mini App, the chat's own flow
+        keyboard = fake.sent_to(LEADER_TP)[-1]["reply_markup"]["inline_keyboard"]
+        assert keyboard[0] == [{"text": "📝 Báo cáo", "callback_data": "cmd:baocao"}]
+        assert fake.menu_button is None
         sent = await say(fake, LEADER_TP, "/baocao web")
         match = re.search(r"http://127\.0\.0\.1:\d+/bao-cao/lien-ket/[A-Za-z0-9_-]+", sent)
         assert match is not None, sent
