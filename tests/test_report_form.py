@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -268,14 +269,13 @@ async def test_a_link_leads_nowhere_but_our_pages(site) -> None:
     assert taken.headers["Location"] == "/"
 
 
-async def widget_site(tmp_path: Path, **extra: str) -> tuple[TestClient, Database]:
+async def widget_site(tmp_path: Path, **extra: Any) -> tuple[TestClient, Database]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
         admins=f"telegram:{ADMIN}",
         clock_start=NOW,
-        telegram_bot_token=TOKEN,
-        **extra,
+        **({"telegram_bot_token": TOKEN} | extra),
     )
     database = Database.open(settings)
     await database.upgrade()
@@ -338,6 +338,17 @@ async def test_the_login_widget_signs_in_only_with_a_valid_fresh_hash(tmp_path: 
         assert response.status == 303 and response.headers["Location"] == "/"
         cookie = response.headers["Set-Cookie"]
         assert "bot_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    finally:
+        await client.close()
+        await database.close()
+
+
+async def test_without_a_bot_token_the_mini_app_is_off(tmp_path: Path) -> None:
+    client, database = await widget_site(tmp_path, telegram_bot_token="")
+    try:
+        response = await client.post("/bao-cao", data=report(signed(), task="3.3"))
+        assert response.status == 404
+        assert "chưa được bật" in await response.text()
     finally:
         await client.close()
         await database.close()
