@@ -27,6 +27,7 @@ from bot.web import WebServer
 from handlers import Handlers
 from handlers.ports import Clock
 from handlers.reminders import ReminderDefaults
+from handlers.web_login import mini_app_url
 from knowledge import Library, load_library
 from scheduler.clock import Clock as ShiftedClock
 from scheduler.plan import QuietHours, parse_clock_time, parse_span
@@ -55,6 +56,7 @@ def telegram_channel(services: Services, dispatch: Dispatch, admit: Admit) -> Ch
         secret=given.get_secret_value() if given else derived_secret(token, "telegram-webhook"),
         overall_rate=settings.telegram_overall_rate,
         drop_webhook=services.drop_webhook,
+        mini_app_url=mini_app_url(settings.web_base),
     )
     return TelegramChannel(
         dispatch,
@@ -223,6 +225,7 @@ class Services:
             database=self.database,
             clock=self.clock,
             library=self.library,
+            meter=self.metrics,
         )
 
     def reminders(self, channels: dict[str, Channel]) -> ReminderService:
@@ -241,6 +244,7 @@ class Services:
             misfire_grace=parse_span(settings.misfire_grace),
             max_attempts=settings.max_attempts,
             zone=settings.zone,
+            mini_app_url=mini_app_url(settings.web_base),
         )
         return ReminderService(
             config=config,

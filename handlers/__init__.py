@@ -7,12 +7,12 @@ knowledge library, a clock, the database sessions) are passed to `Handlers`.
 
 from typing import TYPE_CHECKING, Any
 
-from handlers.types import Button, Incoming, Reply, ReplyFile
+from handlers.types import Button, Incoming, LinkButton, Reply, ReplyFile
 
 if TYPE_CHECKING:
     from handlers.router import Handlers
 
-__all__ = ["Button", "Handlers", "Incoming", "Reply", "ReplyFile"]
+__all__ = ["Button", "Handlers", "Incoming", "LinkButton", "Reply", "ReplyFile"]
 
 
 def __getattr__(name: str) -> Any:

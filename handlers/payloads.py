@@ -35,7 +35,7 @@ PREFIXES = tuple(
     f"{kind}:" for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK)
 )
 
-MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot"})
+MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot", "baocao"})
 _CODE = r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}"
 _STATUS = "|".join(s.value for s in Status)
 _PERCENT = r"100|[1-9]?[0-9]|-"

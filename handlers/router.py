@@ -17,6 +17,7 @@ from handlers import payloads, texts
 from handlers.conversation import MENU, Ask, ChatState, store_state
 from handlers.flows import Flow, Registry
 from handlers.flows.base import again, end, is_cancel, looks_like_question, resolve
+from handlers.flows.report import is_web_form
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
@@ -44,9 +45,9 @@ from handlers.tasks import (
 )
 from handlers.throttle import Throttle, Verdict
 from handlers.turn import Turn, begin_turn
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Button, Incoming, LinkButton, Reply
 from handlers.views import Views
-from handlers.web_login import WebLogin
+from handlers.web_login import WebLogin, mini_app_url
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
@@ -115,6 +116,7 @@ class Handlers:
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
         self.web_login = WebLogin(web_base_url)
+        self.mini_app = mini_app_url(web_base_url)
         report, broadcast = self.flows.report, self.flows.broadcast
         viewer = Access(Need.VIEWER, private=True)
         self.commands: dict[str, Command] = {
@@ -126,7 +128,7 @@ class Handlers:
             "nhacnho": Command(self.reminders.subscribe),
             "phatthanh": Command(broadcast.start, broadcast.access, broadcast),
             "dangky": Command(register, PRIVATE),
-            "baocao": Command(report.start, report.access, report),
+            "baocao": Command(self.report, report.access, report),
             "huy": Command(self.cancel_command),
             "tiendo": Command(self.views.progress, viewer),
             "lichsu": Command(self.views.history, viewer),
@@ -444,6 +446,12 @@ class Handlers:
             await turn.session.rollback()
         return out
 
+    async def report(self, turn: Turn, arg: str) -> list[Reply]:
+        """/baocao: the report flow; `/baocao web` a one-time link to the report form."""
+        if is_web_form(arg):
+            return await self.web_login.send_report_link(turn, arg)
+        return await self.flows.report.start(turn, arg)
+
     async def start(self, turn: Turn, arg: str) -> list[Reply]:
         """Greet the user and offer the main choices; a deep-link payload registers."""
         if arg.strip():
@@ -451,7 +459,17 @@ class Handlers:
         incoming = turn.incoming
         name = f", {shorten(incoming.display_name, 40)}" if incoming.display_name.strip() else ""
         text = texts.WELCOME.format(name=name, document=self.document_name())
-        return replies(text, self.menu())
+        out = replies(text, self.menu())
+        if turn.scope.unit is None:
+            return out
+        last = out[-1]
+        if incoming.channel == "telegram" and self.mini_app:  # the one-tap form
+            form = LinkButton(texts.BUTTON_REPORT_FORM, self.mini_app, web_app=True)
+            out[-1] = Reply(last.text, last.buttons, links=[form])
+        else:  # the chat's own report flow
+            flow = Button(texts.BUTTON_REPORT_FORM, payloads.menu("baocao"))
+            out[-1] = Reply(last.text, [[flow], *last.buttons])
+        return out
 
     async def show_help(self, turn: Turn, arg: str) -> list[Reply]:
         """List what the bot can do."""

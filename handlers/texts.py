@@ -24,6 +24,7 @@ HELP = (
     "/hanchot — các hạn chót và kỳ báo cáo định kỳ\n"
     "/dangky <mã mời> — đăng ký lãnh đạo đơn vị\n"
     "/baocao — báo cáo tiến độ (lãnh đạo đơn vị); /huy để hủy giữa chừng\n"
+    "/baocao web — biểu mẫu báo cáo trên trình duyệt (liên kết dùng một lần)\n"
     "/tiendo [mã] — xem tiến độ; /lichsu <mã> — lịch sử báo cáo\n"
     "/chuabaocao [mã] — đơn vị chưa báo cáo\n"
     "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
@@ -376,6 +377,11 @@ WEB_LINK = (
     "Liên kết đăng nhập trang quản trị (dùng một lần, hết hạn sau {minutes} phút):\n{url}\n"
     "Đừng chuyển liên kết này cho người khác."
 )
+REPORT_WEB_LINK = (
+    "Liên kết tới biểu mẫu báo cáo (dùng một lần, hết hạn sau {minutes} phút):\n{url}\n"
+    "Đừng chuyển liên kết này cho người khác."
+)
+BUTTON_REPORT_FORM = "📝 Báo cáo"
 
 
 def format_date(day: date) -> str:

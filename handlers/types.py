@@ -30,6 +30,17 @@ class Button:
 
 
 @dataclass(frozen=True)
+class LinkButton:
+    """A button that opens an address, never a choice: Telegram shows it under the message
+    (`web_app`: as a Mini App, given Telegram's signed user data; else a URL button);
+    other channels print it as a line "label: url"."""
+
+    label: str
+    url: str
+    web_app: bool = False
+
+
+@dataclass(frozen=True)
 class ReplyFile:
     """A file or photo attached to a reply."""
 
@@ -41,7 +52,7 @@ class ReplyFile:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to send: text, rows of buttons, an optional file.
+    """One message to send: text, rows of buttons, links, an optional file.
 
     `numbered` False: the buttons are suggested values (a percent), not choices, so
     channels without buttons list them unnumbered: a typed number there is the value.
@@ -51,6 +62,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     file: ReplyFile | None = None
     numbered: bool = True
+    links: list[LinkButton] = field(default_factory=list)  # shown after the buttons
 
     def flat_buttons(self) -> list[Button]:
         """Return the buttons row by row, as one list."""

@@ -25,13 +25,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from handlers import texts
 from handlers.ports import Sessions
-from handlers.types import Button, Reply
+from handlers.types import Button, LinkButton, Reply
 from scheduler.clock import Clock
 from scheduler.delivery import SEND_GUARD, Deliverer, Fenced, RateLimited, Undeliverable
 from scheduler.leader import Fence
 from scheduler.plan import QuietHours
-from storage.models import Outbox
+from storage.models import Outbox, OutboxKind
 from storage.queries.outbox import (
     CLAIM_LEASE,
     claim_due,
@@ -66,8 +67,10 @@ class OutboxSender:
         quiet: QuietHours,
         max_attempts: int,
         worker: str,
+        mini_app_url: str = "",
     ) -> None:
         self.sessions = sessions
+        self.mini_app_url = mini_app_url
         self.channels = channels
         self.clock = clock
         self.quiet = quiet
@@ -217,7 +220,7 @@ class OutboxSender:
                 return  # a deposed leader: its successor takes the row over
             guard = SEND_GUARD.set(self.holds)  # asked again after the channel's own waits
             try:
-                await channel.send(row.chat_id, _reply(row))
+                await channel.send(row.chat_id, _reply(row, self.mini_app_url))
             except Fenced:
                 return  # the term ended while the message waited for its slot: not sent
             except Undeliverable as exc:
@@ -259,6 +262,11 @@ class OutboxSender:
             await action(session, **values)
 
 
-def _reply(row: Outbox) -> Reply:
-    """Return a queued message as a reply, with its one-tap buttons (one a row)."""
-    return Reply(row.text, [[Button(label, payload)] for label, payload in row.buttons or []])
+def _reply(row: Outbox, mini_app_url: str = "") -> Reply:
+    """Return a queued message as a reply, with its one-tap buttons (one a row); a reminder
+    on Telegram also gets the report form's button when the form is served over https."""
+    buttons = [[Button(label, payload)] for label, payload in row.buttons or []]
+    links = []
+    if mini_app_url and row.channel == "telegram" and row.kind != OutboxKind.BROADCAST.value:
+        links.append(LinkButton(texts.BUTTON_REPORT_FORM, mini_app_url, web_app=True))
+    return Reply(row.text, buttons, links=links)

@@ -63,6 +63,7 @@ class ReminderConfig:
     max_attempts: int
     zone: tzinfo
     escalate_after: timedelta = timedelta(days=3)  # after a period ends: parents' digest
+    mini_app_url: str = ""  # the report form (https): a "Báo cáo" button on Telegram reminders
 
 
 class ReminderService:
@@ -91,6 +92,7 @@ class ReminderService:
             quiet=config.quiet,
             max_attempts=config.max_attempts,
             worker=worker,
+            mini_app_url=config.mini_app_url,
         )
         self.leadership = Leadership(engine, sessions, clock.now)
         self.scheduler: AsyncIOScheduler | None = None

@@ -11,10 +11,13 @@ import asyncio
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -29,6 +32,7 @@ from tests.botprocess import (
     wait_for_log,
 )
 from tests.fakes import FakeTelegram
+from tests.telegram_signing import init_data
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ADMIN, LEADER_PM, LEADER_TP, NEWCOMER = 900, 201, 202, 301
@@ -85,6 +89,19 @@ class Browser:
                 break
             await asyncio.sleep(0.05)
         return await self.text()
+
+    async def wait_for_text(self, needle: str, seconds: float = 10) -> str:
+        """Wait until the page shows `needle` (a script may be loading the next page)."""
+        text = ""
+        for _ in range(int(seconds / 0.1)):
+            try:
+                text = await self.text()
+            except Exception:  # the page is being replaced
+                text = ""
+            if needle in text:
+                return text
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{needle!r} not shown; the page says: {text!r}")
 
     def cookies(self) -> dict[str, str]:
         """Return the browser's cookies as name → value."""
@@ -220,6 +237,128 @@ async def test_a_leader_sees_only_its_subtree_and_forms_need_the_csrf_token(
         page = await browser.open(f"{base}/")
         assert "Bạn đã đăng xuất." in await browser.click("form.who button")  # with the token
         assert "Bạn chưa đăng nhập" in await browser.open(f"{base}/don-vi/HU-PM")
+        await bot.stop()
+    assert "Traceback" not in bot.text()
+
+
+MINI_APP_HOST = "https://bao-cao.example"  # the public address; the browser uses the port
+REFUSED = "Không xác thực được phiên Telegram"
+
+
+def stored_reports(url: str) -> list[tuple[Any, ...]]:
+    """Return every stored report as (unit code, task, status, percent, note, reporter)."""
+    with sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///")) as db:
+        return db.execute(
+            "SELECT u.code, p.task_code, p.status, p.percent, p.note, m.external_id"
+            " FROM progress_update p JOIN unit u ON u.id = p.unit_id"
+            " LEFT JOIN member m ON m.id = p.reporter_member_id ORDER BY p.id"
+        ).fetchall()
+
+
+async def test_the_mini_app_form_saves_with_valid_init_data_and_refuses_any_other(
+    tmp_path: Path, launcher: Launcher, browser: Browser
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    async with FakeTelegram() as fake:
+        await seed_districts(url, {"HU-PM": LEADER_PM, "HU-TP": LEADER_TP}, done="")
+        env = bot_env(fake, url, ADMINS=f"telegram:{ADMIN}", WEB_BASE_URL=MINI_APP_HOST)
+        bot = await launcher.start(env)
+        await wait_for_log(bot, "HTTP server listening")
+        await fake.wait_for(lambda f: f.menu_button is not None, timeout=30)
+        app = {"url": f"{MINI_APP_HOST}/bao-cao"}
+        assert fake.menu_button == {"type": "web_app", "text": "📝 Báo cáo", "web_app": app}
+        await say(fake, LEADER_PM, "/start")
+        keyboard = fake.sent_to(LEADER_PM)[-1]["reply_markup"]["inline_keyboard"]
+        assert {"text": "📝 Báo cáo", "web_app": app} in [b for row in keyboard for b in row]
+
+        base = f"{bot_url(bot)}/bao-cao"
+        now = bot.now()
+        forged = init_data(fake.token, LEADER_PM, now).replace(str(LEADER_PM), str(LEADER_TP))
+        for bad in (
+            forged,
+            init_data(fake.token, LEADER_PM, now - timedelta(days=1, minutes=5)),  # stale
+            init_data("654321:OTHER-TOKEN", LEADER_PM, now),  # another bot's
+        ):
+            await browser.open(f"{base}#tgWebAppData={quote(bad)}&tgWebAppVersion=8.0")
+            page = await browser.wait_for_text(REFUSED)
+            assert "HU-PM" not in page and "HU-TP" not in page
+        await browser.open(base)  # no initData at all: nothing is posted
+        assert "chỉ mở được từ nút «Báo cáo» trong Telegram" in await browser.wait_for_text(
+            "chỉ mở được"
+        )
+        assert stored_reports(url) == []
+
+        good = init_data(fake.token, LEADER_PM, bot.now())
+        await browser.open(f"{base}?nv=3.3#tgWebAppData={quote(good)}&tgWebAppPlatform=android")
+        page = await browser.wait_for_text("Đơn vị: HU-PM — HU-PM")
+        assert "Báo cáo trước: chưa có" in page
+        driver = browser.driver
+        await browser.run(
+            lambda: driver.find_element("css selector", "input[value='dang_thuc_hien']").click()
+        )
+        for name, value in (("percent", "60"), ("note", "Đã rà soát 7/12 phòng")):
+            field = await browser.run(driver.find_element, "name", name)
+            await browser.run(field.send_keys, value)
+        saved = await browser.click("#send")
+        assert "Đã lưu báo cáo của HU-PM — HU-PM về nhiệm vụ 3.3: đang thực hiện (60%)" in saved
+        assert stored_reports(url) == [
+            ("HU-PM", "3.3", "dang_thuc_hien", 60, "Đã rà soát 7/12 phòng", str(LEADER_PM))
+        ]
+        page = await browser.click("#again")  # the form again, the report just made shown
+        option = await browser.run(
+            lambda: driver.find_element("css selector", "option[value='3.3']").get_attribute(
+                "data-previous"
+            )
+        )
+        assert option.startswith("• Báo cáo trước: đang thực hiện, 60%, ngày 13/05/2025"), option
+        shown = await browser.run(lambda: driver.find_element("id", "previous").text)
+        assert shown == "", shown
+        await browser.run(
+            lambda: driver.find_element("css selector", "select#task option[value='3.3']").click()
+        )
+        shown = await browser.run(lambda: driver.find_element("id", "previous").text)
+        assert shown.startswith("• Báo cáo trước: đang thực hiện, 60%"), shown  # our script
+        chat = await say(fake, LEADER_PM, "/lichsu 3.3")
+        assert "60%" in chat, chat  # the chat sees the form's report
+        await bot.stop()
+    assert "Traceback" not in bot.text()
+
+
+async def test_a_one_time_link_opens_the_same_form_once(
+    tmp_path: Path, launcher: Launcher, browser: Browser
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    async with FakeTelegram() as fake:
+        bot = await running_bot(fake, launcher, url)
+        await say(fake, LEADER_TP, "/start")  # http: no Mini App, the chat's own flow
+        keyboard = fake.sent_to(LEADER_TP)[-1]["reply_markup"]["inline_keyboard"]
+        assert keyboard[0] == [{"text": "📝 Báo cáo", "callback_data": "cmd:baocao"}]
+        assert fake.menu_button is None
+        sent = await say(fake, LEADER_TP, "/baocao web")
+        match = re.search(r"http://127\.0\.0\.1:\d+/bao-cao/lien-ket/[A-Za-z0-9_-]+", sent)
+        assert match is not None, sent
+        assert "Mở biểu mẫu báo cáo" in await browser.open(match[0])
+        page = await browser.click("#sign-in")
+        assert "Đơn vị: HU-TP — HU-TP" in page
+        driver = browser.driver
+        await browser.run(
+            lambda: driver.find_element("css selector", "select#task option[value='1.1']").click()
+        )
+        await browser.run(
+            lambda: driver.find_element("css selector", "input[value='hoan_thanh']").click()
+        )
+        field = await browser.run(driver.find_element, "name", "percent")
+        await browser.run(field.send_keys, "40")
+        refused = await browser.click("#send")
+        assert "«Hoàn thành» nghĩa là đạt 100%" in refused and stored_reports(url) == []
+        field = await browser.run(driver.find_element, "name", "percent")
+        await browser.run(field.clear)
+        saved = await browser.click("#send")
+        assert "Đã lưu báo cáo của HU-TP — HU-TP về nhiệm vụ 1.1: hoàn thành (100%)" in saved
+        assert stored_reports(url) == [("HU-TP", "1.1", "hoan_thanh", 100, "", str(LEADER_TP))]
+        await browser.run(driver.delete_all_cookies)
+        await browser.open(match[0])
+        assert BAD_LINK in await browser.click("#sign-in")  # once only
         await bot.stop()
     assert "Traceback" not in bot.text()
 

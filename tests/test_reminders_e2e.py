@@ -236,3 +236,19 @@ async def test_two_processes_send_each_reminder_once_and_survive_the_leader(
     await fake.wait_for(lambda f: count(f, 301) == 2 and count(f, 302) == 2, timeout=45)
     await asyncio.sleep(3)
     assert (count(fake, 301), count(fake, 302), count(fake, 303)) == (2, 2, 0)
+
+
+async def test_with_an_https_form_a_reminder_carries_the_mini_app_button(
+    fake: FakeTelegram, launcher: Launcher, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await seed_districts(url, LEADERS)
+    due = daytime(hour=10, minute=30)
+    cli("deadlines", "add", "--task", "3.3", "--due", due.isoformat(), "--remind", "0m",
+        url=url, cwd=tmp_path)  # fmt: skip
+    env = bot_env(fake, url, CLOCK_START=(due - timedelta(seconds=3)).isoformat())
+    await launcher.start(env | {"WEB_BASE_URL": "https://bao-cao.example"})
+    await fake.wait_for(lambda f: count(f, 301) == 1, timeout=30)
+    rows = fake.sent_to(301)[0]["reply_markup"]["inline_keyboard"]
+    form = {"text": "📝 Báo cáo", "web_app": {"url": "https://bao-cao.example/bao-cao"}}
+    assert rows[-1] == [form]  # after the reminder's own buttons, if any

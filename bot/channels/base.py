@@ -61,6 +61,7 @@ class Channel(ABC):
     name: str
     max_text: int  # longest text of one message
     supports_buttons: bool  # inline buttons, or numbered choices instead
+    supports_links = False  # link buttons under a message, or "label: url" lines instead
 
     def __init__(self, dispatch: Dispatch) -> None:
         self.dispatch = dispatch
@@ -87,6 +88,8 @@ class Channel(ABC):
         text = reply.text
         if reply.file is not None:
             text = f"{text}\n{texts.FILE_ATTACHED.format(name=reply.file.name)}".strip()
+        if reply.links and not self.supports_links:
+            text = f"{text}\n{format_links(reply)}".strip()
         return split_text(text, self.max_text)
 
 
@@ -101,3 +104,8 @@ def format_choices(reply: Reply) -> str:
     if not reply.numbered:
         return texts.SUGGESTED_VALUES.format(values=" · ".join(b.label for b in buttons))
     return "\n".join(f"{n}. {button.label}" for n, button in enumerate(buttons, start=1))
+
+
+def format_links(reply: Reply) -> str:
+    """Return a reply's link buttons as lines "label: url", for channels without them."""
+    return "\n".join(f"{link.label}: {link.url}" for link in reply.links)

@@ -19,8 +19,10 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    MenuButtonWebApp,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -47,7 +49,7 @@ from bot.channels.shapes import parse_json, telegram_update_problem
 from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
 from handlers import texts
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Button, Incoming, LinkButton, Reply
 from scheduler.delivery import RateLimited, Undeliverable
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class TelegramConfig:
     secret: str = ""  # the webhook secret Telegram sends back in SECRET_HEADER
     overall_rate: float = 30.0
     drop_webhook: bool = False  # polling may remove a webhook set by another deployment
+    mini_app_url: str = ""  # the report form (https only): the chat menu button opens it
 
 
 class TelegramChannel(Channel):
@@ -80,6 +83,7 @@ class TelegramChannel(Channel):
     name = "telegram"
     max_text = 4096
     supports_buttons = True
+    supports_links = True
 
     def __init__(
         self,
@@ -142,6 +146,8 @@ class TelegramChannel(Channel):
         await self.app.start()
         commands = [BotCommand(name, text) for name, text in texts.TELEGRAM_COMMANDS]
         await self.app.bot.set_my_commands(commands)
+        if self.config.mini_app_url:
+            await self.set_menu_button(self.config.mini_app_url)
         if self.config.webhook_url:
             await self.app.bot.set_webhook(
                 self.config.webhook_url,
@@ -153,6 +159,14 @@ class TelegramChannel(Channel):
             assert self.app.updater is not None
             await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("telegram: long polling")
+
+    async def set_menu_button(self, url: str) -> None:
+        """Make the chat menu button open the report form (a failure is logged, not fatal)."""
+        button = MenuButtonWebApp(texts.BUTTON_REPORT_FORM, WebAppInfo(url))
+        try:
+            await self.app.bot.set_chat_menu_button(menu_button=button)
+        except TelegramError as exc:
+            log.warning("telegram: menu button not set: %s", exc)
 
     async def stop(self) -> None:
         """Stop receiving, finish what is in flight, disconnect."""
@@ -334,7 +348,7 @@ class TelegramChannel(Channel):
 
     async def send_reply(self, chat_id: str, reply: Reply, edit: Message | None) -> None:
         """Send a reply's text (split to 4,096), buttons on the last part, and its file."""
-        markup = keyboard(reply.buttons)
+        markup = keyboard(reply.buttons, reply.links)
         if reply.file is not None:
             caption = reply.text if len(reply.text) <= CAPTION_LIMIT else ""
             if not caption and reply.text:
@@ -389,10 +403,20 @@ class TelegramChannel(Channel):
             )
 
 
-def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    """Return button rows as an inline keyboard (None when there are none)."""
-    if not rows:
+def keyboard(
+    rows: list[list[Button]], links: list[LinkButton] | None = None
+) -> InlineKeyboardMarkup | None:
+    """Return button rows, then one row per link, as an inline keyboard (None: neither)."""
+    if not rows and not links:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.payload) for b in row] for row in rows]
-    )
+    pressed = [
+        [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row] for row in rows
+    ]
+    return InlineKeyboardMarkup([*pressed, *([link_button(link)] for link in links or [])])
+
+
+def link_button(link: LinkButton) -> InlineKeyboardButton:
+    """Return a link as a Mini App button (`web_app`) or a URL button."""
+    if link.web_app:
+        return InlineKeyboardButton(link.label, web_app=WebAppInfo(link.url))
+    return InlineKeyboardButton(link.label, url=link.url)

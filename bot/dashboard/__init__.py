@@ -11,19 +11,30 @@ from bot.dashboard.auth import Auth
 from bot.dashboard.deadlines import DeadlinePages
 from bot.dashboard.invites import InvitePages
 from bot.dashboard.pages import Pages
+from bot.dashboard.report_form import ReportPages
+from bot.dashboard.telegram_login import TelegramLogin
 from bot.database import Database
 from bot.settings import Settings
 from bot.web import WebServer
-from handlers.ports import Clock
+from handlers.ports import Clock, Meter
 from knowledge import Library
 
 
 def add_dashboard(
-    server: WebServer, *, settings: Settings, database: Database, clock: Clock, library: Library
+    server: WebServer,
+    *,
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    library: Library,
+    meter: Meter | None = None,
 ) -> None:
     """Add the dashboard's routes and templates to the web server (before it starts)."""
     setup_templates(server.app)
-    for part in (Auth, Pages, DeadlinePages, InvitePages):
+    for part in (Auth, Pages, DeadlinePages, InvitePages, TelegramLogin):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app
         )
+    ReportPages(
+        settings=settings, database=database, clock=clock, library=library, meter=meter
+    ).add_routes(server.app)

@@ -51,6 +51,13 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 
+#: The sign-in help page with Telegram's Login Widget: its script, and the frame it opens.
+WIDGET_CSP = HEADERS["Content-Security-Policy"].replace(
+    "script-src 'self';",
+    "script-src 'self' https://telegram.org; frame-src https://oauth.telegram.org;",
+)
+WIDGET_PATH = "/dang-nhap-telegram"  # where the widget sends the signed-in user
+
 PageHandler = Callable[[Any, web.Request, AsyncSession, Viewer], Awaitable[web.StreamResponse]]
 UnitHandler = Callable[
     [Any, web.Request, AsyncSession, Viewer, Unit, int], Awaitable[web.StreamResponse]
@@ -96,6 +103,22 @@ class Base:
         """Render a page that only says something (refusals, errors, logged out)."""
         return self.render(request, "message.html", {"text": text}, viewer=viewer, status=status)
 
+    def sign_in_help(self, request: web.Request) -> web.Response:
+        """Render "please sign in" (401), with Telegram's Login Widget when it can work: a bot
+        username, its token and an https address (the widget's own script allowed only here)."""
+        settings = self.settings
+        widget = (
+            bool(settings.telegram_bot_username and settings.telegram_bot_token) and self.secure
+        )
+        context = {
+            "widget": settings.telegram_bot_username if widget else "",
+            "widget_url": f"{settings.web_base}{WIDGET_PATH}",
+        }
+        response = self.render(request, "login_needed.html", context, status=401)
+        if widget:
+            response.headers["Content-Security-Policy"] = WIDGET_CSP
+        return response
+
     async def scoped_unit(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> Unit | web.Response:
@@ -135,7 +158,7 @@ def page(handler: PageHandler) -> Callable[[Any, web.Request], Awaitable[web.Str
             viewer = await self.viewer(request, session)
             await session.commit()  # the one SQLite connection is free for a handler's writes
             if viewer is None:
-                return self.render(request, "login_needed.html", {}, status=401)
+                return self.sign_in_help(request)
             if request.method == "POST" and not await csrf_ok(request, viewer):
                 return self.message(request, texts.FORBIDDEN_FORM, status=403, viewer=viewer)
             try:

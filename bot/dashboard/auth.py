@@ -27,6 +27,7 @@ LOGIN_TRIES = 10
 LOGIN_WINDOW = timedelta(minutes=10)
 TOKEN_MAX = 128
 LOOPBACK = frozenset({"127.0.0.1", "::1"})  # the local TLS proxy
+NEXT_PAGES = frozenset({"/", "/bao-cao/web"})  # where a link may lead (never elsewhere)
 
 
 class Auth(Base):
@@ -69,7 +70,9 @@ class Auth(Base):
             cookie = await start_session(
                 session, member_id=member.id, actor=viewer.actor, now=now, idle=self.idle
             )
-        response = web.Response(status=303, headers={"Location": "/"})
+        target = form.get("next", "/")
+        location = target if isinstance(target, str) and target in NEXT_PAGES else "/"
+        response = web.Response(status=303, headers={"Location": location})
         response.set_cookie(
             COOKIE, cookie, httponly=True, secure=self.secure, samesite="Lax", path="/"
         )

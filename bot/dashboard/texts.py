@@ -17,3 +17,18 @@ NO_SCOPE = (
 SCOPE_ALL = "tất cả đơn vị"
 DEADLINE_REMOVED = "Đã xóa hạn #{id}: nhiệm vụ {task}, hạn {due}."
 INVITE_GONE = "Mã mời này không còn hiệu lực (đã dùng, đã hết hạn hoặc đã thu hồi)."
+# the report form (Mini App and one-time link)
+REPORT_FORM_OFF = "Biểu mẫu báo cáo trên Telegram chưa được bật trên máy chủ này."
+REPORT_FORM_REFUSED = (
+    "Không xác thực được phiên Telegram (dữ liệu sai, của bot khác hoặc đã quá một ngày). "
+    "Hãy đóng trang rồi mở lại từ nút «Báo cáo» trong Telegram. Chưa có gì được lưu."
+)
+REPORT_PICK_TASK = "Hãy chọn một nhiệm vụ trong danh sách."
+REPORT_PICK_STATUS = "Hãy chọn tình trạng của nhiệm vụ."
+REPORT_DOWNGRADE = (
+    "Nhiệm vụ này đã báo cáo «hoàn thành» ngày {date}; báo cáo này sẽ chuyển về «{status}». "
+    "Nếu đúng như vậy, đánh dấu ô xác nhận rồi bấm Gửi báo cáo."
+)
+LOGIN_WIDGET_REFUSED = (
+    "Không xác thực được đăng nhập Telegram (dữ liệu sai hoặc đã quá một ngày). Hãy thử lại."
+)

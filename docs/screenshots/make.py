@@ -4,8 +4,9 @@
 
 Seeds a throw-away SQLite database (a province, its districts, reports with notes, a
 deadline), runs `python -m bot web` on it with the pinned clock, signs in with a
-`web link`, and drives Debian's chromium (as tests/test_dashboard_browser.py does:
-nothing downloaded).
+`web link`, opens the report form as a Telegram Mini App (initData signed for a made-up
+token), and drives Debian's chromium (as tests/test_dashboard_browser.py does: nothing
+downloaded).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +30,9 @@ from storage.queries.members import bind_member, get_or_create_member
 from storage.queries.progress import add_update
 from storage.queries.units import upsert_unit
 from tests.botprocess import PINNED, admin_env, free_port
+from tests.telegram_signing import init_data
+
+TOKEN = "123456:SCREENSHOT-TOKEN"  # only signs the Mini App's initData below
 
 HERE = Path(__file__).parent
 DISTRICTS = {
@@ -91,7 +96,11 @@ def main() -> None:
         url = f"sqlite+aiosqlite:///{tmp}/bot.db"
         asyncio.run(seed(url))
         port = free_port()
-        env = admin_env(url) | {"HTTP_PORT": str(port), "ADMINS": "telegram:900"}
+        env = admin_env(url) | {
+            "HTTP_PORT": str(port),
+            "ADMINS": "telegram:900",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+        }
         link = subprocess.run(
             [sys.executable, "-m", "bot", "web", "link", "telegram:900", "--json"],
             env=env,
@@ -138,6 +147,11 @@ def main() -> None:
                         driver.get(base + page)
                         time.sleep(0.5)
                         driver.save_screenshot(str(HERE / f"{name}-{kind}.png"))
+                    # the Mini App as Telegram opens it for the leader of HU-PM (telegram:201)
+                    signed = urllib.parse.quote(init_data(TOKEN, 201, PINNED))
+                    driver.get(f"{base}/bao-cao?nv=3.2#tgWebAppData={signed}")
+                    time.sleep(1.5)
+                    driver.save_screenshot(str(HERE / f"report-form-{kind}.png"))
             finally:
                 driver.quit()
         finally:

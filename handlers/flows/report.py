@@ -9,10 +9,11 @@ complete one-line report that takes nothing back from "hoàn thành".
 from __future__ import annotations
 
 import logging
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import payloads, texts
 from handlers.conversation import Ask, ChatState
@@ -46,6 +47,7 @@ FLOW = "report"
 _STEP_OF = {"g": "group", "t": "task", "s": "status", "p": "percent", "n": "note", "ok": "confirm"}
 _LABEL = 30  # characters of a task title on a button
 SUGGESTED_PERCENTS = (0, 25, 50, 75, 100)
+WEB_FORM_ARG = "web"  # `/baocao web`: a one-time link to the report form in a browser
 
 
 def report_button(task: Task) -> Button:
@@ -74,8 +76,8 @@ class ReportFlow:
         return [t for t in tasks if not group or t.code == group or t.code.startswith(group + ".")]
 
     def opens(self, arg: str) -> bool:
-        """Every /baocao opens (or replaces) a report."""
-        return True
+        """Every /baocao opens (or replaces) a report, except `/baocao web` (a link)."""
+        return not is_web_form(arg)
 
     def enters(self, payload: Payload) -> bool:
         """A group or task button starts a report from any message (e.g. a reminder)."""
@@ -320,32 +322,57 @@ class ReportFlow:
     ) -> list[Reply]:
         """Append the report (audited; with the flow's end if taken before) and thank them."""
         unit = self.unit(turn)
+        stored = await self.store(
+            turn.session, unit=unit, member_id=turn.member.id, form=form, now=turn.now
+        )
+        if not stored:
+            return [Reply(texts.REPORT_FAILED)]
+        return [Reply(self.saved_text(unit, form, previous))]
+
+    async def store(
+        self,
+        session: AsyncSession,
+        *,
+        unit: Unit,
+        member_id: int | None,
+        form: ReportForm,
+        now: datetime,
+    ) -> bool:
+        """Append a unit's report (audited by the database, a repeat within REPLACE_WINDOW
+        replacing the one before); False, rolled back, when the database refused it.
+
+        The one way a report is stored: the chat flow and the web form both come here.
+        """
         assert unit.id is not None
         try:
             await add_update(
-                turn.session,
+                session,
                 unit_id=unit.id,
                 task_code=form.code,
                 status=form.status.value,
                 percent=form.percent,
                 note=form.note,
-                reporter_member_id=turn.member.id,
+                reporter_member_id=member_id,
                 document=self.library.default.number,
-                reported_at=turn.now,
+                reported_at=now,
             )
         except SQLAlchemyError as exc:
             if is_unavailable(exc):  # disk full, server restarting: no traceback needed
                 log.warning("report of unit %s on task %s not saved: %s", unit.code, form.code, exc)
             else:
                 log.exception("could not save a report of unit %s on task %s", unit.code, form.code)
-            await turn.session.rollback()
-            return [Reply(texts.REPORT_FAILED)]
+            await session.rollback()
+            return False
         self.meter.report_stored()
+        return True
+
+    def saved_text(self, unit: Unit, form: ReportForm, previous: ProgressUpdate | None) -> str:
+        """Return the thanks for a stored report, with the report it follows."""
         shown = f" ({form.percent}%)" if form.percent is not None else ""
         saved = texts.REPORT_SAVED.format(
             unit=_name(unit), code=form.code, status=form.status_label, percent=shown
         )
-        return [Reply(f"{saved}\n{self.previous_line(previous, saved=True)}")]
+        return f"{saved}\n{self.previous_line(previous, saved=True)}"
 
     # --- helpers ---
 
@@ -357,9 +384,14 @@ class ReportFlow:
 
     async def previous(self, turn: Turn, code: str) -> ProgressUpdate | None:
         """Return the unit's latest report on the task, if any."""
-        unit = self.unit(turn)
+        return await self.previous_of(turn.session, self.unit(turn), code)
+
+    async def previous_of(
+        self, session: AsyncSession, unit: Unit, code: str
+    ) -> ProgressUpdate | None:
+        """Return a unit's latest standing report on a task, if any."""
         rows = await task_history(
-            turn.session,
+            session,
             unit_id=unit.id or 0,
             task_code=code,
             document=self.library.default.number,
@@ -393,6 +425,11 @@ class ReportFlow:
 def _said(said: str) -> dict[str, str]:
     """Return the flow data keeping a status typed before the task, if any."""
     return {"said": said} if said.strip() else {}
+
+
+def is_web_form(arg: str) -> bool:
+    """Tell whether /baocao's argument asks for the web form's link (`/baocao web`)."""
+    return arg.strip().lower() == WEB_FORM_ARG
 
 
 def _group_label(task: Task) -> str:

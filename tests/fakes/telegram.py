@@ -304,12 +304,22 @@ def check_button(button: Any) -> None:
         size = len(str(button["callback_data"]).encode("utf-8"))
         if not 1 <= size <= MAX_CALLBACK_DATA:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    web_app = button.get("web_app")
+    if web_app is not None:
+        check_web_app(web_app)
     if not BUTTON_ACTIONS.intersection(button):
         raise ApiError(
             400,
             "Bad Request: can't parse inline keyboard button: Text buttons are "
             "unallowed in the inline keyboard",
         )
+
+
+def check_web_app(web_app: Any) -> None:
+    """Validate a WebAppInfo: Telegram opens Mini Apps over https only."""
+    url = str(web_app.get("url", "")) if isinstance(web_app, dict) else ""
+    if not url.startswith("https://"):
+        raise ApiError(400, f"Bad Request: inline keyboard button Web App URL '{url}' is invalid")
 
 
 def png_size(content: bytes) -> tuple[int, int]:
@@ -359,6 +369,7 @@ class FakeTelegram(UpdateServer):
         self.answers: list[Json] = []
         self.actions: list[Json] = []
         self.commands: list[Json] = []
+        self.menu_button: Json | None = None  # the default chat menu button, once set
         self.allowed_updates: list[str] | None = None
         self.files: dict[str, Json] = {}
         self._messages: dict[tuple[str, int], Json] = {}
@@ -386,6 +397,7 @@ class FakeTelegram(UpdateServer):
             "setmycommands": self._set_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getmycommands": self._get_my_commands,
+            "setchatmenubutton": self._set_chat_menu_button,
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
@@ -762,6 +774,22 @@ class FakeTelegram(UpdateServer):
     async def _get_my_commands(self, params: Json, files: dict[str, Json]) -> list[Json]:
         """getMyCommands: the last list set."""
         return list(self.commands)
+
+    async def _set_chat_menu_button(self, params: Json, files: dict[str, Json]) -> bool:
+        """setChatMenuButton (the default for every private chat): validate and record."""
+        button = param_json(params, "menu_button")
+        if not isinstance(button, dict) or button.get("type") not in (
+            "commands",
+            "web_app",
+            "default",
+        ):
+            raise ApiError(400, "Bad Request: menu button type is invalid")
+        if button["type"] == "web_app":
+            if not str(button.get("text") or "").strip():
+                raise ApiError(400, "Bad Request: menu button text is empty")
+            check_web_app(button.get("web_app"))
+        self.menu_button = button
+        return True
 
     # --- methods: messages ---
 
