@@ -379,6 +379,7 @@ class RoleMachine(RuleBasedStateMachine):
     @rule(actor=actors, words=st.text(min_size=1, max_size=30), confirm=st.booleans())
     def broadcast(self, actor: Actor, words: str, confirm: bool) -> None:
         self.step(actor, text=f"/phatthanh {words}")
+        self.step(actor, payload="pt:a:leaders")
         self.step(actor, payload="pt:ok" if confirm else "pt:huy")
 
     @precondition(lambda self: any(self.world.shown.values()))
