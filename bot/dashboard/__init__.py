@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from bot.dashboard.app import setup_templates
 from bot.dashboard.auth import Auth
+from bot.dashboard.broadcasts import BroadcastPages
 from bot.dashboard.deadlines import DeadlinePages
 from bot.dashboard.invites import InvitePages
+from bot.dashboard.members import MemberPages
 from bot.dashboard.pages import Pages
 from bot.database import Database
 from bot.settings import Settings
@@ -23,7 +25,7 @@ def add_dashboard(
 ) -> None:
     """Add the dashboard's routes and templates to the web server (before it starts)."""
     setup_templates(server.app)
-    for part in (Auth, Pages, DeadlinePages, InvitePages):
+    for part in (Auth, Pages, DeadlinePages, InvitePages, MemberPages, BroadcastPages):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app
         )
