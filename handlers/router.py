@@ -69,6 +69,8 @@ AS_COMMAND = {
     Kind.HISTORY: "lichsu",
     Kind.EXPORT: "xuat",
     Kind.CHART: "bieudo",
+    Kind.UNITS: "donvi",
+    Kind.MEMBERS: "thanhvien",
     Kind.REMINDERS_ON: "nhacnho",
     Kind.REMINDERS_OFF: "nhacnho",
     Kind.REGISTER: "dangky",

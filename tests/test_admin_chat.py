@@ -274,3 +274,11 @@ async def test_an_invite_for_the_own_unit_needs_no_question(
     code = CODE.search(await say("/moi HU-PM"))
     assert code is not None
     assert (await say(f"/dangky {code[1]}", user="l_pm")).startswith("Đăng ký thành công")
+
+
+async def test_typed_words_list_units_and_members_with_the_commands_checks(
+    say: Say, tree: None
+) -> None:
+    assert (await say("danh sach don vi")).startswith("Các đơn vị (4):")
+    assert "Ông l_x" in await say("thành viên", user="l_tp")
+    assert texts.NO_UNIT_SCOPE in await say("thành viên", user="stranger")
