@@ -129,6 +129,7 @@ async def test_a_leader_lists_and_revokes_only_below_its_unit(site) -> None:
     ]
     assert "Cấp quyền quản trị" not in page
     assert (await client.get("/thanh-vien?don-vi=HU-B")).status == 403
+    assert (await client.get("/thanh-vien?don-vi=NOPE")).status == 403  # learns nothing
     sibling = (await account(database, "202")).id
     refused = await client.post(f"/thanh-vien/{sibling}/thu-hoi", data={"csrf": csrf})
     assert refused.status == 403 and "Không thu hồi được" in await refused.text()
@@ -151,6 +152,7 @@ async def test_an_admin_gives_and_takes_the_admin_role(site) -> None:
     client, database = site
     await seed(database)
     csrf = await signed_in(client, database)
+    assert (await client.get("/thanh-vien?don-vi=NOPE")).status == 404
     page = text_of(await (await client.get("/thanh-vien?don-vi=HU-B")).text())
     assert "Người 202" in page and "Người 201" not in page
     target = (await account(database, "202")).id

@@ -50,6 +50,8 @@ class MemberPages(Base):
         root_id = viewer.root_id
         if wanted:
             unit = await get_unit(session, code=wanted)
+            if (unit is None or unit.id is None) and viewer.is_admin:
+                return self.message(request, texts.NOT_FOUND, status=404, viewer=viewer)
             if unit is None or unit.id is None or not await viewer.may_see(session, unit):
                 return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
             root_id = unit.id
