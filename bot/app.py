@@ -171,6 +171,7 @@ class Services:
             meter=metrics,
             flood_per_minute=settings.flood_per_minute,
             web_base_url=settings.web_base,
+            bot_username=settings.telegram_bot_username,
         )
         web = WebServer(settings.http_host, settings.http_port)
         inbound = InboundLedger(database.sessions, clock)

@@ -274,7 +274,8 @@ OUTBOX_NO_NAME = "(chưa rõ tên)"
 BROADCAST_EMPTY = "Nội dung thông báo không được để trống."
 BROADCAST_TOO_LONG = "Thông báo dài {length} ký tự, tối đa {limit} ký tự."
 BROADCAST_AUDIENCE_BAD = (
-    "Nhóm nhận «{value}» không hợp lệ. Dùng: all (mọi người), leaders (lãnh đạo các đơn vị) "
+    "Nhóm nhận «{value}» không hợp lệ. Dùng: all (mọi người), leaders (lãnh đạo các đơn vị), "
+    "incomplete (lãnh đạo các đơn vị chưa báo cáo đủ kỳ này) "
     "hoặc unit:MÃ (lãnh đạo một đơn vị và các đơn vị trực thuộc), ví dụ unit:HU-TP."
 )
 BROADCAST_WAIT_BAD = "Thời gian chờ «{value}» không hợp lệ: cần số giây từ 0 đến {most}."
@@ -285,6 +286,7 @@ BROADCAST_NOBODY = (
 BROADCAST_AUDIENCES = {
     "all": "mọi người dùng bot",
     "leaders": "lãnh đạo các đơn vị",
+    "incomplete": "lãnh đạo các đơn vị chưa báo cáo đủ kỳ này",
     "unit": "lãnh đạo đơn vị {code} và các đơn vị trực thuộc",
 }
 BROADCAST_QUEUED = "Đã xếp thông báo #{id} để gửi tới {total} người ({audience})."

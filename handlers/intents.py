@@ -63,6 +63,8 @@ class Kind(StrEnum):
     CHART = "chart"
     HISTORY = "history"  # `code` when one task is named
     REGISTER = "register"  # `arg`: the invite code ("" when none was typed)
+    UNITS = "units"  # the units in scope (/donvi)
+    MEMBERS = "members"  # who leads which unit (/thanhvien)
     QUESTION = "question"  # anything else: the directive search
 
 
@@ -101,6 +103,8 @@ PRIORITY = (
     Kind.DEADLINES,
     Kind.WHOAMI,
     Kind.TASKS,
+    Kind.MEMBERS,
+    Kind.UNITS,
     Kind.HELP,
     Kind.THANKS,
     Kind.GREETING,

@@ -7,7 +7,9 @@ callback_data limit), and returns a typed `Payload`; `Payload.pack` makes them.
     nv:<code>?            open a task (the tree without a code)
     cmd:<help|nhiemvu|hanchot>
     bc:g:<code> bc:t:<code> bc:s:<status> bc:p:<0..100|-> bc:n:- bc:ok bc:huy   the report flow
-    pt:ok pt:huy          the broadcast flow
+    pt:a:<all|leaders|incomplete|unit> pt:ok pt:huy   the broadcast flow (audience, confirm)
+    cd:ok cd:huy          move to another unit by an invite: confirm or keep the old unit
+    tv:r:<member id>      /thanhvien: revoke a leader (scope checked by the handler)
     fl:keep fl:new        keep the open flow, or start the one asked for instead
     cbu:<unit id>         /chuabaocao: a unit's missing tasks (scope checked by the view)
     cbt:<code>            /chuabaocao: the units missing a task
@@ -29,10 +31,13 @@ BROADCAST = "pt"
 SWITCH = "fl"
 MISSING_UNIT = "cbu"
 MISSING_TASK = "cbt"
+MOVE = "cd"
+MEMBERS = "tv"
 _VALUED = (TASK, MENU, MISSING_UNIT, MISSING_TASK)  # kind:value, no step
 #: What every payload starts with; channels that get payloads back as text use it.
 PREFIXES = tuple(
-    f"{kind}:" for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK)
+    f"{kind}:"
+    for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK, MOVE, MEMBERS)
 )
 
 MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot", "baocao"})
@@ -46,7 +51,9 @@ _GRAMMAR = {
         rf"(?P<step>[gt]):(?P<value>{_CODE})|(?P<s>s):(?P<sv>{_STATUS})"
         rf"|(?P<p>p):(?P<pv>{_PERCENT})|(?P<n>n):(?P<nv>-)|(?P<bare>ok|huy)"
     ),
-    BROADCAST: re.compile(r"(?P<bare>ok|huy)"),
+    BROADCAST: re.compile(r"(?P<step>a):(?P<value>all|leaders|incomplete|unit)|(?P<bare>ok|huy)"),
+    MOVE: re.compile(r"(?P<bare>ok|huy)"),
+    MEMBERS: re.compile(r"(?P<step>r):(?P<value>[1-9][0-9]{0,17})"),
     SWITCH: re.compile(r"(?P<bare>keep|new)"),
     MISSING_UNIT: re.compile(r"(?P<value>[1-9][0-9]{0,8})"),
     MISSING_TASK: re.compile(rf"(?P<value>{_CODE})"),
@@ -57,8 +64,8 @@ _GRAMMAR = {
 class Payload:
     """A checked button payload: its kind (which flow or view), step and value."""
 
-    kind: str  # TASK, MENU, REPORT, BROADCAST, SWITCH, MISSING_UNIT or MISSING_TASK
-    step: str = ""  # REPORT: g t s p n ok huy; BROADCAST: ok huy; SWITCH: keep new
+    kind: str  # TASK, MENU, REPORT, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK, MOVE, MEMBERS
+    step: str = ""  # REPORT: g t s p n ok huy; BROADCAST: a ok huy; SWITCH, MOVE; MEMBERS: r
     value: str = ""
 
     def pack(self) -> str:
@@ -98,9 +105,19 @@ def report(step: str, value: str = "") -> str:
     return Payload(REPORT, step, value).pack()
 
 
-def broadcast(step: str) -> str:
-    """Return a broadcast-flow payload: "pt:ok" or "pt:huy"."""
-    return Payload(BROADCAST, step).pack()
+def broadcast(step: str, value: str = "") -> str:
+    """Return a broadcast-flow payload: "pt:ok", "pt:huy" or an audience "pt:a:leaders"."""
+    return Payload(BROADCAST, step, value).pack()
+
+
+def move(step: str) -> str:
+    """Return the payload confirming ("ok") or refusing ("huy") a move to another unit."""
+    return Payload(MOVE, step).pack()
+
+
+def revoke(member_id: int) -> str:
+    """Return the payload revoking a leader (/thanhvien)."""
+    return Payload(MEMBERS, "r", str(member_id)).pack()
 
 
 def switch(step: str) -> str:

@@ -1,39 +1,33 @@
-"""Registration: an invite code makes the sender the leader of a unit (/dangky)."""
+"""Registration: an invite code makes the sender the leader of a unit (/dangky, /start CODE).
+
+A leader of another unit is asked to confirm the move first (handlers/flows/move.py).
+"""
 
 from __future__ import annotations
 
-import math
-
 from handlers import texts
+from handlers.flows.move import ask_move, redeemed
 from handlers.turn import Turn
 from handlers.types import Reply
-from storage.queries.invites import (
-    MAX_WRONG_TRIES,
-    RedeemOutcome,
-    count_wrong_tries,
-    redeem_invite,
-)
+from storage.queries.invites import redeem_invite
 
-_REFUSALS = {
-    RedeemOutcome.EXPIRED: texts.INVITE_EXPIRED,
-    RedeemOutcome.USED: texts.INVITE_USED,
-}
+
+def deep_link(username: str, code: str) -> str:
+    """Return the Telegram link that opens the bot and registers with the code, or ""."""
+    name = username.strip().lstrip("@")
+    return f"https://t.me/{name}?start={code}" if name else ""
 
 
 async def register(turn: Turn, code: str) -> list[Reply]:
-    """Bind the sender to the unit of an invite code, as its leader (private chats only)."""
+    """Bind the sender to the unit of an invite code, as its leader (private chats only);
+    a leader of another unit is asked to confirm the move first."""
     if not code.strip():
         return [Reply(texts.REGISTER_HOW)]
-    if turn.member.id is None:  # a newcomer the database refused to store (read-only, full)
+    if turn.member.id is None:  # a newcomer the database could not store (read-only, full)
         return [Reply(texts.NOT_SAVED)]
-    result = await redeem_invite(turn.session, member=turn.member, code=code[:64], now=turn.now)
-    if result.outcome is RedeemOutcome.OK and result.unit is not None:
-        return [Reply(texts.REGISTERED.format(unit=f"{result.unit.code} — {result.unit.name}"))]
-    if result.outcome is RedeemOutcome.RATE_LIMITED and result.retry_after is not None:
-        minutes = math.ceil((result.retry_after - turn.now).total_seconds() / 60)
-        return [Reply(texts.INVITE_LOCKED.format(minutes=max(1, minutes)))]
-    if result.outcome in _REFUSALS:
-        return [Reply(_REFUSALS[result.outcome])]
-    assert turn.member.id is not None
-    tries = await count_wrong_tries(turn.session, member_id=turn.member.id, now=turn.now)
-    return [Reply(texts.INVITE_UNKNOWN.format(left=max(0, MAX_WRONG_TRIES - tries)))]
+    code = code[:64]
+    moving = await ask_move(turn, code)
+    if moving is not None:
+        return moving
+    result = await redeem_invite(turn.session, member=turn.member, code=code, now=turn.now)
+    return await redeemed(turn, result)

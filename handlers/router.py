@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from handlers import payloads, texts
+from handlers.admin_chat import AdminChat
 from handlers.conversation import MENU, Ask, ChatState, store_state
 from handlers.flows import Flow, Registry
 from handlers.flows.base import again, end, is_cancel, looks_like_question, resolve
@@ -68,6 +69,8 @@ AS_COMMAND = {
     Kind.HISTORY: "lichsu",
     Kind.EXPORT: "xuat",
     Kind.CHART: "bieudo",
+    Kind.UNITS: "donvi",
+    Kind.MEMBERS: "thanhvien",
     Kind.REMINDERS_ON: "nhacnho",
     Kind.REMINDERS_OFF: "nhacnho",
     Kind.REGISTER: "dangky",
@@ -104,6 +107,7 @@ class Handlers:
         meter: Meter | None = None,
         flood_per_minute: int = 0,
         web_base_url: str = "",
+        bot_username: str = "",
     ) -> None:
         self.library = library
         self.clock = clock
@@ -117,6 +121,7 @@ class Handlers:
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
         self.web_login = WebLogin(web_base_url)
         self.mini_app = mini_app_url(web_base_url)
+        self.admin = AdminChat(timezone, bot_username)
         report, broadcast = self.flows.report, self.flows.broadcast
         viewer = Access(Need.VIEWER, private=True)
         self.commands: dict[str, Command] = {
@@ -137,6 +142,9 @@ class Handlers:
             "bieudo": Command(self.views.chart, viewer),
             "web": Command(self.web_login.send_link, viewer),
             "quantri": Command(self.web_login.send_link, viewer),
+            "moi": Command(self.admin.invite, viewer),
+            "donvi": Command(self.admin.units, viewer),
+            "thanhvien": Command(self.admin.members, viewer),
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -340,6 +348,8 @@ class Handlers:
             if refused:
                 return [Reply(refused)]
             return await self.views.missing_of(turn, int(payload.value))
+        if payload.kind == payloads.MEMBERS:
+            return await self.run_press(turn, "thanhvien", self.admin.revoke, payload)
         flow = self.flows.by_kind[payload.kind]
         refused = refusal(flow.access, turn.scope, is_group=turn.incoming.is_group)
         if refused:
@@ -354,6 +364,21 @@ class Handlers:
         if self.other_flow_open(turn, flow):
             return await self.ask_switch(turn, flow, {"payload": raw})
         return await flow.press(turn, payload)
+
+    async def run_press(
+        self,
+        turn: Turn,
+        command: str,
+        run: Callable[[Turn, Payload], Awaitable[list[Reply]]],
+        payload: Payload,
+    ) -> list[Reply]:
+        """Run a command's button if the sender may use the command here."""
+        access = self.commands[command].access
+        refused = refusal(access, turn.scope, is_group=turn.incoming.is_group)
+        if refused:
+            await turn.audit("payload.refused", payload.pack(), reason="not allowed")
+            return [Reply(refused)]
+        return await run(turn, payload)
 
     def other_flow_open(self, turn: Turn, flow: Flow) -> bool:
         """Tell whether another flow than `flow` is open in the chat."""

@@ -29,6 +29,7 @@ HELP = (
     "/chuabaocao [mã] — đơn vị chưa báo cáo\n"
     "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
     "/nhacnho bat|tat — bật/tắt nhắc hạn; /phatthanh <nội dung> — thông báo (quản trị)\n"
+    "/moi <mã đơn vị> — mã mời lãnh đạo; /donvi — các đơn vị; /thanhvien — ai phụ trách đơn vị\n"
     "/help — xem lại hướng dẫn này\n"
     "\n"
     "Ví dụ: «Kế hoạch vị trí việc làm phải xong trước ngày nào?»"
@@ -113,6 +114,8 @@ TELEGRAM_COMMANDS = (
     ("chuabaocao", "Đơn vị chưa báo cáo"),
     ("dangky", "Đăng ký lãnh đạo đơn vị bằng mã mời"),
     ("nhacnho", "Bật/tắt nhắc hạn: /nhacnho bat"),
+    ("moi", "Tạo mã mời lãnh đạo đơn vị"),
+    ("thanhvien", "Ai phụ trách đơn vị nào"),
     ("huy", "Hủy thao tác đang dở"),
     ("help", "Hướng dẫn sử dụng"),
 )
@@ -306,17 +309,89 @@ SUBSCRIBED = "Đã bật nhắc hạn: trợ lý sẽ nhắc đồng chí các h
 UNSUBSCRIBED = (
     "Đã tắt nhắc hạn chung. (Lãnh đạo đơn vị vẫn được nhắc các nhiệm vụ của đơn vị mình.)"
 )
-BROADCAST_CONFIRM = "Gửi thông báo sau tới {count} người?\n\n{text}"
+BROADCAST_CONFIRM = "Gửi thông báo sau tới {count} người ({who})?\n\n{text}"
 BROADCAST_QUEUED = (
     "Đã xếp lịch gửi thông báo #{id} tới {count} người (ngoài giờ nghỉ, theo giới hạn của "
     "nền tảng). Gõ /phatthanh để xem tiến độ."
 )
 BROADCAST_CANCELLED = "Đã hủy, thông báo không được gửi."
 BROADCAST_TOO_LONG = "Thông báo dài {length} ký tự, quá giới hạn {limit}."
-BROADCAST_USAGE = "Gửi thông báo tới mọi người: /phatthanh <nội dung>. Các lần gửi gần đây:"
+BROADCAST_USAGE = "Gửi thông báo: /phatthanh <nội dung>, rồi chọn người nhận. Các lần gửi gần đây:"
 BROADCAST_PROGRESS = (
     "• #{id} ({at}) «{text}»: đã gửi {sent}, lỗi {failed}, đang chờ {waiting} / {total}"
 )
+
+# --- broadcast audiences and administration in chat (handlers/admin_chat.py) ----------
+
+BUTTON_SEND_BROADCAST = "Gửi thông báo"
+BROADCAST_WHO = "Gửi thông báo này tới ai? Bấm một lựa chọn hoặc gõ số thứ tự."
+BROADCAST_WHICH_UNIT = (
+    "Gõ mã đơn vị: thông báo sẽ tới lãnh đạo đơn vị đó và mọi đơn vị cấp dưới (ví dụ: HU-PM)."
+)
+BROADCAST_NOBODY = "Chưa có ai để gửi: {who} — không có ai đang liên lạc được với trợ lý."
+STEP_UNIT = "Xin gõ mã một đơn vị (xem /donvi), hoặc gõ «hủy»."
+STEP_CONFIRM_BROADCAST = (
+    "Xin bấm «Gửi thông báo» (hoặc gõ «có», «ok», «đồng ý») để gửi, hoặc gõ «hủy»."
+)
+UNIT_UNKNOWN = "Không có đơn vị mã «{code}». Xem danh sách bằng /donvi."
+AUDIENCE_LABELS = {
+    "all": "Tất cả mọi người",
+    "leaders": "Lãnh đạo các đơn vị",
+    "incomplete": "Đơn vị chưa báo cáo đủ",
+    "unit": "Một đơn vị và cấp dưới",
+}
+AUDIENCE_NAMES = {
+    "all": "tất cả mọi người",
+    "leaders": "lãnh đạo các đơn vị",
+    "incomplete": "lãnh đạo các đơn vị chưa báo cáo đủ kỳ này",
+}
+AUDIENCE_OF_UNIT = "lãnh đạo {code} và các đơn vị cấp dưới"
+INVITE_HOW = "Gõ /moi <mã đơn vị> để tạo mã mời lãnh đạo cho một đơn vị, ví dụ: /moi HU-PM."
+INVITE_MADE = (
+    "Mã mời lãnh đạo {unit}: {code}\n"
+    "Dùng một lần, hết hạn {expires}. Người được mời gõ /dangky {code}{link}"
+)
+INVITE_LINK = "\nhoặc mở liên kết: {link}"
+UNITS_HEADER = "Các đơn vị ({count}):"
+UNITS_MORE = "… và {more} đơn vị nữa (xem đầy đủ trên trang quản trị: /web)."
+UNITS_EMPTY = "Chưa có đơn vị nào."
+UNITS_ADD_HINT = "Thêm đơn vị: /donvi them <MÃ> <TÊN> [MÃ_CẤP_TRÊN] (quản trị)."
+UNIT_LINE = "{indent}• {code} — {name}"
+UNIT_ADD_HOW = (
+    "Cách thêm: /donvi them <MÃ> <TÊN ĐƠN VỊ> [MÃ_CẤP_TRÊN], "
+    "ví dụ: /donvi them XA-AN Đảng ủy xã An Nhơn HU-PM"
+)
+UNIT_EXISTS = "Đã có đơn vị mã {code} ({name}); không thêm trùng."
+UNIT_ADDED = "Đã thêm đơn vị {code} — {name}{parent}."
+UNIT_ADDED_PARENT = ", cấp trên: {parent}"
+UNIT_PROBLEMS = {
+    "empty": "Mã và tên đơn vị không được để trống.",
+    "too_long": "Mã đơn vị tối đa 64 ký tự, tên đơn vị tối đa 255 ký tự.",
+    "code_spaces": "Mã đơn vị «{code}» không được chứa ký tự điều khiển hay ký tự ẩn.",
+    "name_hidden": "Tên đơn vị không được chứa ký tự điều khiển hay ký tự ẩn.",
+}
+MEMBERS_HEADER = "Lãnh đạo và thành viên {scope} ({count}):"
+MEMBERS_SCOPE_ALL = "mọi đơn vị"
+MEMBERS_EMPTY = "Chưa có ai gắn với {scope}."
+MEMBERS_MORE = "… và những người khác (xem đầy đủ trên trang quản trị: /web)."
+MEMBER_LINE = "• {unit} — {name} ({role})"
+MEMBER_NO_UNIT = "chưa gắn đơn vị"
+ROLE_NAMES = {"admin": "quản trị", "leader": "lãnh đạo", "member": "thành viên"}
+BUTTON_REVOKE = "Thu hồi {name} ({unit})"
+REVOKED = "Đã thu hồi quyền lãnh đạo {unit} của {name}."
+REVOKE_REFUSED = (
+    "Không thu hồi được: người này không (còn) là lãnh đạo một đơn vị cấp dưới "
+    "trong phạm vi của bạn. Không có gì thay đổi."
+)
+FLOW_MOVE = "chuyển đơn vị"
+MOVE_ASK = (
+    "Bạn đang là lãnh đạo {old}. Mã mời này dành cho {new}. "
+    "Chuyển sang {new} (thôi phụ trách {old})?"
+)
+BUTTON_MOVE_YES = "Chuyển sang {code}"
+BUTTON_MOVE_NO = "Không, giữ {code}"
+MOVE_KEPT = "Không có gì thay đổi: bạn vẫn phụ trách đơn vị cũ; mã mời chưa được dùng."
+STEP_MOVE = "Xin bấm «Chuyển» (hoặc gõ «có») để chuyển, «không» để giữ đơn vị cũ."
 
 # --- errors and channels -----------------------------------------------------
 

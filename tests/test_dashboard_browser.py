@@ -23,6 +23,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from storage.engine import create_engine, session_factory
+from storage.models import Role
+from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.units import upsert_unit
 from tests.botprocess import (
     BotProcess,
     Launcher,
@@ -35,7 +39,7 @@ from tests.fakes import FakeTelegram
 from tests.telegram_signing import init_data
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ADMIN, LEADER_PM, LEADER_TP, NEWCOMER = 900, 201, 202, 301
+ADMIN, LEADER_PM, LEADER_TP, NEWCOMER, COMMUNE_PM = 900, 201, 202, 301, 203
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/dang-nhap/[A-Za-z0-9_-]+")
 FORBIDDEN = "Bạn không có quyền xem trang này."
 BAD_LINK = "Liên kết đăng nhập không đúng, đã được dùng hoặc đã hết hạn."
@@ -361,6 +365,67 @@ async def test_a_one_time_link_opens_the_same_form_once(
         assert BAD_LINK in await browser.click("#sign-in")  # once only
         await bot.stop()
     assert "Traceback" not in bot.text()
+
+
+async def test_a_broadcast_from_the_web_reaches_exactly_one_subtrees_leaders(
+    tmp_path: Path, launcher: Launcher, browser: Browser
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await seed_districts(url, {"HU-PM": LEADER_PM, "HU-TP": LEADER_TP}, done="")
+    await seed_commune(url, "XA-PM", parent="HU-PM", leader=COMMUNE_PM)
+    async with FakeTelegram() as fake:
+        bot = await running_bot(fake, launcher, url)
+        sent = await say(fake, ADMIN, "/web")
+        match = LINK.search(sent)
+        assert match is not None, sent
+        await browser.open(match[0])
+        await browser.click("#sign-in")
+        base = bot_url(bot)
+        page = await browser.open(f"{base}/phat-thanh")
+        assert "Gửi thông báo" in page and "Một đơn vị và cấp dưới" in page
+        find = partial(browser.run, browser.driver.find_element)
+        await browser.run((await find("name", "text")).send_keys, "Họp trực tuyến lúc 14:00")
+        await browser.run((await find("css selector", "input[value='unit']")).click)
+        await browser.run((await find("id", "unit")).send_keys, "HU-PM")
+        for _ in range(100):  # htmx asks the server how many will receive it
+            if "2 người sẽ nhận (lãnh đạo HU-PM" in await browser.text():
+                break
+            await asyncio.sleep(0.1)
+        assert "2 người sẽ nhận (lãnh đạo HU-PM và các đơn vị cấp dưới)" in await browser.text()
+        progress = await browser.click("#send")
+        assert "Thông báo #1" in progress and "tới lãnh đạo HU-PM" in progress
+        reached = (LEADER_PM, COMMUNE_PM)
+        await fake.wait_for(
+            lambda f: all(
+                any("Họp trực tuyến" in str(m["plain"]) for m in f.sent_to(c)) for c in reached
+            ),
+            timeout=30,
+        )
+        for _ in range(100):  # the page follows the broadcast until every message is sent
+            if "Đã xong." in await browser.text():
+                break
+            await asyncio.sleep(0.2)
+        assert "Đã gửi 2/2 · lỗi 0 · đang chờ 0" in await browser.text()
+        for chat in (LEADER_TP, ADMIN, NEWCOMER):
+            assert not any("Họp trực tuyến" in str(m["plain"]) for m in fake.sent_to(chat))
+        for chat in reached:
+            assert sum("Họp trực tuyến" in str(m["plain"]) for m in fake.sent_to(chat)) == 1
+        await bot.stop()
+    assert "Traceback" not in bot.text()
+
+
+async def seed_commune(url: str, code: str, *, parent: str, leader: int) -> None:
+    """Add a unit under `parent` whose leader is telegram:`leader`."""
+    engine = create_engine(url)
+    async with session_factory(engine)() as s:
+        unit = await upsert_unit(s, code=code, name=code, actor="t", parent_code=parent)
+        member = await get_or_create_member(
+            s, channel="telegram", external_id=str(leader), chat_id=str(leader)
+        )
+        await bind_member(
+            s, member_id=member.id or 0, unit_id=unit.id or 0, actor="t", role=Role.LEADER
+        )
+    await engine.dispose()
 
 
 def bot_url(bot: BotProcess) -> str:

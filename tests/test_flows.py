@@ -317,7 +317,8 @@ async def test_an_old_report_button_does_not_replace_a_broadcast_waiting_to_be_c
     assert "Bước 3/5" in status_step
     asked = await say("/phatthanh Họp giao ban thứ Hai", user="boss")
     assert "báo cáo tiến độ" in asked and "gửi thông báo" in asked  # which one to keep?
-    assert "Gửi thông báo sau" in await say("2", user="boss")  # the broadcast, then
+    assert "tới ai" in await say("2", user="boss")  # the broadcast, then its audience
+    assert "Gửi thông báo sau" in await say("1", user="boss")
     stale = await say(payload="bc:s:hoan_thanh", user="boss")  # the report's old button
     assert stale == texts.STALE_BUTTON
     assert await open_flow(sessions, chat="boss") == "broadcast"
@@ -332,6 +333,7 @@ async def test_a_report_button_during_a_broadcast_asks_which_to_keep(
     say: Say, sessions: Sessions, unit_id: int
 ) -> None:
     await say("/phatthanh Thông báo quan trọng", user="boss")
+    await say(payload="pt:a:all", user="boss")
     asked = await say(payload="bc:t:3.3", user="boss")  # e.g. a reminder's one-tap button
     assert "đang dở việc gửi thông báo" in asked
     labels = [b.label for b in say.last[-1].flat_buttons()]

@@ -276,6 +276,13 @@ TABLE: list[tuple[str, Kind, str, str]] = [
     ("chuabaocao", K.MISSING, "", ""),
     ("lichsu 3.3", K.HISTORY, "3.3", ""),
     ("bieudo", K.CHART, "", ""),
+    # --- administration: units, members ---
+    ("danh sách đơn vị", K.UNITS, "", ""),
+    ("danh sach don vi", K.UNITS, "", ""),
+    ("xem cây đơn vị", K.UNITS, "", ""),
+    ("thành viên", K.MEMBERS, "", ""),
+    ("ai phu trach don vi", K.MEMBERS, "", ""),
+    ("xem danh sách lãnh đạo đơn vị", K.MEMBERS, "", ""),
     ("xuat", K.EXPORT, "", ""),
     ("nhacnho bat", K.REMINDERS_ON, "", ""),
     ("nhacnho tat", K.REMINDERS_OFF, "", ""),

@@ -80,7 +80,8 @@ async def test_members_opt_in_and_out_of_reminders(say: Any, sessions: Sessions)
 async def test_a_broadcast_is_confirmed_before_it_is_queued(say: Any, sessions: Sessions) -> None:
     await say("/start", user="u2")
     assert "Ban Tổ chức" in await say("/phatthanh Họp giao ban")  # not an admin
-    asked = await say("/phatthanh Họp giao ban thứ Hai", user="boss")
+    await say("/phatthanh Họp giao ban thứ Hai", user="boss")
+    asked = await say("tất cả", user="boss")
     assert "Gửi thông báo sau tới 3 người" in asked  # u1, u2 and the admin
     assert "Ban Tổ chức" in await say(payload="pt:ok")  # an admin's button, pressed by u1
     assert "Đã xếp lịch gửi thông báo #1 tới 3 người" in await say(payload="pt:ok", user="boss")

@@ -368,6 +368,14 @@ def test_broadcast_json_without_waiting(bot, tree, db_url):
     }
 
 
+def test_broadcast_to_incomplete_units_leaves_out_an_exempt_one(bot, tree, db_url):
+    ok(bot("units", "exempt", "H", "--from", "01/04/2026", "--to", "30/06/2026", "--reason", "x"))
+    shown = json.loads(ok(bot("broadcast", "Nhắc", "--to", "INCOMPLETE", "--wait", "0", "--json")))
+    assert (shown["audience"], shown["total"]) == ("incomplete", 2)  # nobody reported: T, X
+    assert sorted(row.chat_id for row in outbox_rows(db_url)) == ["100", "300"]
+    assert "chưa báo cáo đủ" in ok(bot("broadcast", "Nhắc", "--to", "incomplete", "--wait", "0"))
+
+
 def test_broadcast_bad_input(bot, tree, db_url):
     assert "NOPE" in refused(bot("broadcast", "Chào", "--to", "unit:NOPE", "--wait", "0"))
     assert "không được để trống" in refused(bot("broadcast", "   ", "--to", "all"))

@@ -212,6 +212,7 @@ class World:
     codes: list[str]  # invite codes, two per unit but the root
     shown: dict[str, list[str]] = field(default_factory=dict)  # chat -> last reply's payloads
     seen: list[str] = field(default_factory=list)  # every payload ever shown
+    known: dict[str, set[str]] = field(default_factory=dict)  # chat -> units of codes it typed
 
 
 async def seed(path: Path) -> tuple[dict[str, int], list[str]]:
@@ -379,6 +380,7 @@ class RoleMachine(RuleBasedStateMachine):
     @rule(actor=actors, words=st.text(min_size=1, max_size=30), confirm=st.booleans())
     def broadcast(self, actor: Actor, words: str, confirm: bool) -> None:
         self.step(actor, text=f"/phatthanh {words}")
+        self.step(actor, payload="pt:a:leaders")
         self.step(actor, payload="pt:ok" if confirm else "pt:huy")
 
     @precondition(lambda self: any(self.world.shown.values()))
@@ -462,11 +464,21 @@ def check_scope(
         return
     typed = f"{incoming.text}\n{incoming.payload or ''}"
     shown = "\n".join(r.text + "".join(b.label for b in r.flat_buttons()) for r in replies)
+    # an invite's code names its unit to whoever holds it (a leader is asked to move there,
+    # and the question comes back when they keep it over another flow)
+    holders = zip(world.codes, invited_units(), strict=True)
+    invited = world.known.setdefault(actor.chat, set())
+    invited |= {key for code, key in holders if code in typed.upper()}
     for key, unit in UNITS.items():
-        if key in visible:
+        if key in visible or key in invited:
             continue
         for token in unit.tokens:
             assert token not in shown or token in typed, (actor.name, token, shown[:500])
+
+
+def invited_units() -> list[str]:
+    """Return the unit key of each seeded invite code, in `seed`'s order (two per non-root)."""
+    return [unit.key for unit in UNITS.values() if unit.parent for _ in range(2)]
 
 
 def check_writes(actor: Actor, before: Snapshot, after: Snapshot) -> None:

@@ -1,4 +1,8 @@
-"""`python -m bot broadcast "TEXT" --to all|leaders|unit:CODE [--wait 60] [--json]`.
+"""`python -m bot broadcast "TEXT" --to all|leaders|incomplete|unit:CODE [--wait 60] [--json]`.
+
+The audiences are `storage.queries.recipients.audience`'s, as in chat and on the web;
+"incomplete" means the leaders of units incomplete for the period in force (the
+directive's leaf tasks, read from the library).
 
 Queues one outbox message per recipient; the running bot's sender delivers them. The
 command then watches the broadcast's progress every 2 s until nothing is pending or
@@ -24,6 +28,8 @@ from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
 from bot.settings import Settings
+from handlers.audiences import reporting_at
+from knowledge import load_library
 from storage.errors import UnitNotFoundError
 from storage.models import OUTBOX_TEXT_MAX_CHARS, OutboxStatus
 from storage.queries.outbox import (
@@ -32,6 +38,7 @@ from storage.queries.outbox import (
     occasion_progress,
     status_counts,
 )
+from storage.queries.recipients import AUDIENCES, Reporting
 from storage.queries.recipients import audience as resolve_audience
 
 ACTOR = "cli"
@@ -53,7 +60,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     broadcast = sub.add_parser("broadcast", help="send a message to many members")
     broadcast.add_argument("text", metavar="TEXT", help="the message (at most 4,000 characters)")
     broadcast.add_argument(
-        "--to", required=True, metavar="all|leaders|unit:CODE", help="who receives it"
+        "--to",
+        required=True,
+        metavar="all|leaders|incomplete|unit:CODE",
+        help="who receives it",
     )
     broadcast.add_argument(
         "--wait", default=str(DEFAULT_WAIT), metavar="SECONDS", help="watch progress (default 60)"
@@ -107,10 +117,10 @@ def check_text(value: str) -> str:
 
 
 def check_audience(value: str) -> str:
-    """Return all / leaders / unit:CODE (the prefix and keywords case-insensitive)."""
+    """Return all / leaders / incomplete / unit:CODE (prefix and keywords case-insensitive)."""
     text = value.strip()
     lowered = text.lower()
-    if lowered in ("all", "leaders"):
+    if lowered in AUDIENCES:
         return lowered
     prefix, sep, code = text.partition(":")
     if sep and prefix.strip().lower() == "unit" and code.strip():
@@ -133,12 +143,14 @@ def describe_audience(audience: str) -> str:
     return texts.BROADCAST_AUDIENCES[audience]
 
 
-async def queue(db: Database, text: str, audience: str, now: datetime) -> tuple[int, int]:
+async def queue(
+    db: Database, text: str, audience: str, now: datetime, reporting: Reporting | None = None
+) -> tuple[int, int]:
     """Resolve the audience and create the broadcast, due `now` on the reminder clock;
     return its id and message count."""
     async with db.sessions() as session:
         try:
-            people = await resolve_audience(session, audience=audience)
+            people = await resolve_audience(session, audience=audience, reporting=reporting)
         except UnitNotFoundError:
             code = audience.removeprefix("unit:")
             raise UsageError(texts.UNIT_UNKNOWN.format(code=code)) from None
@@ -185,6 +197,9 @@ def run_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     audience = check_audience(args.to)
     wait = parse_wait(args.wait)
     quiet, now = quiet_hours(settings), now_of(settings)
+    reporting = None
+    if audience == "incomplete":
+        reporting = reporting_at(load_library(settings.documents_dir), settings.zone, now)
 
     def show(progress: Progress) -> None:
         if not args.json:
@@ -197,7 +212,7 @@ def run_broadcast(args: argparse.Namespace, settings: Settings) -> int:
             print(line, flush=True)
 
     async def body(db: Database) -> tuple[int, Progress]:
-        broadcast_id, total = await queue(db, text, audience, now)
+        broadcast_id, total = await queue(db, text, audience, now, reporting)
         if not args.json:
             who = describe_audience(audience)
             print(texts.BROADCAST_QUEUED.format(id=broadcast_id, total=total, audience=who))

@@ -12,6 +12,7 @@ from bot.commands.parse import parse_ttl
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
 from bot.settings import Settings
+from handlers.registration import deep_link as deep_link
 from storage.models import Unit
 from storage.queries.invites import create_invite
 from storage.queries.units import get_unit
@@ -46,12 +47,6 @@ def run_invite(args: argparse.Namespace, settings: Settings) -> int:
         if link:
             print(texts.INVITE_LINK.format(link=link))
     return EXIT_OK
-
-
-def deep_link(username: str, code: str) -> str:
-    """Return the Telegram link that opens the bot and registers with the code, or ""."""
-    name = username.strip().lstrip("@")
-    return f"https://t.me/{name}?start={code}" if name else ""
 
 
 async def new_invite(db: Database, unit_code: str, ttl: timedelta) -> tuple[Unit, str, datetime]:

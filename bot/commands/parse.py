@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from bot import cli_texts as texts
 from bot.commands.errors import UsageError
-from storage.queries.units import code_is_clean, name_is_clean
+from storage.queries.units import unit_problem
 
 #: Channels a member can live on (a typo still works, with a warning).
 KNOWN_CHANNELS = ("console", "telegram", "zalo_oa", "zalo_bot")
 MIN_TTL = timedelta(minutes=1)
 MAX_TTL = timedelta(days=365)
-CODE_MAX, NAME_MAX, EXTERNAL_ID_MAX = 64, 255, 64
+EXTERNAL_ID_MAX = 64
 
 _CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _TTL = re.compile(r"(\d{1,7})\s*([dhm])", re.IGNORECASE)
@@ -95,15 +95,18 @@ def parse_level(value: str | None) -> str:
     return level
 
 
+UNIT_PROBLEMS = {
+    "empty": texts.UNIT_EMPTY,
+    "too_long": texts.UNIT_TOO_LONG,
+    "code_spaces": texts.UNIT_CODE_SPACES,
+    "name_hidden": texts.UNIT_NAME_HIDDEN,
+}
+
+
 def check_unit(code: str, name: str) -> tuple[str, str]:
     """Return the stripped unit code and name, refusing empty, spaced or too long ones."""
     code, name = code.strip(), " ".join(name.split())
-    if not code or not name:
-        raise UsageError(texts.UNIT_EMPTY)
-    if len(code) > CODE_MAX or len(name) > NAME_MAX:
-        raise UsageError(texts.UNIT_TOO_LONG)
-    if not code_is_clean(code):
-        raise UsageError(texts.UNIT_CODE_SPACES.format(code=code))
-    if not name_is_clean(name):
-        raise UsageError(texts.UNIT_NAME_HIDDEN)
+    problem = unit_problem(code, name)
+    if problem is not None:
+        raise UsageError(UNIT_PROBLEMS[problem].format(code=code))
     return code, name

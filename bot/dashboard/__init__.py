@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from bot.dashboard.app import setup_templates
 from bot.dashboard.auth import Auth
+from bot.dashboard.broadcasts import BroadcastPages
 from bot.dashboard.deadlines import DeadlinePages
 from bot.dashboard.invites import InvitePages
+from bot.dashboard.members import MemberPages
 from bot.dashboard.pages import Pages
 from bot.dashboard.report_form import ReportPages
 from bot.dashboard.telegram_login import TelegramLogin
@@ -31,7 +33,15 @@ def add_dashboard(
 ) -> None:
     """Add the dashboard's routes and templates to the web server (before it starts)."""
     setup_templates(server.app)
-    for part in (Auth, Pages, DeadlinePages, InvitePages, TelegramLogin):
+    for part in (
+        Auth,
+        Pages,
+        DeadlinePages,
+        InvitePages,
+        TelegramLogin,
+        MemberPages,
+        BroadcastPages,
+    ):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app
         )

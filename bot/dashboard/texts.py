@@ -32,3 +32,20 @@ REPORT_DOWNGRADE = (
 LOGIN_WIDGET_REFUSED = (
     "Không xác thực được đăng nhập Telegram (dữ liệu sai hoặc đã quá một ngày). Hãy thử lại."
 )
+BROADCAST_AUDIENCE_BAD = (
+    "Hãy chọn người nhận: tất cả, lãnh đạo, đơn vị chưa báo cáo đủ, hoặc một đơn vị."
+)
+BROADCAST_UNIT_UNKNOWN = "Không có đơn vị mã «{code}». Gõ đúng mã một đơn vị (ví dụ HU-PM)."
+BROADCAST_NOBODY = (
+    "Chưa có ai để gửi: {who} — không có ai đang liên lạc được với trợ lý. Chưa gửi gì."
+)
+MEMBER_REVOKED = "Đã thu hồi quyền lãnh đạo {unit} của {name}."
+MEMBER_NOT_REVOKED = (
+    "Không thu hồi được: người này không (còn) là lãnh đạo một đơn vị cấp dưới "
+    "trong phạm vi của bạn. Không có gì thay đổi."
+)
+ADMIN_GIVEN = "Đã cấp quyền quản trị cho {name}."
+ADMIN_TAKEN = "Đã bỏ quyền quản trị của {name}."
+ADMIN_SELF = "Bạn không thể tự bỏ quyền quản trị của mình (nhờ một quản trị viên khác)."
+ADMIN_BY_SETTING = "{name} là quản trị viên theo cấu hình ADMINS của máy chủ; chỉ sửa được ở đó."
+MEMBER_UNKNOWN = "Không có thành viên này."

@@ -1,6 +1,7 @@
 """The named multi-step flows, registered in one place (see `base.Flow`).
 
-report: /baocao (handlers/flows/report.py); broadcast: /phatthanh (handlers/flows/broadcast.py).
+report: /baocao (handlers/flows/report.py); broadcast: /phatthanh (handlers/flows/broadcast.py);
+move: a leader confirming a move to another unit's invite (handlers/flows/move.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from datetime import tzinfo
 
 from handlers.flows.base import Flow, is_cancel
 from handlers.flows.broadcast import BroadcastFlow
+from handlers.flows.move import MoveFlow
 from handlers.flows.report import ReportFlow
 from handlers.ports import KnowledgeBase, Meter
 
@@ -20,7 +22,8 @@ class Registry:
 
     def __init__(self, library: KnowledgeBase, meter: Meter, timezone: tzinfo) -> None:
         self.report = ReportFlow(library, meter, timezone)
-        self.broadcast = BroadcastFlow(timezone)
-        flows: list[Flow] = [self.report, self.broadcast]
+        self.broadcast = BroadcastFlow(library, timezone)
+        self.move = MoveFlow()
+        flows: list[Flow] = [self.report, self.broadcast, self.move]
         self.by_name = {flow.name: flow for flow in flows}
         self.by_kind = {flow.kind: flow for flow in flows}

@@ -120,10 +120,26 @@ async def _refuse(
     return RedeemResult(outcome)
 
 
+async def open_invite(
+    session: AsyncSession, *, code: str, now: datetime | None = None
+) -> Invite | None:
+    """Return the unused, unexpired invite with this code (nothing recorded), or None."""
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    if invite is None or invite.used_at is not None or invite.expires_at <= (now or utcnow()):
+        return None
+    return invite
+
+
 async def redeem_invite(
-    session: AsyncSession, *, member: Member, code: str, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    member: Member,
+    code: str = "",
+    code_hash: str = "",
+    now: datetime | None = None,
 ) -> RedeemResult:
-    """Redeem a code: on OK the member leads the invite's unit (admins stay admins); commit.
+    """Redeem a code (or its stored hash, kept while a move is confirmed): on OK the member
+    leads the invite's unit (admins stay admins); commit.
 
     One member's redeems run one at a time, in every process: the count of wrong tries and
     the new one are in one transaction holding the member's row (`_hold_member`).
@@ -135,7 +151,8 @@ async def redeem_invite(
     if limited_until is not None:
         await session.commit()
         return RedeemResult(RedeemOutcome.RATE_LIMITED, retry_after=limited_until)
-    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    wanted = code_hash or hash_code(code)
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == wanted))
     if invite is None:
         return await _refuse(session, member, RedeemOutcome.UNKNOWN, now)
     if invite.used_at is not None:

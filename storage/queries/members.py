@@ -23,10 +23,12 @@ from storage.models import (
     OutboxStatus,
     ProgressUpdate,
     Role,
+    Unit,
     WebLoginLink,
     WebSession,
 )
 from storage.queries.audit import add_audit
+from storage.queries.units import subtree_ids
 from storage.types import as_utc, utcnow
 
 SEEN_EVERY = timedelta(hours=1)  # how stale last_seen_at may get before it is written
@@ -178,6 +180,79 @@ async def list_admins(session: AsyncSession) -> list[Member]:
     """Return every admin member."""
     query = select(Member).where(Member.role == Role.ADMIN.value).order_by(col(Member.id))
     return list((await session.scalars(query)).all())
+
+
+MEMBERS_SHOWN = 200  # a members list is capped (the dashboard says how many were left out)
+
+
+async def list_members(
+    session: AsyncSession,
+    *,
+    root_id: int | None = None,
+    leaders_only: bool = False,
+    limit: int = MEMBERS_SHOWN,
+) -> list[Member]:
+    """Return members (with their unit) by unit code, admins and leaders first, then name.
+
+    `root_id`: only members bound to that unit or a unit under it (a leader's scope);
+    None: everyone but forgotten members. `leaders_only`: only leaders and admins bound to
+    a unit (who leads which unit).
+    """
+    query = (
+        select(Member)
+        .outerjoin(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(col(Member.channel) != FORGOTTEN_CHANNEL)
+        .order_by(
+            func.coalesce(col(Unit.code), ""),
+            col(Member.role) == Role.MEMBER.value,
+            col(Member.display_name),
+            col(Member.id),
+        )
+        .limit(limit)
+    )
+    if root_id is not None:
+        query = query.where(col(Member.unit_id).in_(subtree_ids(root_id)))
+    if leaders_only:
+        query = query.where(
+            col(Member.unit_id).is_not(None),
+            col(Member.role).in_([Role.LEADER.value, Role.ADMIN.value]),
+        )
+    return list((await session.scalars(query)).unique().all())
+
+
+async def revoke_leader(session: AsyncSession, *, member_id: int, actor: str) -> Member | None:
+    """End a member's leadership of their unit: detached, a leader becomes a plain member
+    (an admin stays admin); audited "member.revoke"; commit. None when they lead no unit."""
+    member = await session.get(Member, member_id)
+    if member is None or member.unit_id is None or member.role == Role.MEMBER.value:
+        return None
+    unit = member.unit
+    detail = {"unit": unit.code if unit else member.unit_id, "role": member.role}
+    member.unit_id = None
+    if member.role == Role.LEADER.value:
+        member.role = Role.MEMBER.value
+    target = f"{member.channel}:{member.external_id}"
+    add_audit(session, actor=actor, action="member.revoke", target=target, detail=detail)
+    await session.commit()
+    await session.refresh(member)
+    return member
+
+
+async def set_admin(session: AsyncSession, *, member_id: int, admin: bool, actor: str) -> Member:
+    """Give or take the admin role (taken: back to leader of their unit, or plain member);
+    audited "member.role"; commit. Raises MemberNotFoundError."""
+    member = await _require(session, member_id)
+    old = member.role
+    if admin:
+        member.role = Role.ADMIN.value
+    elif old == Role.ADMIN.value:
+        member.role = (Role.LEADER if member.unit_id is not None else Role.MEMBER).value
+    if member.role != old:
+        target = f"{member.channel}:{member.external_id}"
+        detail = {"from": old, "to": member.role}
+        add_audit(session, actor=actor, action="member.role", target=target, detail=detail)
+    await session.commit()
+    return member
 
 
 #: The channel of a forgotten member's row: no platform sends it, so no account maps to it.

@@ -161,29 +161,58 @@ async def overdue_by_parent(
     ]
 
 
-async def audience(session: AsyncSession, *, audience: str) -> list[Recipient]:
-    """Return the recipients of a broadcast.
+#: The broadcast audiences by name; a unit's subtree is "unit:CODE".
+AUDIENCES = ("all", "leaders", "incomplete")
+UNIT_AUDIENCE = "unit:"
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """What "incomplete" is measured against: the period's window and the tasks that count."""
+
+    window: Window
+    task_codes: tuple[str, ...]
+    document: str = DEFAULT_DOCUMENT
+
+
+async def audience(
+    session: AsyncSession, *, audience: str, reporting: Reporting | None = None
+) -> list[Recipient]:
+    """Return the recipients of a broadcast (the one definition chat, CLI and web share).
 
     "all": every reachable member; "leaders": leaders and admins bound to a unit;
-    "unit:CODE": leaders and admins of that unit and its whole subtree. Raises
-    UnitNotFoundError for an unknown unit, ValueError for anything else.
+    "unit:CODE": leaders and admins of that unit and its whole subtree; "incomplete":
+    leaders and admins of the units incomplete for `reporting`'s period (exempt units
+    left out, as `incomplete_units` does). Raises UnitNotFoundError for an unknown unit,
+    ValueError for anything else (or "incomplete" without `reporting`).
     """
     query = _recipients()
     if audience == "all":
-        pass
-    elif audience == "leaders" or audience.startswith("unit:"):
-        query = query.where(
-            col(Member.role).in_(BROADCAST_LEADER_ROLES), col(Member.unit_id).is_not(None)
-        )
-        if audience.startswith("unit:"):
-            code = audience.removeprefix("unit:").strip()
-            unit = await get_unit(session, code=code) if code else None
-            if unit is None or unit.id is None:
-                raise UnitNotFoundError(code)
-            query = query.where(col(Member.unit_id).in_(subtree_ids(unit.id)))
-    else:
-        raise ValueError(f"unknown audience {audience!r}: all, leaders or unit:CODE")
-    return await _fetch(session, _ordered(query))
+        return await _fetch(session, _ordered(query))
+    if audience not in AUDIENCES and not audience.startswith(UNIT_AUDIENCE):
+        raise ValueError(f"unknown audience {audience!r}: all, leaders, incomplete or unit:CODE")
+    query = query.where(
+        col(Member.role).in_(BROADCAST_LEADER_ROLES), col(Member.unit_id).is_not(None)
+    )
+    if audience.startswith(UNIT_AUDIENCE):
+        code = audience.removeprefix(UNIT_AUDIENCE).strip()
+        unit = await get_unit(session, code=code) if code else None
+        if unit is None or unit.id is None:
+            raise UnitNotFoundError(code)
+        query = query.where(col(Member.unit_id).in_(subtree_ids(unit.id)))
+    people = await _fetch(session, _ordered(query))
+    if audience != "incomplete":
+        return people
+    if reporting is None:
+        raise ValueError("the incomplete audience needs the reporting period")
+    missing = await incomplete_units(
+        session,
+        window=reporting.window,
+        task_codes=reporting.task_codes,
+        unit_ids={p.unit_id for p in people if p.unit_id is not None},
+        document=reporting.document,
+    )
+    return [p for p in people if p.unit_id in missing]
 
 
 async def count_recipients_for_plan(

@@ -29,6 +29,23 @@ def name_is_clean(name: str) -> bool:
     return not any(unicodedata.category(ch) in _HIDDEN for ch in name)
 
 
+CODE_MAX, NAME_MAX = 64, 255
+
+
+def unit_problem(code: str, name: str) -> str | None:
+    """Return what is wrong with a new unit's (stripped) code and name, or None:
+    "empty", "too_long", "code_spaces" or "name_hidden" (CLI, chat and web say it)."""
+    if not code or not name:
+        return "empty"
+    if len(code) > CODE_MAX or len(name) > NAME_MAX:
+        return "too_long"
+    if not code_is_clean(code):
+        return "code_spaces"
+    if not name_is_clean(name):
+        return "name_hidden"
+    return None
+
+
 async def get_unit(session: AsyncSession, *, code: str) -> Unit | None:
     """Return the unit with this code, or None."""
     return await session.scalar(select(Unit).where(Unit.code == code.strip()))

@@ -14,7 +14,9 @@ from storage.queries.invites import (
     RedeemOutcome,
     count_wrong_tries,
     create_invite,
+    hash_code,
     list_invites,
+    open_invite,
     redeem_invite,
     revoke_invite,
 )
@@ -92,3 +94,20 @@ async def test_a_revoked_invite_reads_as_expired_and_is_revoked_once(session: As
     )
     result = await redeem_invite(session, member=await make_member(session, "1"), code=code)
     assert result.outcome is RedeemOutcome.EXPIRED
+
+
+async def test_an_open_invite_is_found_without_a_try_and_redeemed_by_its_hash(
+    session: AsyncSession,
+) -> None:
+    units = await make_tree(session)
+    invite, code = await create_invite(session, unit_id=unit_id(units["X3"]), created_by="cli")
+    lan = await make_member(session, "1")
+    assert lan.id is not None
+    found = await open_invite(session, code=code.lower())
+    assert found is not None and found.id == invite.id
+    assert await open_invite(session, code="KHONGCOMA9") is None
+    assert await count_wrong_tries(session, member_id=lan.id) == 0  # peeking counts nothing
+    result = await redeem_invite(session, member=lan, code_hash=hash_code(code))
+    assert result.outcome is RedeemOutcome.OK and result.unit is not None
+    assert result.unit.code == "X3"
+    assert await open_invite(session, code=code) is None  # used

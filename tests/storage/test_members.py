@@ -11,18 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from handlers import Handlers, Incoming, texts
 from storage.engine import session_factory
-from storage.models import Member
+from storage.models import Member, Role
 from storage.queries.audit import list_audit
 from storage.queries.members import (
+    bind_member,
     get_member,
     get_or_create_member,
     list_admins,
+    list_members,
+    revoke_leader,
+    set_admin,
     set_blocked,
     set_member_role,
     set_subscribed,
 )
 from tests.conftest import FakeLibrary, fixed_clock
-from tests.storage.helpers import make_member
+from tests.storage.helpers import make_member, make_tree, unit_id
 
 
 async def test_one_member_per_channel_and_user(session: AsyncSession) -> None:
@@ -89,3 +93,46 @@ async def test_a_nul_in_a_name_or_an_overlong_id_fails_none_of_the_users_message
     assert all(len(m.external_id) <= 64 and len(m.chat_id) <= 64 for m in members)
     assert "NguyễnVăn A" in {m.display_name for m in members}
     assert "u\ufffdnul" in {m.external_id for m in members}
+
+
+async def test_members_by_unit_and_leadership_revoked_and_admin_roles(
+    session: AsyncSession,
+) -> None:
+    units = await make_tree(session)
+    people = {}
+    for user, code, role in (
+        ("t", "T", "leader"),
+        ("h1", "H1", "leader"),
+        ("x1", "X1", "leader"),
+        ("x1m", "X1", "member"),
+        ("x3", "X3", "leader"),
+    ):
+        member = await make_member(session, user)
+        assert member.id is not None
+        await bind_member(
+            session, member_id=member.id, unit_id=unit_id(units[code]), role=role, actor="cli"
+        )
+        people[user] = member.id
+    await make_member(session, "guest")  # never joined a unit
+    everyone = await list_members(session)
+    assert [m.external_id for m in everyone] == ["guest", "h1", "t", "x1", "x1m", "x3"]
+    assert everyone[1].unit is not None and everyone[1].unit.code == "H1"  # loaded with it
+    subtree = await list_members(session, root_id=unit_id(units["H1"]), leaders_only=True)
+    assert [m.external_id for m in subtree] == ["h1", "x1"]
+    assert len(await list_members(session, limit=2)) == 2
+
+    revoked = await revoke_leader(session, member_id=people["x1"], actor="telegram:h1")
+    assert revoked is not None and (revoked.role, revoked.unit_id) == (Role.MEMBER.value, None)
+    assert await revoke_leader(session, member_id=people["x1"], actor="telegram:h1") is None
+    assert await revoke_leader(session, member_id=people["x1m"], actor="telegram:h1") is None
+
+    made = await set_admin(session, member_id=people["x3"], admin=True, actor="telegram:adm")
+    assert made.role == Role.ADMIN.value
+    back = await set_admin(session, member_id=people["x3"], admin=False, actor="telegram:adm")
+    assert (back.role, back.unit_id) == (Role.LEADER.value, unit_id(units["X3"]))
+    actions = [(a.action, a.actor, a.target) for a in await list_audit(session, limit=3)]
+    assert actions == [
+        ("member.role", "telegram:adm", "telegram:x3"),
+        ("member.role", "telegram:adm", "telegram:x3"),
+        ("member.revoke", "telegram:h1", "telegram:x1"),
+    ]

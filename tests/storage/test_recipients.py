@@ -20,6 +20,7 @@ from storage.queries.members import bind_member, set_blocked, set_subscribed
 from storage.queries.progress import add_update
 from storage.queries.recipients import (
     Recipient,
+    Reporting,
     audience,
     count_recipients_for_plan,
     leaders_not_done,
@@ -141,6 +142,27 @@ async def test_broadcast_audiences(session: AsyncSession) -> None:
             await audience(session, audience=unknown)
     with pytest.raises(ValueError, match="audience"):
         await audience(session, audience="everyone")
+
+
+async def test_the_incomplete_audience_is_the_leaders_of_units_missing_a_task(
+    session: AsyncSession,
+) -> None:
+    await _setup(session)
+    window = Window.of(period_of(T0.date()), UTC, now=T0 + timedelta(days=3))
+    reporting = Reporting(window, ("3.3",), DOC)
+    # X1, H1 and X2 reported 3.3 this quarter (X2's "vướng mắc" too); the admin leads T
+    late = await audience(session, audience="incomplete", reporting=reporting)
+    assert chats(late) == ["t", "adm", "x3"]
+    assert chats(await audience(session, audience="leaders", reporting=reporting)) == [
+        "h1",
+        "t",
+        "adm",
+        "x1",
+        "x2",
+        "x3",
+    ]
+    with pytest.raises(ValueError, match="period"):
+        await audience(session, audience="incomplete")
 
 
 async def test_subscribers_are_reachable_members_who_opted_in(session: AsyncSession) -> None:
