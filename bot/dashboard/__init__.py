@@ -11,6 +11,7 @@ from bot.dashboard.auth import Auth
 from bot.dashboard.deadlines import DeadlinePages
 from bot.dashboard.invites import InvitePages
 from bot.dashboard.pages import Pages
+from bot.dashboard.parts import PAGES_PARTS
 from bot.database import Database
 from bot.settings import Settings
 from bot.web import WebServer
@@ -23,7 +24,7 @@ def add_dashboard(
 ) -> None:
     """Add the dashboard's routes and templates to the web server (before it starts)."""
     setup_templates(server.app)
-    for part in (Auth, Pages, DeadlinePages, InvitePages):
+    for part in (Auth, Pages, DeadlinePages, InvitePages, *PAGES_PARTS):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app
         )

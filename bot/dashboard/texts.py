@@ -17,3 +17,5 @@ NO_SCOPE = (
 SCOPE_ALL = "tất cả đơn vị"
 DEADLINE_REMOVED = "Đã xóa hạn #{id}: nhiệm vụ {task}, hạn {due}."
 INVITE_GONE = "Mã mời này không còn hiệu lực (đã dùng, đã hết hạn hoặc đã thu hồi)."
+UNIT_UNKNOWN = "Không có đơn vị mã {code}."
+TASK_UNKNOWN = "Không có nhiệm vụ cần báo cáo mang mã {code}."
