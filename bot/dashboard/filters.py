@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from storage.queries.group_matrix import Tally, UnitRow
+from storage.queries.group_matrix import Tally
 from storage.queries.matrix import TreeUnit
 from storage.status import fold
 
@@ -85,10 +85,3 @@ def keeps(status: str, total: Tally) -> bool:
     if status == "xong":
         return total.applicable > 0 and total.done == total.applicable
     return True
-
-
-def kept(rows: Sequence[UnitRow], status: str) -> list[UnitRow]:
-    """Return the rows passing the status filter (exempt units only when unfiltered)."""
-    if not status:
-        return list(rows)
-    return [row for row in rows if not row.exempt and keeps(status, row.total)]

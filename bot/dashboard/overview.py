@@ -20,11 +20,9 @@ from handlers.views import chart_png
 from knowledge.periods import last_periods
 from storage.export import EXPORT_PERIODS, write_xlsx
 from storage.queries.audit import record
-from storage.queries.completion import completion as period_completion
-from storage.queries.group_matrix import unit_rows
-from storage.queries.matrix import Span, period_report, units_in_tree_order
+from storage.queries.matrix import Span, period_report
 from storage.queries.progress import latest_for_task
-from storage.queries.summary import count_units, export_rows, overview
+from storage.queries.summary import export_rows, overview
 from storage.status import STATUS_LABELS, Status
 
 TASK_ROWS = 200  # units per page of a task's page
@@ -69,25 +67,14 @@ class OverviewPages(Reporting):
         if request.headers.get("HX-Request") == "true":  # the filter form's partial update
             return self.render(request, "_matrix.html", context, viewer=viewer)
         tasks = self.leaf_tasks()
-        codes = [task.code for task in tasks]
-        now = self.clock()
         done = await completion(
-            session, document=self.document, task_codes=codes, root_id=viewer.root_id
-        )
-        standing = await period_completion(
-            session,
-            window=self.window(now),
-            task_codes=codes,
-            document=self.document,
-            root_id=viewer.root_id,
-            with_root=viewer.root_id is None,
-            per_unit=True,
+            session, document=self.document, task_codes=self.codes(), root_id=viewer.root_id
         )
         titles = {task.code: task.title for task in tasks}
         context |= {
-            "standing": standing,
+            "standing": matrix.standing,
             "scope": self.scope_name(viewer),
-            "total_units": await count_units(session, root_id=viewer.root_id),
+            "total_units": matrix.units,
             "tasks_count": len(tasks),
             "completion": done,
             "rows": [(item, titles.get(item.task_code, "")) for item in done.tasks],
@@ -106,19 +93,11 @@ class OverviewPages(Reporting):
         shown = request.query.get("tt", "")
         shown = shown if shown in TASK_FILTERS else ""
         filters = Filters.of(request.query)
-        units = await units_in_tree_order(session, root_id=viewer.root_id)
-        rows = await unit_rows(
-            session,
-            window=self.window(self.clock()),
-            units=units,
-            columns={code: [code]},
-            document=self.document,
-            root_id=viewer.root_id,
-        )
+        rows = await self.standings(session, viewer.root_id, [code])
         if shown == "chua":
-            rows = [row for row in rows if row.cells[0].missing > 0]
+            rows = [row for row in rows if row.total.missing > 0]
         elif shown == "da":
-            rows = [row for row in rows if row.cells[0].applicable and not row.cells[0].missing]
+            rows = [row for row in rows if row.total.applicable and not row.total.missing]
         latest = {
             unit.id: update
             for unit, update in await latest_for_task(
@@ -133,7 +112,7 @@ class OverviewPages(Reporting):
             lines.append(
                 {
                     "unit": row.unit,
-                    "state": "exempt" if row.exempt else row.cells[0].state,
+                    "state": "exempt" if row.exempt else row.total.state,
                     "label": STATUS_LABELS[Status(update.status)] if update else "",
                     "status": update.status if update else "",
                     "percent": update.percent if update else None,
@@ -142,8 +121,8 @@ class OverviewPages(Reporting):
                 }
             )
         counts = {
-            "done": sum(1 for r in rows if not r.exempt and r.cells[0].state == "done"),
-            "missing": sum(1 for r in rows if not r.exempt and r.cells[0].missing > 0),
+            "done": sum(1 for r in rows if r.total.state == "done"),
+            "missing": sum(1 for r in rows if r.total.missing > 0),
         }
         context = {
             "task": task,

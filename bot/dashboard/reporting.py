@@ -3,6 +3,7 @@ tasks and their groups, the current period's window, and the matrix the filters 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dashboard import texts
 from bot.dashboard.app import Base
-from bot.dashboard.filters import Filters, kept, matching
+from bot.dashboard.filters import Filters, keeps, matching
 from bot.dashboard.viewer import Viewer
 from knowledge.model import Task
 from knowledge.periods import Period, period_of
 from storage.models import Unit
 from storage.queries.completion import Window
-from storage.queries.group_matrix import UnitRow, unit_rows
-from storage.queries.matrix import units_in_tree_order
+from storage.queries.group_matrix import Tally, UnitStanding, standings
+from storage.queries.matrix import TreeUnit, units_in_tree_order
 from storage.queries.units import get_unit
 
 MATRIX_ROWS = 100  # units per page of the matrix (a page stays well under 200 KB)
@@ -34,16 +35,55 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Row:
+    """A matrix row: the unit, a tally per column, their sum, and whether it is exempt."""
+
+    unit: TreeUnit
+    cells: list[tuple[str, str]]  # (state, "done·reported·missing"), the last one the sum
+    exempt: bool
+
+
+@dataclass(frozen=True)
+class PeriodStanding:
+    """The period over the viewer's scope, as /chuabaocao counts it: units counted (not
+    exempt), complete, exempt, and reported (unit, task) pairs over applicable ones."""
+
+    counted: int
+    complete: int
+    exempt: int
+    rate: float
+
+    @classmethod
+    def of(cls, units: Sequence[UnitStanding], *, leaving_out: int | None) -> PeriodStanding:
+        """Sum the units' standings (`leaving_out`: a leader's own unit, as in chat)."""
+        kept = [u for u in units if u.unit.id != leaving_out]
+        counted = [u for u in kept if not u.exempt]
+        applicable = reported = complete = 0
+        for u in counted:  # 5,000 units: plain counts, no Tally each
+            have = len(u.done) + len(u.reported)
+            applicable, reported = applicable + len(u.applicable), reported + have
+            complete += have >= len(u.applicable)
+        return cls(
+            len(counted),
+            complete,
+            len(kept) - len(counted),
+            reported / applicable if applicable else 1.0,
+        )
+
+
+@dataclass(frozen=True)
 class Matrix:
-    """The rows of one page of the matrix, and how many rows the filters kept in all."""
+    """One page of the matrix, how many rows the filters kept, and the scope's standing."""
 
     root: Unit | None  # the subtree asked for (None: the viewer's whole scope)
     columns: list[Column]
-    rows: list[UnitRow]
+    rows: list[Row]
     total: int
     page: int
     pages: int
     size: int  # rows per page
+    standing: PeriodStanding
+    units: int  # units in the viewer's scope
 
 
 class Reporting(Base):
@@ -64,8 +104,8 @@ class Reporting(Base):
             found.setdefault(task.code.split(".")[0], []).append(task.code)
         out = []
         for code, tasks in found.items():
-            task = self.library.find_task(code)
-            out.append(Column(code, task.title if task else code, tasks))
+            group = self.library.find_task(code)
+            out.append(Column(code, group.title if group else code, tasks))
         return out
 
     def columns(self, group: str) -> list[Column]:
@@ -104,6 +144,19 @@ class Reporting(Base):
             return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         return unit
 
+    async def standings(
+        self, session: AsyncSession, root_id: int | None, codes: Sequence[str] | None = None
+    ) -> list[UnitStanding]:
+        """Return every unit of a subtree (None: all) in tree order with its period standing."""
+        return await standings(
+            session,
+            window=self.window(self.clock()),
+            units=await units_in_tree_order(session, root_id=root_id),
+            task_codes=self.codes() if codes is None else codes,
+            document=self.document,
+            root_id=root_id,
+        )
+
     async def matrix(
         self,
         request: web.Request,
@@ -117,39 +170,47 @@ class Reporting(Base):
         root = await self.subtree(request, session, viewer, filters.root)
         if isinstance(root, web.Response):
             return root
-        root_id = root.id if root is not None else viewer.root_id
-        units = matching(await units_in_tree_order(session, root_id=root_id), filters.search)
+        every = await self.standings(session, viewer.root_id)
+        standing = PeriodStanding.of(every, leaving_out=viewer.root_id)
+        units = in_subtree(every, root.id) if root is not None else every
+        wanted = {unit.id for unit in matching([u.unit for u in units], filters.search)}
+        units = [u for u in units if u.unit.id in wanted]
         columns = self.columns(filters.group)
-        spec = {column.code: column.tasks for column in columns}
-        window = self.window(self.clock())
-        document = self.document
-        if filters.status:  # the status of every row is needed before a page is cut
-            every = await unit_rows(
-                session,
-                window=window,
-                units=units,
-                columns=spec,
-                document=document,
-                root_id=root_id,
+        shown = [code for column in columns for code in column.tasks]
+        whole = len(shown) == len(self.codes())
+        if filters.status:
+            units = [
+                u
+                for u in units
+                if not u.exempt and keeps(filters.status, u.total if whole else u.tally(shown))
+            ]
+        size = rows_per_page or max(len(units), 1)
+        pages = max(1, -(-len(units) // size))
+        page = min(filters.page, pages)
+        rows = [
+            Row(
+                u.unit,
+                [cell(u.tally(c.tasks)) for c in [*columns, Column("", "", shown)]],
+                u.exempt,
             )
-            rows = kept(every, filters.status)
-            total = len(rows)
-            size = rows_per_page or max(total, 1)
-            pages = max(1, -(-total // size))
-            page = min(filters.page, pages)
-            rows = rows[(page - 1) * size : page * size]
-        else:
-            total = len(units)
-            size = rows_per_page or max(total, 1)
-            pages = max(1, -(-total // size))
-            page = min(filters.page, pages)
-            shown = units[(page - 1) * size : page * size]
-            rows = await unit_rows(
-                session,
-                window=window,
-                units=shown,
-                columns=spec,
-                document=document,
-                root_id=root_id,
-            )
-        return Matrix(root, columns, rows, total, page, pages, size)
+            for u in units[(page - 1) * size : page * size]
+        ]
+        return Matrix(root, columns, rows, len(units), page, pages, size, standing, len(every))
+
+
+def cell(tally: Tally) -> tuple[str, str]:
+    """Return a matrix cell: its colour and "done·reported·missing" ("–": nothing applies)."""
+    if not tally.applicable:
+        return tally.state, "–"
+    return tally.state, f"{tally.done}·{tally.reported}·{tally.missing}"
+
+
+def in_subtree(units: Sequence[UnitStanding], root_id: int | None) -> list[UnitStanding]:
+    """Return the unit `root_id` and those below it, from units in tree order."""
+    for start, item in enumerate(units):
+        if item.unit.id == root_id:
+            end = start + 1
+            while end < len(units) and units[end].unit.depth > item.unit.depth:
+                end += 1
+            return list(units[start:end])
+    return []

@@ -8,7 +8,7 @@ whom) and `exempt_units` (units left out for the period).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence, Set
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,59 +51,79 @@ class Tally:
         )
 
 
-@dataclass(frozen=True)
-class UnitRow:
-    """A unit's row: its cells in column order, their total, and whether it is exempt."""
+@dataclass(frozen=True, slots=True)
+class UnitStanding:
+    """A unit in the period: the tasks that apply to it, those done, those reported (not
+    done) — both among the applicable — and whether it is exempt (then nothing applies)."""
 
     unit: TreeUnit
-    cells: list[Tally]
+    applicable: Set[str]
+    done: Set[str]
+    reported: Set[str]
     exempt: bool
 
     @property
     def total(self) -> Tally:
-        """Return the sum of the row's cells."""
-        return sum(self.cells, Tally())
+        """Return the unit's tally over every task."""
+        return Tally(len(self.applicable), len(self.done), len(self.reported))
+
+    def tally(self, codes: Collection[str]) -> Tally:
+        """Return the unit's tally over some tasks (one matrix column)."""
+        return Tally(
+            sum(1 for code in codes if code in self.applicable),
+            sum(1 for code in codes if code in self.done),
+            sum(1 for code in codes if code in self.reported),
+        )
 
 
-async def unit_rows(
+async def standings(
     session: AsyncSession,
     *,
     window: Window,
     units: Sequence[TreeUnit],
-    columns: Mapping[str, Sequence[str]],
+    task_codes: Sequence[str],
     document: str = DEFAULT_DOCUMENT,
     root_id: int | None = None,
-) -> list[UnitRow]:
-    """Return one row per unit (in the order given) with a tally per column (label → task
-    codes). `root_id`: the subtree the units are in, read in SQL when they are many."""
+) -> list[UnitStanding]:
+    """Return each unit's standing for the window, in the order given; `root_id`: the
+    subtree the units are in (read in SQL when they are many). Three statements: the
+    scope, the exempt units, the reported pairs."""
     scope = await task_scope(session, document=document)
     exempt = await exempt_units(session, first=window.exempt_from, last=window.exempt_to)
-    codes = [code for tasks in columns.values() for code in tasks]
     pairs = await reported_pairs(
         session,
         window=window,
-        task_codes=codes,
+        task_codes=task_codes,
         document=document,
         unit_ids={unit.id for unit in units},
         root_id=root_id,
     )
-    rows = []
+    done: dict[int, set[str]] = {}
+    reported: dict[int, set[str]] = {}
+    for (uid, code), is_done in pairs.items():
+        (done if is_done else reported).setdefault(uid, set()).add(code)
+    named = {uid for _, ids in scope.narrowed.values() for uid in ids}
+    by_level: dict[str, frozenset[str]] = {}
+    nothing: frozenset[str] = frozenset()
+    out = []
     for unit in units:
         if unit.id in exempt:
-            rows.append(UnitRow(unit, [Tally() for _ in columns], True))
+            out.append(UnitStanding(unit, nothing, nothing, nothing, True))
             continue
-        cells = []
-        for tasks in columns.values():
-            applicable = done = reported = 0
-            for code in tasks:
-                if not scope.applies(code, unit.id, unit.level):
-                    continue
-                applicable += 1
-                state = pairs.get((unit.id, code))
-                if state is True:
-                    done += 1
-                elif state is False:
-                    reported += 1
-            cells.append(Tally(applicable, done, reported))
-        rows.append(UnitRow(unit, cells, False))
-    return rows
+        if unit.id in named:
+            applies = frozenset(scope.for_unit(task_codes, unit.id, unit.level))
+        else:
+            if unit.level not in by_level:
+                by_level[unit.level] = frozenset(scope.for_unit(task_codes, -1, unit.level))
+            applies = by_level[unit.level]
+        its_done, its_reported = done.get(unit.id), reported.get(unit.id)
+        out.append(
+            UnitStanding(
+                unit,
+                applies,
+                its_done & applies if its_done else nothing,
+                its_reported & applies if its_reported else nothing,
+                False,
+            )
+        )
+    return out
