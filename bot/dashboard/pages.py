@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.errors import UsageError
+from bot.commands.parse import parse_since
 from bot.dashboard import texts
 from bot.dashboard.app import Base, page, unit_page
 from bot.dashboard.viewer import Viewer
@@ -90,11 +92,28 @@ class Pages(Base):
     async def audit(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
-        """The newest audit rows, optionally of one action (admins only)."""
+        """The newest audit rows, filtered by action, actor, unit and days (admins only)."""
         if not viewer.is_admin:
             return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
-        action = request.query.get("action", "").strip()[:SEARCH_MAX]
-        rows = await list_audit(session, limit=AUDIT_SHOWN, action=action or None)
+        query = {
+            name: request.query.get(name, "").strip()[:SEARCH_MAX]
+            for name in ("action", "actor", "unit", "from", "to")
+        }
+        try:
+            since = parse_since(query["from"], self.settings.zone) if query["from"] else None
+            until = parse_since(query["to"], self.settings.zone) if query["to"] else None
+        except UsageError as exc:
+            failed: dict[str, Any] = {"rows": [], "q": query, "error": str(exc)}
+            return self.render(request, "audit.html", failed, viewer=viewer, status=400)
+        rows = await list_audit(
+            session,
+            limit=AUDIT_SHOWN,
+            action=query["action"] or None,
+            actor=query["actor"] or None,
+            target=query["unit"] or None,
+            since=since,
+            until=until + timedelta(days=1) if until else None,  # "to" includes that day
+        )
         shown = [
             {
                 "when": self.local(row.at),
@@ -105,4 +124,5 @@ class Pages(Base):
             }
             for row in rows
         ]
-        return self.render(request, "audit.html", {"rows": shown, "action": action}, viewer=viewer)
+        context: dict[str, Any] = {"rows": shown, "q": query, "error": ""}
+        return self.render(request, "audit.html", context, viewer=viewer)
