@@ -98,16 +98,20 @@ class OverviewPages(Reporting):
             rows = [row for row in rows if row.total.missing > 0]
         elif shown == "da":
             rows = [row for row in rows if row.total.applicable and not row.total.missing]
+        pages = max(1, -(-len(rows) // TASK_ROWS))
+        number = min(filters.page, pages)
+        shown_rows = rows[(number - 1) * TASK_ROWS : number * TASK_ROWS]
         latest = {
             unit.id: update
             for unit, update in await latest_for_task(
-                session, task_code=code, document=self.document, root_id=viewer.root_id
+                session,
+                task_code=code,
+                document=self.document,
+                unit_ids=[row.unit.id for row in shown_rows],
             )
         }
-        pages = max(1, -(-len(rows) // TASK_ROWS))
-        number = min(filters.page, pages)
         lines = []
-        for row in rows[(number - 1) * TASK_ROWS : number * TASK_ROWS]:
+        for row in shown_rows:
             update = latest.get(row.unit.id)
             lines.append(
                 {
