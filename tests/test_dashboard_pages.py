@@ -308,3 +308,19 @@ async def test_exports_follow_the_filters(site) -> None:
     chart = await client.get("/bieu-do.png")
     assert chart.headers["Content-Type"] == "image/png"
     assert (await chart.read()).startswith(b"\x89PNG")
+
+
+async def test_a_leader_of_a_unit_alone_sees_its_own_missing_tasks(site) -> None:
+    """As /chuabaocao: a unit with none below it is counted itself."""
+    client, database = site
+    ids = await make_tree(database)
+    async with database.sessions() as s:
+        leader = await get_or_create_member(s, channel="telegram", external_id="202", chat_id="2")
+        await bind_member(
+            s, member_id=leader.id or 0, unit_id=ids["CS-A1"], actor="t", role=Role.LEADER
+        )
+    await client.post("/dang-nhap", data={"token": await link_for(database, "202")})
+    page = await (await client.get("/chua-bao-cao")).text()
+    assert 'action="/chua-bao-cao/CS-A1/nhac"' in page and "1/1 đơn vị còn thiếu" in page
+    overview = re.sub(r"\s+", " ", await (await client.get("/")).text())
+    assert "<strong>0/1</strong> đơn vị đã báo cáo đủ" in overview

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dashboard import texts
 from bot.dashboard.app import page, unit_page
 from bot.dashboard.filters import Filters
-from bot.dashboard.reporting import Reporting
+from bot.dashboard.reporting import Reporting, own_unit_left_out
 from bot.dashboard.viewer import Viewer
 from handlers import texts as chat_texts
 from scheduler.jobs import period_text, report_buttons
@@ -50,9 +50,8 @@ class MissingPages(Reporting):
         """Render the incomplete units (most missing first), a page at a time."""
         codes = self.codes()
         every = await self.standings(session, viewer.root_id)
-        late = [
-            u for u in every if not u.exempt and u.total.missing > 0 and u.unit.id != viewer.root_id
-        ]
+        skip = own_unit_left_out(viewer, every)
+        late = [u for u in every if not u.exempt and u.total.missing > 0 and u.unit.id != skip]
         late.sort(key=lambda u: (-u.total.missing, u.unit.code))
         filters = Filters.of(request.query)
         pages = max(1, -(-len(late) // MISSING_ROWS))
@@ -72,7 +71,7 @@ class MissingPages(Reporting):
         context: dict[str, Any] = {
             "rows": rows,
             "total": len(late),
-            "counted": sum(1 for u in every if not u.exempt and u.unit.id != viewer.root_id),
+            "counted": sum(1 for u in every if not u.exempt and u.unit.id != skip),
             "page": number,
             "pages": pages,
             "period": self.period(self.clock()).label,

@@ -138,7 +138,8 @@ class Reporting(Base):
         unit = await get_unit(session, code=code)
         if unit is None or unit.id is None:
             if viewer.is_admin:
-                return self.message(request, texts.UNIT_UNKNOWN.format(code=code), status=404)
+                text = texts.UNIT_UNKNOWN.format(code=code)
+                return self.message(request, text, status=404, viewer=viewer)
             return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         if not await viewer.may_see(session, unit):
             return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
@@ -171,7 +172,7 @@ class Reporting(Base):
         if isinstance(root, web.Response):
             return root
         every = await self.standings(session, viewer.root_id)
-        standing = PeriodStanding.of(every, leaving_out=viewer.root_id)
+        standing = PeriodStanding.of(every, leaving_out=own_unit_left_out(viewer, every))
         units = in_subtree(every, root.id) if root is not None else every
         wanted = {unit.id for unit in matching([u.unit for u in units], filters.search)}
         units = [u for u in units if u.unit.id in wanted]
@@ -196,6 +197,12 @@ class Reporting(Base):
             for u in units[(page - 1) * size : page * size]
         ]
         return Matrix(root, columns, rows, len(units), page, pages, size, standing, len(every))
+
+
+def own_unit_left_out(viewer: Viewer, units: Sequence[UnitStanding]) -> int | None:
+    """Return the unit the period's counts leave out, as /chuabaocao does: a leader's own
+    unit when it has units below it (a leader of a unit alone counts that unit)."""
+    return viewer.root_id if len(units) > 1 else None
 
 
 def cell(tally: Tally) -> tuple[str, str]:
