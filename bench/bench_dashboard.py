@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.bench_storage import _seed_units, _seed_updates
+from bot.app import settle_memory
 from bot.dashboard import add_dashboard
 from bot.database import Database
 from bot.settings import Settings
@@ -76,6 +77,7 @@ async def _signed_in(database: Database, settings: Settings, member_id: int) -> 
     server = WebServer("127.0.0.1", 0)
     library = load_library(None)
     add_dashboard(server, settings=settings, database=database, clock=lambda: NOW, library=library)
+    settle_memory()  # as `bot run` / `bot web` do once started: the library leaves the GC's walks
     client = TestClient(TestServer(server.app))
     await client.start_server()
     async with database.sessions() as session:
