@@ -6,6 +6,7 @@ sees their own unit and the units under it; the router refuses the rest, and gro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 
 from handlers import texts
@@ -21,7 +22,13 @@ from storage.export import EXPORT_PERIODS, write_xlsx
 from storage.models import ProgressUpdate, Unit
 from storage.queries.matrix import Span, period_report
 from storage.queries.progress import latest_for_task, latest_for_unit, task_history
-from storage.queries.summary import count_units, export_rows, overview, units_not_reported
+from storage.queries.summary import (
+    TaskOverview,
+    count_units,
+    export_rows,
+    overview,
+    units_not_reported,
+)
 from storage.queries.units import get_unit, get_unit_by_id, list_children
 from storage.status import SILENT_LABEL, STATUS_LABELS, Status
 
@@ -246,14 +253,8 @@ class Views:
         items = await overview(
             turn.session, document=self.document, root_id=root, task_codes=self.codes()
         )
-        groups: dict[str, list[int]] = {}
-        for item in items:
-            done_total = groups.setdefault(item.task_code.split(".")[0], [0, 0])
-            done_total[0] += item.done
-            done_total[1] += item.total
-        bars = [(self.group_label(g), d, t) for g, (d, t) in groups.items()]
         scope = _name(unit) if unit else texts.SCOPE_ALL
-        png = completion_chart(bars, title=f"{texts.CHART_TITLE} — {scope}")
+        png = chart_png(self.library, items, scope=scope)
         return [
             Reply(
                 texts.CHART_READY.format(scope=scope),
@@ -261,14 +262,26 @@ class Views:
             )
         ]
 
-    def group_label(self, code: str) -> str:
-        """Return a task group's label for the chart, e.g. '3. Về tổ chức bộ máy…'."""
-        task = self.library.find_task(code)
-        return texts.CHART_GROUP.format(code=code, title=shorten(task.title, 40) if task else "")
-
     def when(self, row: ProgressUpdate) -> str:
         """Return when a report was made, in the users' zone."""
         return f"{row.reported_at.astimezone(self.timezone):%d/%m/%Y %H:%M}"
+
+
+def chart_png(library: KnowledgeBase, items: Sequence[TaskOverview], *, scope: str) -> bytes:
+    """Return /bieudo's PNG: completion per task group (the code before the first dot)."""
+    groups: dict[str, list[int]] = {}
+    for item in items:
+        done_total = groups.setdefault(item.task_code.split(".")[0], [0, 0])
+        done_total[0] += item.done
+        done_total[1] += item.total
+    bars = [(group_label(library, g), d, t) for g, (d, t) in groups.items()]
+    return completion_chart(bars, title=f"{texts.CHART_TITLE} — {scope}")
+
+
+def group_label(library: KnowledgeBase, code: str) -> str:
+    """Return a task group's label for the chart, e.g. '3. Về tổ chức bộ máy…'."""
+    task = library.find_task(code)
+    return texts.CHART_GROUP.format(code=code, title=shorten(task.title, 40) if task else "")
 
 
 def _name(unit: Unit) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import payloads, texts
 from handlers.ports import KnowledgeBase, Sessions
 from handlers.render import shorten
-from knowledge.periods import period_of
+from knowledge.periods import Period, period_of
 from scheduler.clock import Clock
 from storage.models import Role
 from storage.queries.completion import Window, completion, incomplete_children
@@ -128,26 +128,12 @@ async def fire_period(end: str, since: str, kinds: str) -> None:
         missing = {person.member_id: codes for person, codes in people}
 
         def text_for(person: Recipient) -> str:
-            codes = missing[person.member_id]
-            lines = [_task_line(rt, code) for code in codes[:LISTED_TASKS]]
-            if len(codes) > LISTED_TASKS:
-                lines.append(texts.PERIOD_REMINDER_MORE.format(count=len(codes) - LISTED_TASKS))
-            return texts.PERIOD_REMINDER.format(
-                periods=names,
-                period=period.label,
-                end=f"{ending:%d/%m/%Y}",
-                count=len(codes),
-                tasks="\n".join(lines),
+            return period_text(
+                rt.library, missing[person.member_id], names=names, period=period, end=ending
             )
 
         def buttons_for(person: Recipient) -> tuple[tuple[str, str], ...]:
-            return tuple(
-                (
-                    texts.BUTTON_REPORT_TASK.format(code=c, title=_short(rt, c)),
-                    payloads.report("t", c),
-                )
-                for c in missing[person.member_id][:REPORT_BUTTONS]
-            )
+            return report_buttons(rt.library, missing[person.member_id])
 
         await _send(
             rt, session, f"period:{end}", "period", [p for p, _ in people], text_for, buttons_for
@@ -215,6 +201,33 @@ async def fire_digest(day: str) -> None:
         await _send(rt, session, f"digest:{day}", "period", people, lambda _: text)
 
 
+def period_text(
+    library: KnowledgeBase, codes: list[str], *, names: str, period: Period, end: date
+) -> str:
+    """Return a period reminder: the period, its end and the unit's missing tasks."""
+    lines = [_task_line(library, code) for code in codes[:LISTED_TASKS]]
+    if len(codes) > LISTED_TASKS:
+        lines.append(texts.PERIOD_REMINDER_MORE.format(count=len(codes) - LISTED_TASKS))
+    return texts.PERIOD_REMINDER.format(
+        periods=names,
+        period=period.label,
+        end=f"{end:%d/%m/%Y}",
+        count=len(codes),
+        tasks="\n".join(lines),
+    )
+
+
+def report_buttons(library: KnowledgeBase, codes: list[str]) -> tuple[tuple[str, str], ...]:
+    """Return a period reminder's one-tap report buttons (the first missing tasks)."""
+    return tuple(
+        (
+            texts.BUTTON_REPORT_TASK.format(code=c, title=_short(library, c)),
+            payloads.report("t", c),
+        )
+        for c in codes[:REPORT_BUTTONS]
+    )
+
+
 def leaf_codes(library: KnowledgeBase) -> list[str]:
     """Return the reportable (leaf) task codes of the default document."""
     return [t.code for t in library.tasks() if not t.children]
@@ -224,13 +237,13 @@ def _document(rt: Runtime) -> str:
     return rt.library.default.number
 
 
-def _short(rt: Runtime, code: str, limit: int = 24) -> str:
-    task = rt.library.find_task(code)
+def _short(library: KnowledgeBase, code: str, limit: int = 24) -> str:
+    task = library.find_task(code)
     return shorten(task.label, limit) if task else ""
 
 
-def _task_line(rt: Runtime, code: str) -> str:
-    return texts.UNIT_MISSING_LINE.format(code=code, title=_short(rt, code, 60))
+def _task_line(library: KnowledgeBase, code: str) -> str:
+    return texts.UNIT_MISSING_LINE.format(code=code, title=_short(library, code, 60))
 
 
 async def _send(

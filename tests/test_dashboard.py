@@ -119,13 +119,13 @@ async def test_the_deadline_form_checks_like_the_cli_and_warns_of_a_past_date(si
     assert "telegram:900" in audit
 
 
-async def test_the_unit_search_answers_htmx_with_the_list_only(site) -> None:
+async def test_the_unit_search_answers_htmx_with_the_matrix_only(site) -> None:
     client, database = site
     await signed_in(client, database)
     full = await (await client.get("/?q=zz")).text()
     assert full.startswith("<!doctype html>") and "Không có đơn vị nào khớp «zz»" in full
     part = await (await client.get("/?q=zz", headers={"HX-Request": "true"})).text()
-    assert part.lstrip().startswith('<div id="units">') and "<html" not in part
+    assert part.lstrip().startswith('<section id="matrix">') and "<html" not in part
 
 
 async def test_logout_needs_the_token_and_ends_the_session(site) -> None:

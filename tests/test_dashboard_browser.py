@@ -431,3 +431,63 @@ async def seed_commune(url: str, code: str, *, parent: str, leader: int) -> None
 def bot_url(bot: BotProcess) -> str:
     """Return the bot's web address."""
     return f"http://127.0.0.1:{bot.port}"
+
+
+async def until(browser: Browser, check: Any) -> Any:
+    """Wait (up to 10 s) until `check(driver)` returns something truthy (an htmx swap)."""
+    for _ in range(100):
+        try:
+            found = await browser.run(check, browser.driver)
+        except Exception:  # the element was swapped out under us: look again
+            found = None
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("the page never showed what was expected")
+
+
+async def test_the_matrix_filters_in_place_and_nhac_ngay_reaches_the_leader(
+    tmp_path: Path, launcher: Launcher, browser: Browser
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    async with FakeTelegram() as fake:
+        bot = await running_bot(fake, launcher, url)
+        saved = await say(fake, LEADER_PM, "/baocao 3.3 hoan thanh xong ke hoach")
+        assert saved.startswith("Đã lưu báo cáo"), saved
+        link = LINK.search(await say(fake, ADMIN, "/web"))
+        assert link is not None
+        base = bot_url(bot)
+        await browser.open(link[0])
+        page = await browser.click("#sign-in")
+        assert "Đơn vị × nhóm nhiệm vụ" in page and "Nhóm 3" in page
+
+        def row(code: str) -> Any:
+            return lambda d: d.find_element("xpath", f"//tr[th/a[@href='/don-vi/{code}']]").text
+
+        assert "1·0·" in await browser.run(row("HU-PM"), browser.driver)  # 3.3 done
+        group = await browser.run(browser.driver.find_element, "name", "nhom")
+        await browser.run(group.send_keys, "3.")  # picks "3. Về tổ chức bộ máy…": htmx swaps
+        await until(
+            browser,
+            lambda d: "/nhiem-vu/3.3" in d.find_element("id", "matrix").get_attribute("innerHTML"),
+        )
+        assert "nhom=3" in browser.driver.current_url  # the filtered view has its address
+        search = await browser.run(browser.driver.find_element, "id", "q")
+        await browser.run(search.send_keys, "tp")
+        await until(browser, lambda d: "HU-PM" not in d.find_element("id", "matrix").text)
+        assert "HU-TP" in await browser.run(
+            lambda: browser.driver.find_element("id", "matrix").text
+        )
+
+        missing = await browser.open(f"{base}/chua-bao-cao")
+        assert "HU-TP" in missing
+        before = len(fake.sent_to(LEADER_TP))
+        done = await browser.click("form[action='/chua-bao-cao/HU-TP/nhac'] button")
+        assert "Đã xếp hàng tin nhắc HU-TP gửi 1 người phụ trách" in done, done
+        await fake.wait_for(lambda f: len(f.sent_to(LEADER_TP)) > before, timeout=20)
+        sent = str(fake.sent_to(LEADER_TP)[before]["plain"] or "")
+        assert sent.startswith("📋 Sắp hết kỳ báo cáo quý (quý II/2025"), sent
+        again = await browser.click("form[action='/chua-bao-cao/HU-TP/nhac'] button")
+        assert "chỉ nhắc ngay được một lần mỗi giờ" in again
+        await bot.stop()
+    assert "Traceback" not in bot.text()

@@ -12,9 +12,12 @@ from bot.dashboard.broadcasts import BroadcastPages
 from bot.dashboard.deadlines import DeadlinePages
 from bot.dashboard.invites import InvitePages
 from bot.dashboard.members import MemberPages
+from bot.dashboard.missing import MissingPages
+from bot.dashboard.overview import OverviewPages
 from bot.dashboard.pages import Pages
 from bot.dashboard.report_form import ReportPages
 from bot.dashboard.telegram_login import TelegramLogin
+from bot.dashboard.units import UnitPages
 from bot.database import Database
 from bot.settings import Settings
 from bot.web import WebServer
@@ -41,6 +44,9 @@ def add_dashboard(
         TelegramLogin,
         MemberPages,
         BroadcastPages,
+        OverviewPages,
+        MissingPages,
+        UnitPages,
     ):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app

@@ -1,41 +1,36 @@
-"""The dashboard's reading pages: overview, one unit, the audit log. Each is scope-checked."""
+"""The dashboard's reading pages: one unit, the audit log. Each is scope-checked."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.errors import UsageError
+from bot.commands.parse import parse_since
 from bot.dashboard import texts
 from bot.dashboard.app import Base, page, unit_page
-from bot.dashboard.completion import completion
 from bot.dashboard.viewer import Viewer
 from knowledge.model import Task
-from knowledge.periods import period_of
 from storage.models import ProgressUpdate, Unit
 from storage.queries.audit import list_audit
-from storage.queries.completion import Window
-from storage.queries.completion import completion as period_completion
-from storage.queries.dashboard import leaders_of, recent_reports, units_in_scope
+from storage.queries.dashboard import leaders_of, recent_reports
 from storage.queries.invites import list_invites
 from storage.queries.progress import latest_for_unit
-from storage.queries.summary import count_units
 from storage.queries.units import get_unit_by_id, list_children
 from storage.status import STATUS_LABELS, Status
 
 SEARCH_MAX = 64
-UNITS_SHOWN = 200
 AUDIT_SHOWN = 200
 
 
 class Pages(Base):
-    """Overview, unit and audit pages."""
+    """Unit and audit pages."""
 
     def add_routes(self, app: web.Application) -> None:
-        """Route /, /don-vi/{code} and /nhat-ky."""
-        app.router.add_get("/", self.overview)
+        """Route /don-vi/{code} and /nhat-ky (the overview is overview.py's)."""
         app.router.add_get("/don-vi/{code}", self.unit)
         app.router.add_get("/nhat-ky", self.audit)
 
@@ -46,47 +41,6 @@ class Pages(Base):
     def local(self, moment: datetime) -> str:
         """Return a moment as the users' local dd/mm/yyyy HH:MM."""
         return f"{moment.astimezone(self.settings.zone):%d/%m/%Y %H:%M}"
-
-    @page
-    async def overview(
-        self, request: web.Request, session: AsyncSession, viewer: Viewer
-    ) -> web.Response:
-        """The current period, completion per task, and the units in scope (searchable)."""
-        search = request.query.get("q", "")[:SEARCH_MAX]
-        units = await units_in_scope(
-            session, root_id=viewer.root_id, search=search, limit=UNITS_SHOWN
-        )
-        tasks = self.leaf_tasks()
-        context: dict[str, Any] = {"units": units, "search": search, "tasks_count": len(tasks)}
-        if request.headers.get("HX-Request") == "true":  # the search box's partial update
-            return self.render(request, "_units.html", context, viewer=viewer)
-        done = await completion(
-            session,
-            document=self.document,
-            task_codes=[task.code for task in tasks],
-            root_id=viewer.root_id,
-        )
-        now = self.clock()
-        period = period_of(now.astimezone(self.settings.zone).date())
-        standing = await period_completion(
-            session,
-            window=Window.of(period, self.settings.zone, now=now),
-            task_codes=[task.code for task in tasks],
-            document=self.document,
-            root_id=viewer.root_id,
-            with_root=viewer.root_id is None,
-            per_unit=True,
-        )
-        titles = {task.code: task.title for task in tasks}
-        context |= {
-            "period": period.label,
-            "standing": standing,
-            "scope": _unit_name(viewer.unit) if viewer.root_id else texts.SCOPE_ALL,
-            "total_units": await count_units(session, root_id=viewer.root_id),
-            "completion": done,
-            "rows": [(item, titles.get(item.task_code, "")) for item in done.tasks],
-        }
-        return self.render(request, "overview.html", context, viewer=viewer)
 
     @unit_page
     async def unit(
@@ -138,11 +92,28 @@ class Pages(Base):
     async def audit(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
-        """The newest audit rows, optionally of one action (admins only)."""
+        """The newest audit rows, filtered by action, actor, unit and days (admins only)."""
         if not viewer.is_admin:
             return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
-        action = request.query.get("action", "").strip()[:SEARCH_MAX]
-        rows = await list_audit(session, limit=AUDIT_SHOWN, action=action or None)
+        query = {
+            name: request.query.get(name, "").strip()[:SEARCH_MAX]
+            for name in ("action", "actor", "unit", "from", "to")
+        }
+        try:
+            since = parse_since(query["from"], self.settings.zone) if query["from"] else None
+            until = parse_since(query["to"], self.settings.zone) if query["to"] else None
+        except UsageError as exc:
+            failed: dict[str, Any] = {"rows": [], "q": query, "error": str(exc)}
+            return self.render(request, "audit.html", failed, viewer=viewer, status=400)
+        rows = await list_audit(
+            session,
+            limit=AUDIT_SHOWN,
+            action=query["action"] or None,
+            actor=query["actor"] or None,
+            target=query["unit"] or None,
+            since=since,
+            until=until + timedelta(days=1) if until else None,  # "to" includes that day
+        )
         shown = [
             {
                 "when": self.local(row.at),
@@ -153,9 +124,5 @@ class Pages(Base):
             }
             for row in rows
         ]
-        return self.render(request, "audit.html", {"rows": shown, "action": action}, viewer=viewer)
-
-
-def _unit_name(unit: Any) -> str:
-    """Return "CODE — Name"."""
-    return f"{unit.code} — {unit.name}" if unit is not None else ""
+        context: dict[str, Any] = {"rows": shown, "q": query, "error": ""}
+        return self.render(request, "audit.html", context, viewer=viewer)

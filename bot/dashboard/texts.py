@@ -49,3 +49,26 @@ ADMIN_TAKEN = "Đã bỏ quyền quản trị của {name}."
 ADMIN_SELF = "Bạn không thể tự bỏ quyền quản trị của mình (nhờ một quản trị viên khác)."
 ADMIN_BY_SETTING = "{name} là quản trị viên theo cấu hình ADMINS của máy chủ; chỉ sửa được ở đó."
 MEMBER_UNKNOWN = "Không có thành viên này."
+UNIT_UNKNOWN = "Không có đơn vị mã {code}."
+TASK_UNKNOWN = "Không có nhiệm vụ cần báo cáo mang mã {code}."
+NUDGE_QUEUED = (
+    "Đã xếp hàng tin nhắc {code} gửi {people} người phụ trách ({missing} nhiệm vụ còn thiếu); "
+    "tin sẽ đi trong ít phút."
+)
+NUDGE_TOO_SOON = (
+    "Đơn vị {code} vừa được nhắc lúc {at}. Mỗi đơn vị chỉ nhắc ngay được một lần mỗi giờ: "
+    "hãy thử lại sau {again}."
+)
+NUDGE_EXEMPT = "Đơn vị {code} được miễn báo cáo {period}: không nhắc."
+NUDGE_COMPLETE = "Đơn vị {code} đã báo cáo đủ {period}: không cần nhắc."
+NUDGE_NOBODY = (
+    "Đơn vị {code} chưa có người phụ trách nào nhận được tin nhắn của bot: "
+    "hãy tạo mã mời trên trang đơn vị."
+)
+UNIT_PARENT_UNKNOWN = "Không có đơn vị cấp trên mã {code}."
+CSV_UNREADABLE = "Không đọc được tệp CSV: cần tệp văn bản UTF-8, tối đa 512 KB."
+CSV_EMPTY = "Tệp CSV không có dòng đơn vị nào (cột: mã, tên, cấp trên, cấp)."
+CSV_BAD = "Không nhập được: {error}. Chưa có đơn vị nào bị thay đổi."
+CSV_IMPORTED = "Đã nhập: thêm {added}, cập nhật {updated}, giữ nguyên {unchanged} đơn vị."
+EXEMPT_DAYS_NEEDED = "Cần ngày bắt đầu và ngày kết thúc miễn báo cáo (dd/mm/yyyy)."
+EXEMPT_REASON_BAD = "Cần ghi lý do miễn báo cáo, tối đa {limit} ký tự."

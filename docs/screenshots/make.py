@@ -141,7 +141,11 @@ def main() -> None:
                     driver.set_window_size(width, height)
                     for page, name in (
                         ("/", "overview"),
+                        ("/?nhom=3#ma-tran", "matrix"),
                         ("/don-vi/HU-PM", "unit"),
+                        ("/nhiem-vu/3.3", "task"),
+                        ("/chua-bao-cao", "missing"),
+                        ("/don-vi", "units"),
                         ("/han-chot", "deadlines"),
                     ):
                         driver.get(base + page)

@@ -53,11 +53,21 @@ async def list_audit(
     limit: int = 50,
     action: str | None = None,
     actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditLog]:
-    """Return the newest audit rows, optionally filtered by action or actor."""
+    """Return the newest audit rows, optionally filtered by action, actor, target and a
+    time range [since, until)."""
     query = select(AuditLog).order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
     if action is not None:
         query = query.where(AuditLog.action == action)
     if actor is not None:
         query = query.where(AuditLog.actor == actor)
+    if target is not None:
+        query = query.where(AuditLog.target == target)
+    if since is not None:
+        query = query.where(col(AuditLog.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditLog.at) < until)
     return list((await session.scalars(query.limit(limit))).all())

@@ -169,7 +169,12 @@ class Completion:
 
 
 def _reported(
-    document: str, window: Window, codes: Sequence[str] | None, units: Sequence[UnitTerm] = ()
+    document: str,
+    window: Window,
+    codes: Sequence[str] | None,
+    units: Sequence[UnitTerm] = (),
+    *,
+    flagged: bool = False,
 ) -> Any:
     """Return a SELECT of the (unit_id, task_code) pairs reported for the window.
 
@@ -180,11 +185,15 @@ def _reported(
     `codes`: only these tasks (None: every task; PostgreSQL tests a long IN list against
     every row, so the counts over all tasks leave it out and drop other codes after).
     `units`: WHERE terms on a `unit_id` column, pushed into every branch.
+    `flagged`: a third column, 1 on the "done" branch and 0 on the other (a closed
+    period may then give a pair twice, once from each).
     """
+    done_flag = [literal(1).label("done")] if flagged else []
+    other_flag = [literal(0).label("done")] if flagged else []
     tasks = [] if codes is None else [col(PL.task_code).in_(codes)]
     logged_tasks = [] if codes is None else [col(PU.task_code).in_(codes)]
     if not window.from_log:
-        dated = sa_select(col(PL.unit_id), col(PL.task_code)).where(
+        dated = sa_select(col(PL.unit_id), col(PL.task_code), *other_flag).where(
             col(PL.document) == document,
             col(PL.status).in_(NOT_DONE),
             col(PL.reported_at) >= window.start,
@@ -192,21 +201,21 @@ def _reported(
             *tasks,
             *[term(col(PL.unit_id)) for term in units],
         )
-        done = sa_select(col(PL.unit_id), col(PL.task_code)).where(
+        done = sa_select(col(PL.unit_id), col(PL.task_code), *done_flag).where(
             col(PL.document) == document,
             *tasks,
             col(PL.status) == Status.DONE.value,
             *[term(col(PL.unit_id)) for term in units],
         )
         return union_all(dated, done)
-    done_by_end = sa_select(col(PL.unit_id), col(PL.task_code)).where(
+    done_by_end = sa_select(col(PL.unit_id), col(PL.task_code), *done_flag).where(
         col(PL.document) == document,
         *tasks,
         col(PL.status) == Status.DONE.value,
         col(PL.reported_at) < window.end,
         *[term(col(PL.unit_id)) for term in units],
     )
-    logged = sa_select(col(PU.unit_id), col(PU.task_code)).where(
+    logged = sa_select(col(PU.unit_id), col(PU.task_code), *other_flag).where(
         col(PU.document) == document,
         col(PU.reported_at) >= window.start,
         col(PU.reported_at) < window.end,
@@ -521,4 +530,29 @@ async def incomplete_children(
     for unit in state.incomplete:
         if unit.parent_id is not None:
             out.setdefault(unit.parent_id, []).append(unit)
+    return out
+
+
+async def reported_pairs(
+    session: AsyncSession,
+    *,
+    window: Window,
+    task_codes: Sequence[str],
+    document: str = DEFAULT_DOCUMENT,
+    unit_ids: Collection[int] | None = None,
+    root_id: int | None = None,
+) -> dict[tuple[int, str], bool]:
+    """Return the (unit, task) pairs reported for the window, each True when it counts as
+    "hoàn thành" (the dashboard's matrix). Only `unit_ids` when given (up to FEW_UNITS
+    filtered in SQL), else the subtree of `root_id` (None: every unit)."""
+    keep = None if unit_ids is None else set(unit_ids)
+    terms = _in_scope(root_id, True)
+    if keep is not None and len(keep) <= FEW_UNITS:
+        wanted = sorted(keep)
+        terms = [lambda column: column.in_(wanted)]
+    query = _reported(document, window, task_codes, terms, flagged=True).subquery("reported")
+    out: dict[tuple[int, str], bool] = {}
+    for uid, code, done in await _rows(session, sa_select(query)):
+        if keep is None or uid in keep:
+            out[(uid, code)] = out.get((uid, code), False) or bool(done)
     return out

@@ -12,6 +12,7 @@ rebuild_latest recomputes the latest rows from the log, for repairs.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -207,8 +208,10 @@ async def latest_for_task(
     document: str = DEFAULT_DOCUMENT,
     root_id: int | None = None,
     level: str | None = None,
+    unit_ids: Collection[int] | None = None,
 ) -> list[tuple[Unit, ProgressUpdate]]:
-    """Return (unit, current report) on one task for every reporting unit in scope, by code."""
+    """Return (unit, current report) on one task for every reporting unit in scope, by code
+    (only `unit_ids` when given: a page of them)."""
     query = (
         sa_select(Unit, PU)
         .join(PL, col(PL.update_id) == col(PU.id))
@@ -217,6 +220,8 @@ async def latest_for_task(
         .where(*scope_filter(root_id, level))
         .order_by(col(Unit.code))
     )
+    if unit_ids is not None:
+        query = query.where(col(PL.unit_id).in_(sorted(unit_ids)))
     return [(unit, update) for unit, update in (await session.execute(query)).all()]
 
 
