@@ -33,6 +33,7 @@ from handlers.ports import Meter, NoMeter
 from handlers.render import shorten
 from handlers.report_form import FormProblem, ReportForm, is_downgrade, make_form, parse_percent
 from handlers.scope import compute_scope, refusal
+from handlers.views import group_label
 from handlers.web_login import MINI_APP_PATH as MINI_APP
 from storage.models import NOTE_MAX_CHARS, Member, Role, Unit
 from storage.queries.members import get_member
@@ -235,7 +236,7 @@ class ReportPages(Base):
             )
         shown = {
             **context,
-            "groups": [(self.group_label(code), tasks) for code, tasks in groups.items()],
+            "groups": [(group_label(self.library, code), tasks) for code, tasks in groups.items()],
             "statuses": list(STATUS_LABELS.items()),
             "draft": draft,
             "previous": previous.get(draft.task, chat_texts.REPORT_NO_PREVIOUS)
@@ -247,11 +248,6 @@ class ReportPages(Base):
         }
         code = status if status is not None else 400 if error else 200
         return self.render(request, "report_form.html", shown, status=code)
-
-    def group_label(self, code: str) -> str:
-        """Return a task group's heading, e.g. "2. Công tác đảng viên"."""
-        task = self.library.find_task(code)
-        return f"{code}. {shorten(task.title, 60)}" if task is not None else code
 
     @staticmethod
     def framed(response: web.Response) -> web.Response:
