@@ -48,6 +48,7 @@ from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, Reply
 from handlers.views import Views
 from handlers.web_login import WebLogin
+from handlers.who_reports import WhoReports
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
@@ -116,8 +117,10 @@ class Handlers:
         self.views = Views(library, timezone)
         self.reminders = Reminders(library, timezone, reminder_defaults or ReminderDefaults())
         self.web_login = WebLogin(web_base_url)
+        self.who_reports = WhoReports(library, timezone)
         report, broadcast = self.flows.report, self.flows.broadcast
         viewer = Access(Need.VIEWER, private=True)
+        admin = Access(Need.ADMIN, private=True)
         self.commands: dict[str, Command] = {
             "start": Command(self.start),
             "help": Command(self.show_help),
@@ -136,6 +139,8 @@ class Handlers:
             "bieudo": Command(self.views.chart, viewer),
             "web": Command(self.web_login.send_link, viewer),
             "quantri": Command(self.web_login.send_link, viewer),
+            "phamvi": Command(self.who_reports.scope, admin),
+            "mien": Command(self.who_reports.exempt, admin),
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
