@@ -4,20 +4,22 @@ handlers on a migrated SQLite file, on a pinned clock (tests/test_completion.py'
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
+
 from sqlalchemy import select
 
 from handlers import texts
 from handlers.ports import Sessions
 from storage.models import AuditLog, UnitExemption
 from storage.queries.applicability import get_task_scope
-from tests.test_completion import (  # noqa: F401  (fixtures)
-    Say,
-    bot,
-    payloads,
-    say,
-    text_of,
-    tree,
-)
+from tests import test_completion as world
+from tests.clitools import ok, refused
+from tests.test_completion import NOW, Say, payloads, run_bot, seed_plan, text_of
+
+# test_completion's province with two districts, their registered leaders and the admin.
+tree, bot, say = world.tree, world.bot, world.say
 
 
 async def audit(sessions: Sessions, action: str) -> list[tuple[str, str]]:
@@ -120,3 +122,27 @@ async def test_only_admins_change_who_reports(say: Say, sessions: Sessions) -> N
         assert texts.ADMIN_ONLY in refused
     assert await scope_of(sessions, "1.1") == ([], [])
     assert await exemptions(sessions) == []
+
+
+def test_the_cli_reads_scope_and_exemptions_with_the_same_parsers(tmp_path: Path) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    seed_plan(db_url, exempt=False)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_bot(tmp_path, db_url, *args, CLOCK_START=NOW.isoformat())
+
+    narrowed = ok(cli("tasks", "scope", "1.1", "--levels", "Tỉnh,tw", "--units", "HU-TP", "--json"))
+    assert json.loads(narrowed) == {"task": "1.1", "levels": ["tinh", "tw"], "units": ["HU-TP"]}
+    assert "Cấp «tinhh» không hợp lệ" in refused(cli("tasks", "scope", "1.1", "--levels", "tinhh"))
+    assert "HU-XX" in refused(cli("tasks", "scope", "1.1", "--units", "HU-XX"))
+    span = ("--from", "01/11/2026", "--to", "2026-12-31")
+    added = ok(cli("units", "exempt", "HU-AN", *span, "--reason", "  sáp   nhập "))
+    assert "Đã miễn báo cáo #1: HU-AN từ 01/11/2026 đến 31/12/2026" in added
+    backwards = ("--from", "31/12/2026", "--to", "01/11/2026", "--reason", "x")
+    assert "Ngày kết thúc phải sau" in refused(cli("units", "exempt", "HU-AN", *backwards))
+    bad_day = ("--from", "32/12/2026", "--to", "01/01/2027", "--reason", "x")
+    assert "32/12/2026" in refused(cli("units", "exempt", "HU-AN", *bad_day))
+    assert "«ba»" in refused(cli("units", "exempt", "--remove", "ba"))
+    listed = json.loads(ok(cli("units", "exempt", "--list", "--json")))
+    assert [(r["id"], r["unit"], r["reason"]) for r in listed] == [(1, "HU-AN", "sáp nhập")]
+    assert "Đã bỏ khoản miễn #1" in ok(cli("units", "exempt", "--remove", "#1"))
