@@ -184,7 +184,9 @@ async def _measure(engine: AsyncEngine) -> dict[str, float]:
     figures["completion_ms"] = await _median(current)
     figures["completion_cpu_ms"] = CPU["last"]
     figures["trend_4_quarters_ms"] = await _median(quarters)
+    figures["trend_4_quarters_cpu_ms"] = CPU["last"]
     figures["tiendo_admin_ms"] = await _median(lambda: say("/tiendo"))
+    figures["tiendo_admin_cpu_ms"] = CPU["last"]
     figures["chuabaocao_task_ms"] = await _median(lambda: say(f"/chuabaocao {TASKS[0]}"))
     figures["period_recipients_ms"] = await _median(remind, runs=3)
     figures["period_recipients_cpu_ms"] = CPU["last"]
