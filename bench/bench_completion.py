@@ -113,8 +113,12 @@ async def _seed(engine: AsyncEngine) -> None:
         await set_member_role(
             session, channel="bench", external_id="boss", role=Role.ADMIN.value, actor="bench"
         )
-    async with engine.begin() as conn:
-        await conn.execute(text("ANALYZE"))
+    async with engine.connect() as conn:
+        # What autovacuum does within a minute of a bulk load on a running PostgreSQL: the
+        # visibility map set, so index-only scans need no heap fetches (SQLite: statistics).
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        postgres = engine.dialect.name == "postgresql"
+        await conn.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
     if engine.dialect.name == "sqlite":
         async with engine.connect() as conn:
             await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -180,7 +184,9 @@ async def _measure(engine: AsyncEngine) -> dict[str, float]:
     figures["completion_ms"] = await _median(current)
     figures["completion_cpu_ms"] = CPU["last"]
     figures["trend_4_quarters_ms"] = await _median(quarters)
+    figures["trend_4_quarters_cpu_ms"] = CPU["last"]
     figures["tiendo_admin_ms"] = await _median(lambda: say("/tiendo"))
+    figures["tiendo_admin_cpu_ms"] = CPU["last"]
     figures["chuabaocao_task_ms"] = await _median(lambda: say(f"/chuabaocao {TASKS[0]}"))
     figures["period_recipients_ms"] = await _median(remind, runs=3)
     figures["period_recipients_cpu_ms"] = CPU["last"]

@@ -53,6 +53,9 @@ class SixtyTasks:
     def close_codes(self, code: str) -> list[str]:
         return []
 
+    def match_tasks(self, text: str) -> list[tuple[str, float]]:
+        return []
+
     def deadlines(self) -> list[Deadline]:
         return []
 

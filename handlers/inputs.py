@@ -9,6 +9,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from datetime import date
 
 from handlers import texts
 from handlers.types import Incoming
@@ -19,6 +20,8 @@ MAX_MESSAGE = 4096  # characters of any command (a report's note may take 2,000 
 MAX_ID = 64  # characters the database keeps of a platform's user or chat id
 
 CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _DROP = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
@@ -96,3 +99,23 @@ def parse_code(text: str) -> str | None:
     """Return a task code like "3.3" from user text, or None if it isn't one."""
     code = text.strip().rstrip(".")
     return code if CODE_RE.fullmatch(code) else None
+
+
+def parse_day(text: str) -> date | None:
+    """Return dd/mm/yyyy (or YYYY-MM-DD) as a date, or None (chat and CLI alike)."""
+    value = text.strip()
+    if iso := _ISO_DATE.fullmatch(value):
+        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
+    elif vn := _VN_DATE.fullmatch(value):
+        day, month, year = int(vn[1]), int(vn[2]), int(vn[3])
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def fold_word(text: str) -> str:
+    """Lower-case, drop diacritics (đ → d), spaces, dashes and underscores."""
+    return re.sub(r"[\s\-_]+", "", fold(text))

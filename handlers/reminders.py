@@ -10,7 +10,7 @@ from datetime import date, datetime, time, tzinfo
 
 from handlers import texts
 from handlers.deadlines import format_deadlines
-from handlers.inputs import fold, parse_code
+from handlers.inputs import fold, parse_code, parse_day
 from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
 from handlers.turn import Turn
@@ -22,7 +22,6 @@ from storage.queries.members import set_subscribed
 from storage.queries.progress import latest_for_unit
 from storage.status import Status
 
-_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
@@ -102,7 +101,7 @@ class Reminders:
         """Add a deadline: /hanchot them 3.3 15/12/2026 [08:00] [tiêu đề]."""
         if len(words) < 2:
             return [Reply(texts.DEADLINE_ADD_USAGE)]
-        code, day = parse_code(words[0]), _date(words[1])
+        code, day = parse_code(words[0]), parse_day(words[1])
         if code is None or self.library.find_task(code) is None:
             return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(words[0], 20)))]
         if day is None:
@@ -148,13 +147,3 @@ class Reminders:
             turn.session, member_id=turn.member.id, subscribed=wanted, actor=turn.actor
         )
         return [Reply(texts.SUBSCRIBED if wanted else texts.UNSUBSCRIBED)]
-
-
-def _date(text: str) -> date | None:
-    """Return dd/mm/yyyy (or yyyy-mm-dd) as a date, or None."""
-    try:
-        if m := _DATE.fullmatch(text):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        return date.fromisoformat(text)
-    except ValueError:
-        return None

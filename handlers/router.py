@@ -49,6 +49,7 @@ from handlers.turn import Turn, begin_turn
 from handlers.types import Button, Incoming, LinkButton, Reply
 from handlers.views import Views
 from handlers.web_login import WebLogin, mini_app_url
+from handlers.who_reports import WhoReports
 from storage.engine import is_unavailable
 from storage.queries.members import get_member, set_blocked
 
@@ -122,8 +123,10 @@ class Handlers:
         self.web_login = WebLogin(web_base_url)
         self.mini_app = mini_app_url(web_base_url)
         self.admin = AdminChat(timezone, bot_username)
+        self.who_reports = WhoReports(library, timezone)
         report, broadcast = self.flows.report, self.flows.broadcast
         viewer = Access(Need.VIEWER, private=True)
+        admin = Access(Need.ADMIN, private=True)
         self.commands: dict[str, Command] = {
             "start": Command(self.start),
             "help": Command(self.show_help),
@@ -145,6 +148,8 @@ class Handlers:
             "moi": Command(self.admin.invite, viewer),
             "donvi": Command(self.admin.units, viewer),
             "thanhvien": Command(self.admin.members, viewer),
+            "phamvi": Command(self.who_reports.scope, admin),
+            "mien": Command(self.who_reports.exempt, admin),
         }
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

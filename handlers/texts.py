@@ -30,6 +30,7 @@ HELP = (
     "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
     "/nhacnho bat|tat — bật/tắt nhắc hạn; /phatthanh <nội dung> — thông báo (quản trị)\n"
     "/moi <mã đơn vị> — mã mời lãnh đạo; /donvi — các đơn vị; /thanhvien — ai phụ trách đơn vị\n"
+    "/phamvi [mã] — nhiệm vụ áp dụng cho đơn vị nào; /mien — miễn báo cáo (quản trị)\n"
     "/help — xem lại hướng dẫn này\n"
     "\n"
     "Ví dụ: «Kế hoạch vị trí việc làm phải xong trước ngày nào?»"
@@ -301,6 +302,61 @@ DEADLINE_ADDED = (
     "các đơn vị chưa hoàn thành."
 )
 DEADLINE_REMOVED = "Đã bỏ hạn #{id}; các lời nhắc của hạn này sẽ không gửi nữa."
+
+# /phamvi and /mien (admins): who must report (handlers/who_reports.py)
+SCOPE_USAGE = (
+    "Cách dùng:\n"
+    "/phamvi — các nhiệm vụ chỉ áp dụng cho một số cấp hoặc đơn vị\n"
+    "/phamvi 6.2 — xem một nhiệm vụ áp dụng cho ai\n"
+    "/phamvi 6.2 tw,tinh HU-TP — chỉ áp dụng cho các cấp (tw, tinh, huyen, coso) "
+    "và đơn vị này\n"
+    "/phamvi 6.2 tất cả — áp dụng lại cho mọi đơn vị"
+)
+SCOPE_LIST_HEAD = "Nhiệm vụ chỉ áp dụng cho một số đơn vị ({count}):"
+SCOPE_NONE = "Mọi nhiệm vụ đều áp dụng cho mọi đơn vị."
+SCOPE_LINE = "• {code} {title}: {scope}"
+SCOPE_SHOW = "Nhiệm vụ {code} — {title}: {scope}."
+SCOPE_ALL_UNITS = "áp dụng cho mọi đơn vị"
+SCOPE_LEVELS = "chỉ cấp {levels}"
+SCOPE_UNITS = "các đơn vị {units}"
+SCOPE_LEVEL_NAMES = {"tw": "trung ương", "tinh": "tỉnh", "huyen": "huyện", "coso": "cơ sở"}
+SCOPE_SET = (
+    "Đã đặt: nhiệm vụ {code} {scope}. Đơn vị ngoài phạm vi không còn bị tính thiếu "
+    "hay nhắc nhiệm vụ này (xem /chuabaocao)."
+)
+SCOPE_CLEARED = "Đã đặt: nhiệm vụ {code} áp dụng lại cho mọi đơn vị."
+SCOPE_ALREADY_ALL = "Nhiệm vụ {code} vốn đã áp dụng cho mọi đơn vị; không có gì thay đổi."
+SCOPE_GROUP = (
+    "{code} là nhóm nhiệm vụ; hãy chọn một nhiệm vụ cụ thể trong nhóm (ví dụ {code}.1). "
+    "Không có gì thay đổi."
+)
+SCOPE_WORD_BAD = (
+    "«{value}» không phải cấp (tw, tinh, huyen, coso) hay mã đơn vị nào. Không có gì thay đổi."
+)
+EXEMPT_USAGE = (
+    "Cách dùng:\n"
+    "/mien — các khoản miễn báo cáo\n"
+    "/mien HU-TP — các khoản miễn của một đơn vị\n"
+    "/mien HU-TP 01/12/2026 31/12/2026 sáp nhập đơn vị — miễn báo cáo từ ngày đến ngày, "
+    "kèm lý do\n"
+    "/mien xoa 3 — bỏ khoản miễn số 3"
+)
+EXEMPT_LIST_HEAD = "Các khoản miễn báo cáo ({count}):"
+EXEMPT_LINE = "#{id} {unit}: {start} – {end} — {reason}"
+EXEMPT_NONE = "Chưa có đơn vị nào được miễn báo cáo."
+EXEMPT_MORE = "… và {count} khoản miễn nữa (xem từng đơn vị: /mien MÃ_ĐƠN_VỊ)."
+EXEMPT_NONE_FOR = "{unit} chưa có khoản miễn báo cáo nào."
+EXEMPT_ADDED = (
+    "Đã miễn báo cáo #{id}: {code} từ {start} đến {end} "
+    "(không tính vào tỷ lệ, không nhắc). Bỏ: /mien xoa {id}"
+)
+EXEMPT_PAST = "Lưu ý: khoảng miễn này đã qua."
+EXEMPT_DAY_BAD = "Ngày «{value}» không hợp lệ: ghi theo dạng ngày/tháng/năm, ví dụ 01/12/2026."
+EXEMPT_SPAN_BAD = "Ngày kết thúc phải sau hoặc bằng ngày bắt đầu. Không có gì thay đổi."
+EXEMPT_REASON_BAD = "Cần ghi lý do miễn báo cáo, tối đa {limit} ký tự. Không có gì thay đổi."
+EXEMPT_ID_BAD = "Số khoản miễn «{value}» không hợp lệ: cần một số, xem /mien."
+EXEMPT_NOT_FOUND = "Không có khoản miễn #{id}."
+EXEMPT_REMOVED = "Đã bỏ khoản miễn #{id}: đơn vị lại được tính và nhắc như thường."
 DEADLINE_UNKNOWN = "Không có hạn số {id}."
 SUBSCRIBE_USAGE = "Nhắc hạn chung đang {state}. Gõ /nhacnho bat để bật, /nhacnho tat để tắt."
 SUBSCRIBED_ON = "bật"

@@ -188,6 +188,10 @@ class ProgressLatest(SQLModel, table=True):
         Index(
             "ix_progress_latest_period", "document", "status", "reported_at", "task_code", "unit_id"
         ),
+        # Done pairs per task with their dates, read from the index alone (migration 0011).
+        Index(
+            "ix_progress_latest_done", "document", "status", "task_code", "reported_at", "unit_id"
+        ),
     )
     unit_id: int = Field(
         primary_key=True, sa_column_args=[ForeignKey("unit.id", ondelete="CASCADE")]

@@ -37,7 +37,7 @@ from storage.queries.completion import task_scope
 from storage.queries.invites import create_invite
 from storage.queries.members import bind_member, get_or_create_member, set_member_role
 from storage.queries.progress import add_update
-from storage.queries.units import upsert_unit
+from storage.queries.units import get_unit, upsert_unit
 from tests.clitools import ok
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -292,6 +292,36 @@ async def test_check4_escalation_reaches_the_province_leader_once(
     assert "Đã hết quý IV/2026: 2 đơn vị trực thuộc còn thiếu báo cáo" in digest
     assert "HU-AN — Huyện ủy An Nhơn" in digest and "HU-PC — Huyện ủy Phù Cát" in digest
     assert "HU-TP" not in digest
+
+
+async def test_each_parent_gets_one_digest_of_its_own_incomplete_children(
+    say: Say, sessions: Sessions, tree: dict[str, int], runtime: Callable[[datetime], None]
+) -> None:
+    # TU-BD > HU-TP (> XA-1 complete, XA-2 silent), HU-AN complete; TU-BD has two leaders.
+    async with sessions() as s:
+        for code in ("XA-1", "XA-2"):
+            await upsert_unit(s, code=code, name=f"Xã {code}", actor="t", parent_code="HU-TP")
+        xa1 = await get_unit(s, code="XA-1")
+        _, secret = await create_invite(s, unit_id=tree["TU-BD"], created_by="t", now=NOW)
+    await say(f"/dangky {secret}", user="deputy")
+    applicable = [c for c in LEAVES if c not in await central(sessions)]
+    async with sessions() as s:
+        for code in applicable:
+            await add_update(
+                s, unit_id=xa1.id or 0, task_code=code, status="dang_thuc_hien", reported_at=NOW
+            )
+    for code in applicable:
+        await say(f"/baocao {code} dang thuc hien", user="an")
+    runtime(datetime(2027, 1, 3, 8, 0, tzinfo=VN))  # ESCALATE_AFTER (3 days) past quý IV
+    for _ in range(3):
+        await jobs.fire_escalation("2026-12-31")
+    rows = await outbox(sessions, "escalate:2026Q4")
+    assert [r.chat_id for r in rows] == ["chief", "deputy", "tp"]  # "an" has no units below
+    for row in rows[:2]:
+        assert "1 đơn vị trực thuộc còn thiếu báo cáo" in row.text
+        assert "HU-TP — Huyện ủy Tuy Phước" in row.text and "HU-AN" not in row.text
+        assert "XA-2" not in row.text  # a grandchild is its own parent's business
+    assert "XA-2 — Xã XA-2" in rows[2].text and "XA-1" not in rows[2].text
 
 
 # --- check 1 and 3: remind plan --json --------------------------------------------

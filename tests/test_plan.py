@@ -10,6 +10,7 @@ import pytest
 from scheduler.clock import Clock
 from scheduler.plan import (
     QuietHours,
+    escalation_times,
     local_moment,
     overdue_times,
     parse_offsets,
@@ -94,3 +95,21 @@ def test_a_shifted_clock_runs_at_real_speed() -> None:
     assert abs((clock.now() - start).total_seconds()) < 1
     real = clock.to_real(start + timedelta(minutes=1))
     assert abs((real - datetime.now(UTC)).total_seconds() - 60) < 1
+
+
+@pytest.mark.parametrize("after", [timedelta(days=3), timedelta(days=5, hours=2)])
+def test_escalation_fires_escalate_after_past_each_period_end(after: timedelta) -> None:
+    today = date(2026, 11, 20)
+    times = escalation_times({"quarter", "half_year", "year"}, today, after, time(8), VN)
+    end_of_q4 = datetime(2026, 12, 31, 8, 0, tzinfo=VN)
+    assert times[0] == (end_of_q4 + after, date(2026, 12, 31))  # one digest per period end
+    assert [end for _, end in times[:3]] == [
+        date(2026, 12, 31),
+        date(2027, 3, 31),
+        date(2027, 6, 30),
+    ]
+    # still listed while just due (the job fires late after a restart), gone once past
+    due = escalation_times({"quarter"}, date(2027, 1, 3), timedelta(days=3), time(8), VN)
+    assert due[0][1] == date(2026, 12, 31)
+    later = escalation_times({"quarter"}, date(2027, 1, 5), timedelta(days=3), time(8), VN)
+    assert later[0][1] == date(2027, 3, 31)

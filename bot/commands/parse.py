@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import cli_texts as texts
 from bot.commands.errors import UsageError
+from handlers.inputs import fold_word as fold_word  # re-exported: the CLI's parsers use it
+from handlers.inputs import parse_day
 from storage.queries.units import unit_problem
 
 #: Channels a member can live on (a typo still works, with a warning).
@@ -21,8 +22,6 @@ EXTERNAL_ID_MAX = 64
 _CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _TTL = re.compile(r"(\d{1,7})\s*([dhm])", re.IGNORECASE)
 _TTL_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _LEVELS = {"": "", "tinh": "tinh", "huyen": "huyen", "coso": "coso"}
 
 
@@ -66,25 +65,10 @@ def parse_ttl(value: str) -> timedelta:
 
 def parse_since(value: str, zone: ZoneInfo) -> datetime:
     """Parse YYYY-MM-DD or dd/mm/yyyy as the start of that day in `zone`."""
-    text = value.strip()
-    if iso := _ISO_DATE.fullmatch(text):
-        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
-    elif vn := _VN_DATE.fullmatch(text):
-        day, month, year = int(vn[1]), int(vn[2]), int(vn[3])
-    else:
+    start = parse_day(value)
+    if start is None:
         raise UsageError(texts.SINCE_BAD.format(value=value))
-    try:
-        start = date(year, month, day)
-    except ValueError as exc:
-        raise UsageError(texts.SINCE_BAD.format(value=value)) from exc
     return datetime(start.year, start.month, start.day, tzinfo=zone)
-
-
-def fold_word(text: str) -> str:
-    """Lower-case, drop diacritics (đ → d), spaces, dashes and underscores."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[\s\-_]+", "", bare)
 
 
 def parse_level(value: str | None) -> str:

@@ -12,12 +12,19 @@ from datetime import date
 from bot import cli_texts as texts
 from bot.commands.deadlines import check_task, now_of
 from bot.commands.errors import EXIT_OK, UsageError
-from bot.commands.parse import fold_word, parse_since
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
 from bot.settings import Settings
+from handlers.scope_input import (
+    REASON_MAX,
+    BadInput,
+    clean_reason,
+    parse_exemption_id,
+    parse_levels,
+    parse_span,
+    parse_unit_codes,
+)
 from knowledge import load_library
-from storage.models import Level
 from storage.queries.applicability import (
     add_exemption,
     clear_task_scope,
@@ -27,12 +34,9 @@ from storage.queries.applicability import (
     remove_exemption,
     set_task_scope,
 )
-from storage.queries.units import get_unit
+from storage.queries.units import get_unit, unit_ids_by_code
 
 ACTOR = "cli"
-REASON_MAX = 255
-#: Level names an admin may type (folded) → the stored level.
-LEVELS = {"tw": "tw", "trunguong": "tw", "tinh": "tinh", "huyen": "huyen", "coso": "coso"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,22 +65,17 @@ def add_unit_actions(actions: argparse._SubParsersAction) -> None:
     exempt.set_defaults(func=run_exempt)
 
 
-def parse_levels(value: str) -> list[str]:
-    """Parse "tw,tinh" (diacritics and case ignored); refuse an unknown level."""
-    out = []
-    for part in value.split(","):
-        level = LEVELS.get(fold_word(part))
-        if level is None:
-            raise UsageError(texts.SCOPE_LEVEL_BAD.format(value=part.strip()))
-        out.append(Level(level).value)
-    return sorted(set(out))
-
-
-def parse_day(value: str | None, settings: Settings) -> date:
-    """Parse dd/mm/yyyy or YYYY-MM-DD."""
-    if not value:
-        raise UsageError(texts.EXEMPT_USAGE)
-    return parse_since(value, settings.zone).date()
+def refused(error: BadInput) -> UsageError:
+    """Return the CLI's words for input the shared parsers refused."""
+    message = {
+        "level": texts.SCOPE_LEVEL_BAD.format(value=error.value),
+        "units": texts.SCOPE_USAGE,
+        "day": texts.SINCE_BAD.format(value=error.value),
+        "span": texts.EXEMPT_SPAN_BAD,
+        "reason": texts.EXEMPT_REASON_BAD.format(limit=REASON_MAX),
+        "id": texts.EXEMPT_ID_BAD.format(value=error.value),
+    }[error.kind]
+    return UsageError(message)
 
 
 def describe(levels: list[str], units: list[str]) -> str:
@@ -108,10 +107,11 @@ def run_scope(args: argparse.Namespace, settings: Settings) -> int:
     if changing and args.clear:
         raise UsageError(texts.SCOPE_USAGE)
     task = check_task(load_library(settings.documents_dir), args.code)
-    levels = parse_levels(args.levels) if args.levels else []
-    codes = [c.strip() for c in (args.units or "").split(",") if c.strip()]
-    if args.units is not None and not codes:
-        raise UsageError(texts.SCOPE_USAGE)
+    try:
+        levels = parse_levels(args.levels) if args.levels else []
+        codes = parse_unit_codes(args.units) if args.units is not None else []
+    except BadInput as error:
+        raise refused(error) from None
     if task.children:
         raise UsageError(texts.SCOPE_GROUP.format(code=task.code))
     result = with_database(
@@ -138,13 +138,13 @@ async def change_scope(
         if clear:
             await clear_task_scope(session, task_code=code, actor=ACTOR)
         elif changing:
-            ids = []
+            ids = await unit_ids_by_code(session, codes=units)
             for unit_code in units:
-                unit = await get_unit(session, code=unit_code)
-                if unit is None or unit.id is None:
+                if unit_code not in ids:
                     raise UsageError(texts.UNIT_UNKNOWN.format(code=unit_code))
-                ids.append(unit.id)
-            await set_task_scope(session, task_code=code, levels=levels, unit_ids=ids, actor=ACTOR)
+            await set_task_scope(
+                session, task_code=code, levels=levels, unit_ids=list(ids.values()), actor=ACTOR
+            )
         return await get_task_scope(session, task_code=code)
 
 
@@ -161,25 +161,25 @@ def run_exempt(args: argparse.Namespace, settings: Settings) -> int:
             print(texts.EXEMPT_NONE)
         return EXIT_OK
     if args.remove is not None:
-        text = args.remove.strip().lstrip("#")
-        if not text.isascii() or not text.isdigit():
-            raise UsageError(texts.EXEMPT_ID_BAD.format(value=args.remove))
-        if not with_database(settings, lambda db: drop(db, int(text))):
-            raise UsageError(texts.EXEMPT_NOT_FOUND.format(id=text))
-        print(texts.EXEMPT_REMOVED.format(id=text))
+        try:
+            number = parse_exemption_id(args.remove)
+        except BadInput as error:
+            raise refused(error) from None
+        if not with_database(settings, lambda db: drop(db, number)):
+            raise UsageError(texts.EXEMPT_NOT_FOUND.format(id=number))
+        print(texts.EXEMPT_REMOVED.format(id=number))
         return EXIT_OK
-    if not args.code:
+    if not args.code or not args.start or not args.end:
         raise UsageError(texts.EXEMPT_USAGE)
-    start, end = parse_day(args.start, settings), parse_day(args.end, settings)
-    if end < start:
-        raise UsageError(texts.EXEMPT_SPAN_BAD)
-    reason = " ".join((args.reason or "").split())
-    if not reason or len(reason) > REASON_MAX:
-        raise UsageError(texts.EXEMPT_REASON_BAD.format(limit=REASON_MAX))
-    number = with_database(settings, lambda db: exempt(db, args.code.strip(), start, end, reason))
+    try:
+        start, end = parse_span(args.start, args.end)
+        reason = clean_reason(args.reason or "")
+    except BadInput as error:
+        raise refused(error) from None
+    added = with_database(settings, lambda db: exempt(db, args.code.strip(), start, end, reason))
     print(
         texts.EXEMPT_ADDED.format(
-            id=number, code=args.code.strip(), start=f"{start:%d/%m/%Y}", end=f"{end:%d/%m/%Y}"
+            id=added, code=args.code.strip(), start=f"{start:%d/%m/%Y}", end=f"{end:%d/%m/%Y}"
         )
     )
     today = now_of(settings).astimezone(settings.zone).date()

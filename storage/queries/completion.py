@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, union, union_all
+from sqlalchemy import ColumnElement, case, func, literal, or_, union, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -99,9 +99,10 @@ class Scope:
         return [code for code in codes if self.applies(code, unit_id, level)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UnitCompletion:
-    """One unit's standing for the period."""
+    """One unit's standing for the period (not frozen: 5,000 are built per question, and a
+    frozen dataclass sets each field through object.__setattr__, about five times slower)."""
 
     unit_id: int
     code: str
@@ -296,6 +297,234 @@ async def task_scope(session: AsyncSession, *, document: str = DEFAULT_DOCUMENT)
     return Scope(narrowed)
 
 
+@dataclass(frozen=True)
+class _Base:
+    """What every window of one question shares: the task scope, the units in scope, and
+    the exemptions that touch any of the windows (read once, however many windows)."""
+
+    scope: Scope
+    units: Sequence[Any]  # (id, code, name, level, parent_id)
+    exemptions: list[tuple[int, date, date]]
+    scoped: list[UnitTerm]
+
+    def exempt(self, window: Window) -> set[int]:
+        """Return the ids of units exempt on any day of the window's exemption span."""
+        return {
+            uid
+            for uid, first, last in self.exemptions
+            if first <= window.exempt_to and last >= window.exempt_from
+        }
+
+
+async def _base(
+    session: AsyncSession,
+    windows: Sequence[Window],
+    document: str,
+    root_id: int | None,
+    with_root: bool,
+) -> _Base:
+    """Read the scope, the units in scope and the exemptions touching the windows."""
+    scope = await task_scope(session, document=document)
+    scoped = _in_scope(root_id, with_root)
+    unit_id = col(Unit.id)
+    units_query = sa_select(
+        unit_id, col(Unit.code), col(Unit.name), col(Unit.level), col(Unit.parent_id)
+    ).where(*[term(unit_id) for term in scoped])
+    units = await _rows(session, units_query)
+    spans = sa_select(
+        col(UnitExemption.unit_id), col(UnitExemption.starts_on), col(UnitExemption.ends_on)
+    ).where(
+        col(UnitExemption.starts_on) <= max(w.exempt_to for w in windows),
+        col(UnitExemption.ends_on) >= min(w.exempt_from for w in windows),
+    )
+    exemptions = [(uid, first, last) for uid, first, last in await _rows(session, spans)]
+    return _Base(scope, units, exemptions, scoped)
+
+
+def _sources(document: str, window: Window, units: Sequence[UnitTerm], n: int) -> list[Any]:
+    """Return the window's reported (unit_id, task_code) rows as disjoint sources, each a
+    subquery with a `repeats` flag in its name's place: ("once", q) or ("repeats", q).
+
+    The current period: one source, every pair once (progress_latest). A closed period: the
+    updates logged in it (a pair may repeat) and the pairs done before it began that stayed
+    done — disjoint, since such a pair's latest report is older than the period, so none
+    of its updates is in it. Counting the two apart needs no UNION of the two sets.
+    """
+    if not window.from_log:
+        return [("once", _reported(document, window, None, units).cte(f"reported_{n}"))]
+    logged = sa_select(col(PU.unit_id), col(PU.task_code)).where(
+        col(PU.document) == document,
+        col(PU.reported_at) >= window.start,
+        col(PU.reported_at) < window.end,
+        *[term(col(PU.unit_id)) for term in units],
+    )
+    done_before = sa_select(col(PL.unit_id), col(PL.task_code)).where(
+        col(PL.document) == document,
+        col(PL.status) == Status.DONE.value,
+        col(PL.reported_at) < window.start,
+        *[term(col(PL.unit_id)) for term in units],
+    )
+    return [
+        ("repeats", logged.subquery(f"logged_{n}")),
+        ("once", done_before.subquery(f"done_before_{n}")),
+    ]
+
+
+def _counts(
+    n: int,
+    document: str,
+    window: Window,
+    base: _Base,
+    narrow: Sequence[str],
+    exempt: set[int],
+    per_unit: bool,
+    postgres: bool,
+) -> list[Any]:
+    """Return SELECTs of the window's counts, each row (n, tag, unit id, task code, count):
+    tag "t" per task, "u" per unit (several rows add up), "p" a pair needing a closer look
+    (a narrowed task or an exempt unit; corrected in Python)."""
+    parts: list[Any] = []
+    exempt_here = sorted(exempt & {row[0] for row in base.units})
+    for kind, source in _sources(document, window, base.scoped, n):
+        r = source.c
+        repeats = kind == "repeats"
+        units = func.count(r.unit_id.distinct()) if repeats else func.count()
+        tasks = func.count(r.task_code.distinct()) if repeats else func.count()
+        if per_unit and postgres and not repeats:
+            # One hash pass for both counts (GROUPING SETS); SQLite has none and reads the
+            # CTE twice, which measured cheaper there than materializing it.
+            parts.append(
+                sa_select(
+                    literal(n),
+                    case((r.unit_id.is_(None), "t"), else_="u"),
+                    func.coalesce(r.unit_id, 0),
+                    func.coalesce(r.task_code, ""),
+                    func.count(),
+                ).group_by(func.grouping_sets(r.unit_id, r.task_code))
+            )
+        else:
+            parts.append(
+                sa_select(literal(n), literal("t"), literal(0), r.task_code, units).group_by(
+                    r.task_code
+                )
+            )
+            if per_unit:
+                parts.append(
+                    sa_select(literal(n), literal("u"), r.unit_id, literal(""), tasks).group_by(
+                        r.unit_id
+                    )
+                )
+        odd = [r.task_code.in_(narrow)] if narrow else []
+        if exempt_here:
+            odd.append(r.unit_id.in_(exempt_here))
+        if odd:
+            pairs = sa_select(literal(n), literal("p"), r.unit_id, r.task_code, literal(1))
+            pairs = pairs.where(or_(*odd))
+            parts.append(pairs.distinct() if repeats else pairs)
+    return parts
+
+
+def _assemble(
+    window: Window,
+    base: _Base,
+    codes: Sequence[str],
+    exempt: set[int],
+    by_unit: Counter[int],
+    per_task: Counter[str],
+    pairs: list[tuple[int, str]],
+) -> Completion:
+    """Return the window's standing from its raw counts, corrected for the pairs of narrowed
+    tasks, exempt units and codes no longer tasks."""
+    scope = base.scope
+    known = set(codes)
+    if pairs:
+        levels = {row[0]: row[3] for row in base.units}
+        applies = scope.applies
+        for uid, code in pairs:
+            if code not in known:
+                by_unit[uid] -= uid not in exempt
+            elif uid in exempt:
+                per_task[code] -= 1
+            elif not applies(code, uid, levels.get(uid, "")):
+                per_task[code] -= 1
+                by_unit[uid] -= 1
+    narrow = [code for code in codes if code in scope.narrowed]
+    named = {uid for _, units_of in scope.narrowed.values() for uid in units_of}
+    kept = [row for row in base.units if row[0] not in exempt]
+    of_level: dict[str, list[str]] = {}  # narrowed tasks applying by level alone
+    per_level: Counter[str] = Counter()  # kept units (not named in a rule) per level
+    narrow_applies: Counter[str] = Counter()
+    out: list[UnitCompletion] = []
+    everyone = len(codes) - len(narrow)
+    for uid, code, name, level, parent_id in kept:
+        if uid in named:
+            mine = [c for c in narrow if scope.applies(c, uid, level)]
+            narrow_applies.update(mine)
+        else:
+            if level not in of_level:
+                of_level[level] = [c for c in narrow if level in scope.narrowed[c][0]]
+            mine = of_level[level]
+            per_level[level] += 1
+        out.append(
+            UnitCompletion(uid, code, name, level, parent_id, everyone + len(mine), by_unit[uid])
+        )
+    for level, count in per_level.items():
+        for c in of_level[level]:
+            narrow_applies[c] += count
+    tasks = [
+        TaskCompletion(
+            code, narrow_applies[code] if code in scope.narrowed else len(kept), per_task[code]
+        )
+        for code in codes
+    ]
+    return Completion(window.period, out, tasks, exempt=len(base.units) - len(kept))
+
+
+async def _standings(
+    session: AsyncSession,
+    *,
+    windows: Sequence[Window],
+    task_codes: Sequence[str],
+    document: str,
+    root_id: int | None,
+    with_root: bool,
+    per_unit: Callable[[int], bool],
+) -> list[Completion]:
+    """Return the standing for each window: three reads shared by all windows (scope, units,
+    exemptions), then one statement counting every window's reports."""
+    base = await _base(session, windows, document, root_id, with_root)
+    codes = list(task_codes)
+    narrow = [code for code in codes if code in base.scope.narrowed]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    exempts = [base.exempt(window) for window in windows]
+    parts = [
+        part
+        for n, window in enumerate(windows)
+        for part in _counts(n, document, window, base, narrow, exempts[n], per_unit(n), postgres)
+    ]
+    by_unit: list[Counter[int]] = [Counter() for _ in windows]
+    per_task: list[Counter[str]] = [Counter() for _ in windows]
+    pairs: list[list[tuple[int, str]]] = [[] for _ in windows]
+    for n, tag, uid, code, number in await _rows(session, union_all(*parts)):
+        if tag == "u":
+            by_unit[n][uid] += number
+        elif tag == "t":
+            per_task[n][code] += number
+        else:
+            pairs[n].append((uid, code))
+    known = set(codes)
+    for n, window in enumerate(windows):
+        unknown = [code for code in per_task[n] if code not in known]  # no longer a task
+        if unknown:
+            reported = _reported(document, window, unknown, base.scoped).subquery("reported")
+            query = sa_select(reported.c.unit_id, reported.c.task_code)
+            pairs[n] += [(uid, code) for uid, code in await _rows(session, query)]
+    return [
+        _assemble(window, base, codes, exempts[n], by_unit[n], per_task[n], pairs[n])
+        for n, window in enumerate(windows)
+    ]
+
+
 async def completion(
     session: AsyncSession,
     *,
@@ -308,88 +537,23 @@ async def completion(
 ) -> Completion:
     """Return each unit's and each task's standing for the window over a scope of units.
 
-    `per_unit=False`: the units' reported counts are left at 0 (the trend needs only the
-    rates, per task and overall), which saves one pass over the reports.
+    `per_unit=False`: the units' reported counts are left at 0 (only the rates per task and
+    overall are wanted), which saves one pass over the reports.
 
-    Four statements whatever the number of units: the scope, the units, the exempt units,
+    Four statements whatever the number of units: the scope, the units, the exemptions,
     and one pass over the reports (counts per unit and per task, and the few pairs that
     need a closer look — narrowed tasks, exempt units — corrected in Python).
     """
-    scope = await task_scope(session, document=document)
-    codes = list(task_codes)
-    narrow = [code for code in codes if code in scope.narrowed]
-    scoped = _in_scope(root_id, with_root)
-    unit_id = col(Unit.id)
-    units_query = sa_select(
-        unit_id, col(Unit.code), col(Unit.name), col(Unit.level), col(Unit.parent_id)
-    ).where(*[term(unit_id) for term in scoped])
-    units = await _rows(session, units_query)
-    exempt = await _exempt(session, window)
-    levels = {row[0]: row[3] for row in units}
-    # One statement, one pass over the reports: counts per unit, per task, and the pairs
-    # needing a closer look (narrowed tasks, exempt units), tagged u / t / p.
-    # (PostgreSQL materializes the CTE once; SQLite reads the covering index twice, which
-    # measured cheaper than materializing it.)
-    reported = _reported(document, window, None, scoped).cte("reported")
-    r = reported.c
-    parts: list[Any] = [
-        sa_select(literal("t"), literal(0), r.task_code, func.count()).group_by(r.task_code)
-    ]
-    if per_unit:
-        parts.append(
-            sa_select(literal("u"), r.unit_id, literal(""), func.count()).group_by(r.unit_id)
-        )
-    odd = [r.task_code.in_(narrow)] if narrow else []
-    exempt_here = sorted(exempt & levels.keys())
-    if exempt_here:
-        odd.append(r.unit_id.in_(exempt_here))
-    if odd:
-        parts.append(sa_select(literal("p"), r.unit_id, r.task_code, literal(1)).where(or_(*odd)))
-    by_unit: Counter[int] = Counter()
-    per_task: Counter[str] = Counter()
-    pairs: list[tuple[int, str]] = []
-    for tag, uid, code, number in await _rows(session, union_all(*parts)):
-        if tag == "u":
-            by_unit[uid] = number
-        elif tag == "t":
-            per_task[code] = number
-        else:
-            pairs.append((uid, code))
-    known = set(codes)
-    unknown = [code for code in per_task if code not in known]  # a code no longer a task
-    if unknown:
-        query = sa_select(r.unit_id, r.task_code).where(r.task_code.in_(unknown))
-        pairs += [(uid, code) for uid, code in await _rows(session, query)]
-    for uid, code in pairs:
-        if code not in known:
-            by_unit[uid] -= uid not in exempt
-            continue
-        if uid in exempt or not scope.applies(code, uid, levels.get(uid, "")):
-            per_task[code] -= 1
-            if uid not in exempt:
-                by_unit[uid] -= 1
-    kept = [row for row in units if row[0] not in exempt]
-    narrow_applies: Counter[str] = Counter()
-    named = {uid for _, units_of in scope.narrowed.values() for uid in units_of}
-    of_level: dict[str, list[str]] = {}  # narrowed tasks applying by level alone
-    out: list[UnitCompletion] = []
-    for uid, code, name, level, parent_id in kept:
-        if uid in named:
-            mine = [c for c in narrow if scope.applies(c, uid, level)]
-        else:
-            if level not in of_level:
-                of_level[level] = [c for c in narrow if level in scope.narrowed[c][0]]
-            mine = of_level[level]
-        narrow_applies.update(mine)
-        applicable = len(codes) - len(narrow) + len(mine)
-        out.append(UnitCompletion(uid, code, name, level, parent_id, applicable, by_unit[uid]))
-    tasks = [
-        TaskCompletion(
-            code, narrow_applies[code] if code in scope.narrowed else len(kept), per_task[code]
-        )
-        for code in codes
-    ]
-    return Completion(window.period, out, tasks, exempt=len(units) - len(kept))
+    [state] = await _standings(
+        session,
+        windows=[window],
+        task_codes=task_codes,
+        document=document,
+        root_id=root_id,
+        with_root=with_root,
+        per_unit=lambda n: per_unit,
+    )
+    return state
 
 
 async def missing_tasks(
@@ -465,20 +629,17 @@ async def trend(
     root_id: int | None = None,
     with_root: bool = True,
 ) -> list[Completion]:
-    """Return the standing for each window (e.g. the last four quarters), in order; the
-    units' counts only for the last one."""
-    return [
-        await completion(
-            session,
-            window=window,
-            task_codes=task_codes,
-            document=document,
-            root_id=root_id,
-            with_root=with_root,
-            per_unit=n == len(windows) - 1,
-        )
-        for n, window in enumerate(windows)
-    ]
+    """Return the standing for each window (e.g. the last four quarters), in order, in one
+    pass: the units' counts only for the last one (the others need only the rates)."""
+    return await _standings(
+        session,
+        windows=windows,
+        task_codes=task_codes,
+        document=document,
+        root_id=root_id,
+        with_root=with_root,
+        per_unit=lambda n: n == len(windows) - 1,
+    )
 
 
 async def incomplete_units(

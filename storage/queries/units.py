@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select
@@ -54,6 +55,15 @@ async def get_unit(session: AsyncSession, *, code: str) -> Unit | None:
 async def get_unit_by_id(session: AsyncSession, *, unit_id: int) -> Unit | None:
     """Return the unit with this id, or None."""
     return await session.get(Unit, unit_id)
+
+
+async def unit_ids_by_code(session: AsyncSession, *, codes: Sequence[str]) -> dict[str, int]:
+    """Return code → id for the codes that name a unit (unknown codes are left out)."""
+    wanted = sorted({code.strip() for code in codes})
+    if not wanted:
+        return {}
+    query = select(Unit.code, Unit.id).where(col(Unit.code).in_(wanted))
+    return {code: unit_id for code, unit_id in (await session.execute(query)).all()}
 
 
 async def list_units(session: AsyncSession, *, level: str | None = None) -> list[Unit]:

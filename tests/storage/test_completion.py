@@ -17,6 +17,7 @@ from storage.queries.completion import (
     incomplete_children,
     incomplete_units,
     missing_tasks,
+    trend,
     units_missing_task,
 )
 from storage.queries.progress import add_update
@@ -25,7 +26,7 @@ from tests.storage.helpers import make_tree, unit_id
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=VN)
 TASKS = ["1", "2", "3"]
-Q3, Q4 = Period(2026, 3), Period(2026, 4)
+Q2, Q3, Q4 = Period(2026, 2), Period(2026, 3), Period(2026, 4)
 
 
 async def _setup(session: AsyncSession) -> dict[str, int]:
@@ -105,3 +106,26 @@ async def test_a_closed_period_is_read_from_the_log(session: AsyncSession) -> No
     got = {u.code: u.reported for u in state.units if u.reported}
     assert got == {"X1": 2, "X2": 1}  # X1: 3 in Q3 and 2 done before; X2: 1 in Q3
     assert state.exempt == 0 and len(state.units) == 6  # X3's exemption is in Q4
+
+
+async def test_the_trend_counts_each_quarter_once_per_pair(session: AsyncSession) -> None:
+    units = await _setup(session)
+    # X2 reports task 1 twice in Q3: one pair. X1's task 2, done in Q2, stays done in Q3/Q4.
+    await add_update(
+        session,
+        unit_id=units["X2"],
+        task_code="1",
+        status="vuong_mac",
+        reported_at=datetime(2026, 8, 1, 9, tzinfo=VN),
+    )
+    windows = [Window.of(p, VN, now=NOW) for p in (Q2, Q3, Q4)]
+    history = await trend(session, windows=windows, task_codes=TASKS)
+    reported = [[(t.task_code, t.reported) for t in c.tasks] for c in history]
+    assert reported == [
+        [("1", 0), ("2", 1), ("3", 0)],  # Q2: X1's task 2 done in May
+        [("1", 1), ("2", 1), ("3", 1)],  # Q3: X2's task 1 (twice), X1's 2 (done), X1's 3
+        [("1", 1), ("2", 1), ("3", 0)],  # Q4: X1's task 1, X1's 2 (done)
+    ]
+    assert [c.exempt for c in history] == [0, 0, 1]  # X3 exempt in December
+    assert [c.period for c in history] == [Q2, Q3, Q4]
+    assert {u.code: u.reported for u in history[-1].units if u.reported} == {"X1": 2}
