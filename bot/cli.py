@@ -17,8 +17,8 @@ from bot import cli_texts
 from bot.ask import answer_lines, answer_one
 from bot.logs import setup_logging
 from bot.settings import Settings
+from bot.library_source import load_full_library
 from handlers import texts
-from knowledge import load_library
 from knowledge.outline import format_outline
 from knowledge.parser import parse_document
 
@@ -91,7 +91,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question and not question.strip():
         print(texts.CLI_EMPTY_QUESTION, file=sys.stderr)
         return EXIT_USAGE
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     if args.question:
         print(answer_one(library, question, as_json=args.json))
     else:

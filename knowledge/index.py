@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from knowledge.lexicon import PLACES
 from knowledge.model import Passage
@@ -72,84 +73,159 @@ def text_words(text: str) -> list[str]:
     return expand(normalize(plain(text)))
 
 
-class SearchIndex:
-    """An in-memory BM25 index; build once, query many times."""
+@dataclass
+class DocumentIndex:
+    """One document's share of the index: built once per text, kept (pickled) by the caller.
 
-    def __init__(self, passages: list[Passage]) -> None:
+    Passage ids are local (0 … n-1 in the document's passage order); `SearchIndex` joins
+    several without copying their postings.
+    """
+
+    postings: dict[str, dict[int, float]]
+    lengths: list[float]
+    refs: list[set[tuple[str, str]]]
+    dated: list[set[tuple[str, str]]]  # refs given with their date
+    facts: list[set[str]]
+    years: list[set[str]]  # years in the text, context or the part's heading
+    named_years: list[set[str]]  # the same, written "năm 2023"
+
+
+def index_document(passages: list[Passage]) -> DocumentIndex:
+    """Analyse one document's passages: the costly part of building an index."""
+    part = DocumentIndex(defaultdict(dict), [], [], [], [], [], [])
+    for i, passage in enumerate(passages):
+        _add(part, i, passage)
+    _add_part_years(part, passages)
+    part.postings = dict(part.postings)
+    return part
+
+
+def _add(part: DocumentIndex, i: int, passage: Passage) -> None:
+    """Index one passage: its text fully, its context at reduced weight."""
+    bag: dict[str, float] = defaultdict(float)
+    words = text_words(passage.text)
+    for term in terms(words):
+        bag[term] += 1.0
+    context = text_words(passage.context)
+    for term in terms(context):
+        bag[term] += CONTEXT_WEIGHT
+    for _, _, name in find_places(words):
+        bag[place_term(name)] += 1.0
+    for _, _, name in find_places(context):
+        bag[place_term(name)] += CONTEXT_WEIGHT
+    for n in _ITEM.findall(passage.text):
+        bag[item_term(int(n))] += 1.0
+    for term, tf in bag.items():
+        part.postings[term][i] = tf
+    part.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
+    part.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
+    part.dated.append(dated_refs(fold(passage.text)))
+    part.facts.append(facts_of(passage.text, words))
+    part.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
+    part.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
+
+
+def _add_part_years(part: DocumentIndex, passages: list[Passage]) -> None:
+    """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
+    parts = {(p.document, p.ref): p.text for p in passages if p.kind == "heading"}
+    for i, p in enumerate(passages):
+        heading = parts.get((p.document, p.ref.split(".")[0].split(",")[0]), "")
+        part.years[i] |= set(_YEAR_FULL.findall(heading))
+        part.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
+
+
+IDF_MEMO = 50_000  # terms whose IDF is remembered before the memo starts afresh
+
+
+class SearchIndex:
+    """An in-memory BM25 index over one or more documents; build once, query many times.
+
+    Each document's postings stay in its own `DocumentIndex` (local passage ids, offset
+    here), so joining 20 analysed documents costs list concatenation, not a rebuild; a
+    term's IDF is summed over the documents when first asked for.
+    """
+
+    def __init__(
+        self, passages: list[Passage], parts: list[tuple[int, DocumentIndex]] | None = None
+    ) -> None:
+        if parts is None:  # one analysis over all passages (a single document, tests)
+            parts = [(0, index_document(passages))]
         self.passages = passages
-        self.postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self.parts = parts  # (offset of its first passage, the document's index)
+        self._part_of: list[int] = []
         self.lengths: list[float] = []
         self.refs: list[set[tuple[str, str]]] = []
-        self.dated: list[set[tuple[str, str]]] = []  # refs given with their date
+        self.dated: list[set[tuple[str, str]]] = []
         self.facts: list[set[str]] = []
-        self.years: list[set[str]] = []  # years in the text, context or the part's heading
-        self.named_years: list[set[str]] = []  # the same, written "năm 2023"
-        for i, passage in enumerate(passages):
-            self._add(i, passage)
-        self._add_part_years()
+        self.years: list[set[str]] = []
+        self.named_years: list[set[str]] = []
+        for n, (offset, part) in enumerate(parts):
+            assert offset == len(self.lengths), "parts must follow each other"
+            self._part_of.extend([n] * len(part.lengths))
+            self.lengths.extend(part.lengths)
+            self.refs.extend(part.refs)
+            self.dated.extend(part.dated)
+            self.facts.extend(part.facts)
+            self.years.extend(part.years)
+            self.named_years.extend(part.named_years)
         self.avg_length = sum(self.lengths) / max(1, len(self.lengths))
-        n = len(passages)
-        self.idf = {
-            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
-        }
-        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self.size = len(self.lengths)
+        self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        self._idf: dict[str, float] = {}
 
-    def _add(self, i: int, passage: Passage) -> None:
-        """Index one passage: its text fully, its context at reduced weight."""
-        bag: dict[str, float] = defaultdict(float)
-        words = text_words(passage.text)
-        for term in terms(words):
-            bag[term] += 1.0
-        context = text_words(passage.context)
-        for term in terms(context):
-            bag[term] += CONTEXT_WEIGHT
-        for _, _, name in find_places(words):
-            bag[place_term(name)] += 1.0
-        for _, _, name in find_places(context):
-            bag[place_term(name)] += CONTEXT_WEIGHT
-        for n in _ITEM.findall(passage.text):
-            bag[item_term(int(n))] += 1.0
-        for term, tf in bag.items():
-            self.postings[term][i] = tf
-        self.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
-        self.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
-        self.dated.append(dated_refs(fold(passage.text)))
-        self.facts.append(facts_of(passage.text, words))
-        self.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
-        self.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
-
-    def _add_part_years(self) -> None:
-        """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
-        parts = {(p.document, p.ref): p.text for p in self.passages if p.kind == "heading"}
-        for i, p in enumerate(self.passages):
-            heading = parts.get((p.document, p.ref.split(".")[0].split(",")[0]), "")
-            self.years[i] |= set(_YEAR_FULL.findall(heading))
-            self.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
+    def _idf_for(self, term: str) -> float | None:
+        """Return a term's IDF over every document (None when no passage holds it)."""
+        known = self._idf.get(term)
+        if known is not None:
+            return known
+        df = sum(len(p) for _, part in self.parts if (p := part.postings.get(term)))
+        if not df:
+            return None
+        if len(self._idf) >= IDF_MEMO:
+            self._idf.clear()
+        idf = self._idf[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+        return idf
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""
-        return self.idf.get(term, self.max_idf)
+        idf = self._idf_for(term)
+        return self.max_idf if idf is None else idf
 
-    def score(self, query_terms: dict[str, float]) -> dict[int, float]:
-        """Return BM25 scores of the passages matching any query term."""
+    def score(self, query_terms: dict[str, float], only: set[str] | None = None) -> dict[int, float]:
+        """Return BM25 scores of the passages matching any query term (`only`: of these
+        documents)."""
         scores: dict[int, float] = defaultdict(float)
         for term, weight in query_terms.items():
-            postings = self.postings.get(term)
-            if not postings:
+            idf = self._idf_for(term)
+            if idf is None:
                 continue
-            idf = self.idf[term]
-            for i, tf in postings.items():
-                norm = K1 * (1 - B + B * self.lengths[i] / self.avg_length)
-                scores[i] += weight * idf * tf * (K1 + 1) / (tf + norm)
+            for offset, part in self.parts:
+                postings = part.postings.get(term)
+                if not postings:
+                    continue
+                if only is not None and self.passages[offset].document not in only:
+                    continue
+                for i, tf in postings.items():
+                    j = offset + i
+                    norm = K1 * (1 - B + B * self.lengths[j] / self.avg_length)
+                    scores[j] += weight * idf * tf * (K1 + 1) / (tf + norm)
         return scores
+
+    def _local(self, i: int, term: str) -> float:
+        """Return passage i's weight of a term (0 when absent)."""
+        offset, part = self.parts[self._part_of[i]]
+        postings = part.postings.get(term)
+        return postings.get(i - offset, 0.0) if postings else 0.0
 
     def in_text(self, i: int, term: str) -> bool:
         """Tell whether passage i's own text (not only its context) contains a term."""
-        return self.postings.get(term, {}).get(i, 0.0) >= 1.0
+        return self._local(i, term) >= 1.0
 
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
-        return i in self.postings.get(term, ())
+        offset, part = self.parts[self._part_of[i]]
+        postings = part.postings.get(term)
+        return postings is not None and (i - offset) in postings
 
 
 def facts_of(text: str, words: list[str] | None = None) -> set[str]:
