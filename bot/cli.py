@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bot import cli_texts
 from bot.ask import answer_lines, answer_one
+from bot.commands.documents import add_actions as documents_actions
 from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.library_source import load_full_library
@@ -54,6 +55,7 @@ def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
     check = doc_sub.add_parser("check", help="parse a file and print its outline")
     check.add_argument("file", type=Path)
     check.set_defaults(func=run_check)
+    documents_actions(doc_sub)
     if admin:
         from bot.commands import add_parsers
 

@@ -362,3 +362,61 @@ WEB_NOT_ALLOWED = (
     "quản trị. Chưa có gì thay đổi."
 )
 WEB_SERVING = "Trang quản trị: {url} (Ctrl+C để dừng)"
+
+# documents: the library of directives (add, list, show, set-current, archive)
+DOC_UNREADABLE = {
+    "unsupported": "chưa hỗ trợ loại tệp này (dùng .txt, .docx hoặc .pdf có lớp chữ)",
+    "no_text": "tệp không có lớp chữ (bản quét ảnh); hãy dùng bản có chữ, hệ thống không nhận dạng ảnh",
+    "empty": "tệp không có nội dung",
+    "corrupt": "tệp bị hỏng hoặc không đúng định dạng",
+}
+DOC_UNREADABLE_OTHER = "không đọc được nội dung"
+DOC_REFUSED = "Không thêm được {path}: {reason}. Chưa có gì thay đổi."
+DOC_WARNING = "Lưu ý: {warning}"
+DOC_DUPLICATE_NUMBER = (
+    "Văn bản số {number} đã có trong thư viện{where}. Chưa có gì thay đổi."
+)
+DOC_DUPLICATE_CONTENT = (
+    "Nội dung tệp này trùng với văn bản #{id} ({number}) đã lưu. Chưa có gì thay đổi."
+)
+DOC_BUNDLED_WHERE = " (văn bản có sẵn của hệ thống)"
+DOC_STORED_WHERE = " (#{id})"
+DOC_NO_TASKS = "Lưu ý: không tìm thấy nhiệm vụ đánh số nào trong văn bản."
+DOC_CONFIRM = "Lưu văn bản này vào thư viện{current}? [c/k] "
+DOC_CONFIRM_CURRENT = " và đặt làm văn bản hiện hành"
+DOC_NEED_YES = (
+    "Chưa lưu: không có người xác nhận (không chạy trong terminal). Thêm --yes để lưu ngay."
+)
+DOC_CANCELLED = "Đã hủy, chưa lưu gì."
+DOC_ADDED = "Đã lưu văn bản #{id}: {kind} {number} ({tasks} nhiệm vụ){current}."
+DOC_ADDED_CURRENT = ", là văn bản hiện hành"
+DOC_PROPOSED = (
+    "{count} thời hạn tìm thấy trong văn bản đang chờ duyệt (chưa nhắc): "
+    "python -m bot deadlines proposed"
+)
+DOC_UNKNOWN = "Không có văn bản «{key}». Xem danh sách: python -m bot documents list"
+DOC_HEADERS = ("#", "Số", "Loại", "Trích yếu", "Ngày", "Nhiệm vụ", "Trạng thái")
+DOC_STATE_CURRENT = "hiện hành"
+DOC_STATE_ACTIVE = "đang dùng"
+DOC_STATE_ARCHIVED = "lưu trữ"
+DOC_BUNDLED_ID = "có sẵn"
+DOC_CURRENT_SET = "Văn bản hiện hành: {kind} {number}. Bot đang chạy sẽ dùng văn bản này trong vài giây."
+DOC_CURRENT_ALREADY = "{kind} {number} đã là văn bản hiện hành, không có gì thay đổi."
+DOC_CURRENT_ARCHIVED = "Văn bản {number} đã lưu trữ; không thể đặt làm văn bản hiện hành."
+DOC_ARCHIVED = (
+    "Đã lưu trữ {kind} {number}: thôi nhắc hạn ({deadlines} thời hạn), ẩn khỏi danh sách nhiệm "
+    "vụ; tiến độ đã báo cáo và câu trả lời vẫn được giữ."
+)
+DOC_ARCHIVE_BUNDLED = "Không lưu trữ được văn bản có sẵn của hệ thống {number}."
+DOC_ARCHIVE_ALREADY = "Văn bản {number} đã được lưu trữ trước đó, không có gì thay đổi."
+DOC_NOW_CURRENT = "Văn bản hiện hành bây giờ: {kind} {number}."
+DOC_STATUS_LINE = "Trạng thái: {state} · thêm bởi {by} lúc {at} · tệp {filename}"
+
+# deadlines proposed by an added directive
+PROPOSALS_NONE = "Không có thời hạn nào đang chờ duyệt."
+PROPOSAL_LINE = "#{id} {document} nhiệm vụ {code}: hạn {due} «{phrase}»"
+PROPOSAL_HINT = "Duyệt: python -m bot deadlines accept ID … (hoặc --all); bỏ: deadlines reject ID …"
+PROPOSAL_UNKNOWN = "Không có thời hạn chờ duyệt #{id}. Xem: python -m bot deadlines proposed"
+PROPOSAL_ID_BAD = "Mã «{value}» không hợp lệ: cần số, xem: python -m bot deadlines proposed"
+PROPOSAL_ACCEPTED = "Đã duyệt #{id}: nhiệm vụ {code} của {document}, hạn {due} (thời hạn #{deadline})."
+PROPOSAL_REJECTED = "Đã bỏ #{id}: nhiệm vụ {code} của {document}, hạn {due} (không nhắc)."

@@ -13,7 +13,13 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import DeadlineProposal, Directive, DirectiveStatus, ProposalState
+from storage.models import (
+    Deadline,
+    DeadlineProposal,
+    Directive,
+    DirectiveStatus,
+    ProposalState,
+)
 from storage.queries.audit import add_audit
 from storage.types import utcnow
 
@@ -38,6 +44,13 @@ class ProposedDeadline:
     task_code: str
     due_on: date
     phrase: str
+
+
+_DECISIONS = {
+    ProposalState.ACCEPTED.value: "deadline.accept",
+    ProposalState.REJECTED.value: "deadline.reject",
+    ProposalState.PROPOSED.value: "deadline.propose",
+}
 
 
 def _target(row: Directive) -> str:
@@ -138,15 +151,39 @@ async def set_current(session: AsyncSession, *, directive_id: int | None, actor:
     await session.commit()
 
 
-async def archive_directive(session: AsyncSession, *, directive_id: int, actor: str) -> None:
-    """Archive a directive (no longer current; audited "directive.archive"); commit."""
-    await session.execute(
-        update(Directive)
-        .where(col(Directive.id) == directive_id)
-        .values(status=DirectiveStatus.ARCHIVED.value, is_current=False, changed_at=utcnow())
+async def archive_directive(session: AsyncSession, *, directive_id: int, actor: str) -> int:
+    """Archive a directive: no longer current, its deadlines removed (their reminders stop)
+    and its pending proposals rejected; progress kept. Audited; commit. Returns the number
+    of deadlines removed."""
+    row = await session.get(Directive, directive_id)
+    if row is None:
+        return 0
+    now = utcnow()
+    row.status, row.is_current, row.changed_at = DirectiveStatus.ARCHIVED.value, False, now
+    session.add(row)
+    removed = await session.execute(
+        update(Deadline)
+        .where(col(Deadline.document) == row.number, col(Deadline.removed_at).is_(None))
+        .values(removed_at=now)
     )
-    add_audit(session, actor=actor, action="directive.archive", target=f"directive:{directive_id}")
+    await session.execute(
+        update(DeadlineProposal)
+        .where(
+            col(DeadlineProposal.directive_id) == directive_id,
+            col(DeadlineProposal.state) == ProposalState.PROPOSED.value,
+        )
+        .values(state=ProposalState.REJECTED.value, decided_by=actor[:128], decided_at=now)
+    )
+    count = int(getattr(removed, "rowcount", 0) or 0)
+    add_audit(
+        session,
+        actor=actor,
+        action="directive.archive",
+        target=f"directive:{directive_id}",
+        detail={"number": row.number, "deadlines_removed": count},
+    )
     await session.commit()
+    return count
 
 
 async def directives_version(session: AsyncSession) -> tuple[int, datetime | None]:
@@ -187,7 +224,7 @@ async def decide_proposal(
     add_audit(
         session,
         actor=actor,
-        action=f"deadline.{row.state[:-2] if row.state.endswith('ed') else row.state}",
+        action=_DECISIONS[row.state],
         target=f"proposal:{row.id}",
         detail={"document": row.document, "task": row.task_code, "due": row.due_on.isoformat()},
     )
