@@ -21,13 +21,13 @@ from bot.channels.lanes import Admit
 from bot.database import Database
 from bot.health import Health
 from bot.inbound import InboundLedger
+from bot.library_source import LibraryWatcher, load_full_library
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.web import WebServer
 from handlers import Handlers
 from handlers.ports import Clock
 from handlers.reminders import ReminderDefaults
-from bot.library_source import LibraryWatcher, load_full_library
 from knowledge import Library
 from scheduler.clock import Clock as ShiftedClock
 from scheduler.plan import QuietHours, parse_clock_time, parse_span

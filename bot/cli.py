@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from bot import cli_texts
 from bot.ask import answer_lines, answer_one
 from bot.commands.documents import add_actions as documents_actions
+from bot.library_source import load_full_library
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.library_source import load_full_library
 from handlers import texts
 from knowledge.outline import format_outline
 from knowledge.parser import parse_document

@@ -366,16 +366,16 @@ WEB_SERVING = "Trang quản trị: {url} (Ctrl+C để dừng)"
 # documents: the library of directives (add, list, show, set-current, archive)
 DOC_UNREADABLE = {
     "unsupported": "chưa hỗ trợ loại tệp này (dùng .txt, .docx hoặc .pdf có lớp chữ)",
-    "no_text": "tệp không có lớp chữ (bản quét ảnh); hãy dùng bản có chữ, hệ thống không nhận dạng ảnh",
+    "no_text": (
+        "tệp không có lớp chữ (bản quét ảnh); hãy dùng bản có chữ, hệ thống không nhận dạng ảnh"
+    ),
     "empty": "tệp không có nội dung",
     "corrupt": "tệp bị hỏng hoặc không đúng định dạng",
 }
 DOC_UNREADABLE_OTHER = "không đọc được nội dung"
 DOC_REFUSED = "Không thêm được {path}: {reason}. Chưa có gì thay đổi."
 DOC_WARNING = "Lưu ý: {warning}"
-DOC_DUPLICATE_NUMBER = (
-    "Văn bản số {number} đã có trong thư viện{where}. Chưa có gì thay đổi."
-)
+DOC_DUPLICATE_NUMBER = "Văn bản số {number} đã có trong thư viện{where}. Chưa có gì thay đổi."
 DOC_DUPLICATE_CONTENT = (
     "Nội dung tệp này trùng với văn bản #{id} ({number}) đã lưu. Chưa có gì thay đổi."
 )
@@ -400,7 +400,9 @@ DOC_STATE_CURRENT = "hiện hành"
 DOC_STATE_ACTIVE = "đang dùng"
 DOC_STATE_ARCHIVED = "lưu trữ"
 DOC_BUNDLED_ID = "có sẵn"
-DOC_CURRENT_SET = "Văn bản hiện hành: {kind} {number}. Bot đang chạy sẽ dùng văn bản này trong vài giây."
+DOC_CURRENT_SET = (
+    "Văn bản hiện hành: {kind} {number}. Bot đang chạy sẽ dùng văn bản này trong vài giây."
+)
 DOC_CURRENT_ALREADY = "{kind} {number} đã là văn bản hiện hành, không có gì thay đổi."
 DOC_CURRENT_ARCHIVED = "Văn bản {number} đã lưu trữ; không thể đặt làm văn bản hiện hành."
 DOC_ARCHIVED = (
@@ -418,5 +420,7 @@ PROPOSAL_LINE = "#{id} {document} nhiệm vụ {code}: hạn {due} «{phrase}»"
 PROPOSAL_HINT = "Duyệt: python -m bot deadlines accept ID … (hoặc --all); bỏ: deadlines reject ID …"
 PROPOSAL_UNKNOWN = "Không có thời hạn chờ duyệt #{id}. Xem: python -m bot deadlines proposed"
 PROPOSAL_ID_BAD = "Mã «{value}» không hợp lệ: cần số, xem: python -m bot deadlines proposed"
-PROPOSAL_ACCEPTED = "Đã duyệt #{id}: nhiệm vụ {code} của {document}, hạn {due} (thời hạn #{deadline})."
+PROPOSAL_ACCEPTED = (
+    "Đã duyệt #{id}: nhiệm vụ {code} của {document}, hạn {due} (thời hạn #{deadline})."
+)
 PROPOSAL_REJECTED = "Đã bỏ #{id}: nhiệm vụ {code} của {document}, hạn {due} (không nhắc)."

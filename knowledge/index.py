@@ -191,7 +191,9 @@ class SearchIndex:
         idf = self._idf_for(term)
         return self.max_idf if idf is None else idf
 
-    def score(self, query_terms: dict[str, float], only: set[str] | None = None) -> dict[int, float]:
+    def score(
+        self, query_terms: dict[str, float], only: set[str] | None = None
+    ) -> dict[int, float]:
         """Return BM25 scores of the passages matching any query term (`only`: of these
         documents)."""
         scores: dict[int, float] = defaultdict(float)

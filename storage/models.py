@@ -17,6 +17,8 @@ from sqlalchemy import (
     Index,
     Integer,
     UniqueConstraint,
+)
+from sqlalchemy import (
     text as sa_text,
 )
 from sqlalchemy.orm import relationship

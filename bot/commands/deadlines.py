@@ -18,8 +18,9 @@ from bot import cli_texts as texts
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
+from bot.library_source import load_full_library
 from bot.settings import Settings
-from knowledge import Library, load_library
+from knowledge import Library
 from knowledge.model import Task
 from scheduler.clock import Clock
 from scheduler.plan import (
@@ -236,7 +237,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     due_at = parse_due(args.due, args.at, settings)
     offsets = parse_remind(args.remind if args.remind is not None else settings.reminder_offsets)
     title = parse_title(args.title)
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     task = check_task(library, args.task)
     new = NewDeadline(task, library.default.number, due_at, offsets, title)
     deadline, created = with_database(settings, lambda db: save_deadline(db, new))
@@ -321,7 +322,7 @@ def describe_added(
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the deadlines by due date (a table, or a JSON array with --json)."""
     deadlines = with_database(settings, lambda db: load_deadlines(db, args.all))
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     zone, now = settings.zone, now_of(settings)
     rows = []
     for d in deadlines:

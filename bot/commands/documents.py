@@ -82,9 +82,7 @@ def preview_lines(ingested: Ingested) -> list[str]:
 # --- listing -----------------------------------------------------------------
 
 
-def document_row(
-    doc: Document, row: Directive | None, library: Library
-) -> dict[str, Any]:
+def document_row(doc: Document, row: Directive | None, library: Library) -> dict[str, Any]:
     """Return one directive as `documents list --json` prints it."""
     meta = doc.metadata
     return {
@@ -116,4 +114,3 @@ def confirm(question: str, *, stdin: Any = None) -> bool:
 def is_terminal() -> bool:
     """Tell whether a person can answer on stdin."""
     return sys.stdin.isatty()
-

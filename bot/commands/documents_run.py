@@ -125,7 +125,10 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     current = texts.DOC_ADDED_CURRENT if args.current else ""
     print(
         texts.DOC_ADDED.format(
-            id=row.id, kind=doc.metadata.kind, number=doc.number, tasks=len(doc.tasks),
+            id=row.id,
+            kind=doc.metadata.kind,
+            number=doc.number,
+            tasks=len(doc.tasks),
             current=current,
         )
     )
@@ -261,4 +264,3 @@ def run_archive(args: argparse.Namespace, settings: Settings) -> int:
         meta = fresh.default.metadata
         print(texts.DOC_NOW_CURRENT.format(kind=meta.kind, number=fresh.default.number))
     return EXIT_OK
-

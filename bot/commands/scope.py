@@ -15,8 +15,8 @@ from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.parse import fold_word, parse_since
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
+from bot.library_source import load_full_library
 from bot.settings import Settings
-from knowledge import load_library
 from storage.models import Level
 from storage.queries.applicability import (
     add_exemption,
@@ -107,7 +107,7 @@ def run_scope(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if changing and args.clear:
         raise UsageError(texts.SCOPE_USAGE)
-    task = check_task(load_library(settings.documents_dir), args.code)
+    task = check_task(load_full_library(settings), args.code)
     levels = parse_levels(args.levels) if args.levels else []
     codes = [c.strip() for c in (args.units or "").split(",") if c.strip()]
     if args.units is not None and not codes:
@@ -115,7 +115,10 @@ def run_scope(args: argparse.Namespace, settings: Settings) -> int:
     if task.children:
         raise UsageError(texts.SCOPE_GROUP.format(code=task.code))
     result = with_database(
-        settings, lambda db: change_scope(db, task.code, levels, codes, args.clear, changing)
+        settings,
+        lambda db: change_scope(
+            db, task.code, levels, codes, args.clear, changing, document=task.document
+        ),
     )
     if args.json:
         print(json.dumps({"task": task.code, "levels": result[0], "units": result[1]}))
@@ -131,12 +134,19 @@ async def show_all(db: Database) -> dict[str, tuple[list[str], list[str]]]:
 
 
 async def change_scope(
-    db: Database, code: str, levels: list[str], units: list[str], clear: bool, changing: bool
+    db: Database,
+    code: str,
+    levels: list[str],
+    units: list[str],
+    clear: bool,
+    changing: bool,
+    *,
+    document: str,
 ) -> tuple[list[str], list[str]]:
     """Apply the change (if any) and return the task's scope as it now is."""
     async with db.sessions() as session:
         if clear:
-            await clear_task_scope(session, task_code=code, actor=ACTOR)
+            await clear_task_scope(session, task_code=code, actor=ACTOR, document=document)
         elif changing:
             ids = []
             for unit_code in units:
@@ -144,8 +154,15 @@ async def change_scope(
                 if unit is None or unit.id is None:
                     raise UsageError(texts.UNIT_UNKNOWN.format(code=unit_code))
                 ids.append(unit.id)
-            await set_task_scope(session, task_code=code, levels=levels, unit_ids=ids, actor=ACTOR)
-        return await get_task_scope(session, task_code=code)
+            await set_task_scope(
+                session,
+                task_code=code,
+                levels=levels,
+                unit_ids=ids,
+                actor=ACTOR,
+                document=document,
+            )
+        return await get_task_scope(session, task_code=code, document=document)
 
 
 @reports_errors

@@ -54,7 +54,11 @@ class Pages(Base):
         """The current period, completion per task, and the units in scope (searchable)."""
         search = request.query.get("q", "")[:SEARCH_MAX]
         units = await units_in_scope(
-            session, root_id=viewer.root_id, search=search, limit=UNITS_SHOWN
+            session,
+            root_id=viewer.root_id,
+            document=self.document,
+            search=search,
+            limit=UNITS_SHOWN,
         )
         tasks = self.leaf_tasks()
         context: dict[str, Any] = {"units": units, "search": search, "tasks_count": len(tasks)}

@@ -77,17 +77,14 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_deadline_proposal"),
-        sa.UniqueConstraint(
-            "directive_id", "task_code", "due_on", name="uq_deadline_proposal"
-        ),
+        sa.UniqueConstraint("directive_id", "task_code", "due_on", name="uq_deadline_proposal"),
     )
-    op.create_index(
-        "ix_deadline_proposal_directive_id", "deadline_proposal", ["directive_id"]
-    )
+    op.create_index("ix_deadline_proposal_directive_id", "deadline_proposal", ["directive_id"])
     for table in PER_DOCUMENT:  # an implicit document is the bundled one, said explicitly
         op.execute(
-            sa.text(f"UPDATE {table} SET document = :doc WHERE document IS NULL OR document = ''")
-            .bindparams(doc=BUNDLED)
+            sa.text(
+                f"UPDATE {table} SET document = :doc WHERE document IS NULL OR document = ''"
+            ).bindparams(doc=BUNDLED)
         )
 
 
