@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
 from bot import cli_texts as texts
+from bot.commands import proposals
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
@@ -66,6 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="remove a deadline (its history stays)")
     remove.add_argument("id", metavar="ID", help="the deadline's id (see deadlines list)")
     remove.set_defaults(func=run_remove)
+    proposals.add_actions(actions)  # the deadlines an added directive proposes
 
 
 # --- shared helpers ----------------------------------------------------------
@@ -332,6 +334,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "id": d.id,
                 "task": d.task_code,
+                "document": d.document,
                 "title": d.title or (task.label if task else ""),
                 "due_at": local_iso(d.due_at, zone),
                 "remind": d.offsets.split(","),
@@ -350,7 +353,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
         cells = [
             [
                 str(row["id"]),
-                str(row["task"]),
+                library.qualified(d.task_code, d.document),
                 shorten(str(row["title"]), TITLE_SHOWN),
                 local_text(datetime.fromisoformat(str(row["due_at"])), zone),
                 ",".join(d.offsets.split(",")),
