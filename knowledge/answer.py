@@ -44,6 +44,7 @@ NEIGHBOUR_SCORE = 0.6  # or the share of the best score it must reach
 OTHER_YEAR = 0.6  # score kept by a passage (with its part's heading) lacking a year asked
 WHOLE_NOTE = 650  # a numbered footnote up to this long is quoted whole, not one segment
 LIST_WINDOW = 120  # characters quoted around a province in a footnote listing provinces
+RANK_POOL = 300  # passages (by BM25) given the full ranking; a single directive has fewer
 OTHER_DOCUMENT = 0.8  # score kept by a passage of a directive other than the current one
 NEAR_MISS_QUOTE = 300  # characters of related content quoted when the fact asked is absent
 
@@ -135,6 +136,11 @@ def _rank(
         weights[term] = max(weights.get(term, 0.0), w * PARAPHRASE_WEIGHT)
     weights.update(name_terms(query.places, query.items))
     scores = index.score(weights, only)
+    if len(scores) > RANK_POOL:  # many directives: the priors below only scale scores down,
+        # so only the best by BM25 and the passages naming a document asked about can win
+        keep = sorted(scores, key=scores.__getitem__, reverse=True)[:RANK_POOL]
+        keep += [i for i in scores if query.refs & index.refs[i]] if query.refs else []
+        scores = {i: scores[i] for i in keep}
     facts = query.wants & {"date", "year", "number", "place", "money"}
     current = documents[0].number
     for i in list(scores):

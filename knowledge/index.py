@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -77,11 +78,12 @@ def text_words(text: str) -> list[str]:
 class DocumentIndex:
     """One document's share of the index: built once per text, kept (pickled) by the caller.
 
-    Passage ids are local (0 … n-1 in the document's passage order); `SearchIndex` joins
-    several without copying their postings.
+    Passage ids are local (0 … n-1 in the document's passage order). Each term's postings
+    are packed into one bytes object (ids as int32, then weights as float64): a cache of it
+    loads in a few milliseconds, and `SearchIndex` unpacks only the terms questions use.
     """
 
-    postings: dict[str, dict[int, float]]
+    postings: dict[str, bytes]
     lengths: list[float]
     refs: list[set[tuple[str, str]]]
     dated: list[set[tuple[str, str]]]  # refs given with their date
@@ -90,17 +92,34 @@ class DocumentIndex:
     named_years: list[set[str]]  # the same, written "năm 2023"
 
 
+def pack(postings: dict[int, float]) -> bytes:
+    """Return a term's postings as bytes: the ids (int32), then their weights (float64)."""
+    return array("i", postings).tobytes() + array("d", postings.values()).tobytes()
+
+
+def unpack(packed: bytes) -> tuple[array[int], array[float]]:
+    """Return the ids and weights of packed postings."""
+    n = len(packed) // 12
+    ids, weights = array("i"), array("d")
+    ids.frombytes(packed[: 4 * n])
+    weights.frombytes(packed[4 * n :])
+    return ids, weights
+
+
 def index_document(passages: list[Passage]) -> DocumentIndex:
     """Analyse one document's passages: the costly part of building an index."""
-    part = DocumentIndex(defaultdict(dict), [], [], [], [], [], [])
+    postings: dict[str, dict[int, float]] = defaultdict(dict)
+    part = DocumentIndex({}, [], [], [], [], [], [])
     for i, passage in enumerate(passages):
-        _add(part, i, passage)
+        _add(part, postings, i, passage)
     _add_part_years(part, passages)
-    part.postings = dict(part.postings)
+    part.postings = {term: pack(found) for term, found in postings.items()}
     return part
 
 
-def _add(part: DocumentIndex, i: int, passage: Passage) -> None:
+def _add(
+    part: DocumentIndex, postings: dict[str, dict[int, float]], i: int, passage: Passage
+) -> None:
     """Index one passage: its text fully, its context at reduced weight."""
     bag: dict[str, float] = defaultdict(float)
     words = text_words(passage.text)
@@ -116,7 +135,7 @@ def _add(part: DocumentIndex, i: int, passage: Passage) -> None:
     for n in _ITEM.findall(passage.text):
         bag[item_term(int(n))] += 1.0
     for term, tf in bag.items():
-        part.postings[term][i] = tf
+        postings[term][i] = tf
     part.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
     part.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
     part.dated.append(dated_refs(fold(passage.text)))
@@ -134,15 +153,30 @@ def _add_part_years(part: DocumentIndex, passages: list[Passage]) -> None:
         part.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
 
 
-IDF_MEMO = 50_000  # terms whose IDF is remembered before the memo starts afresh
+TERM_MEMO = 50_000  # terms kept unpacked before the memo starts afresh
+# Over this many passages (~6 directives) a term in more than 1/COMMON_SHARE of them is
+# scored only for passages rarer terms already found: one that holds nothing but common
+# words ("đảng", "công tác") is no answer, and summing its thousands of postings was most
+# of answer()'s time with 20 directives. A single directive is scored in full, as before.
+FULL_SCAN = 1000
+COMMON_SHARE = 4
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A term over the whole index: IDF, weight per passage, BM25 part per passage."""
+
+    idf: float
+    weights: dict[int, float]  # global passage id → term weight (text 1, context 0.4)
+    bm25: dict[int, float]  # passage id → tf·(k1+1)/(tf+norm), for scoring
 
 
 class SearchIndex:
     """An in-memory BM25 index over one or more documents; build once, query many times.
 
-    Each document's postings stay in its own `DocumentIndex` (local passage ids, offset
-    here), so joining 20 analysed documents costs list concatenation, not a rebuild; a
-    term's IDF is summed over the documents when first asked for.
+    Each document's postings stay packed in its own `DocumentIndex` (local passage ids,
+    offset here), so joining 20 analysed documents costs list concatenation, not a
+    rebuild; a term is unpacked over every document when a question first uses it.
     """
 
     def __init__(
@@ -152,16 +186,14 @@ class SearchIndex:
             parts = [(0, index_document(passages))]
         self.passages = passages
         self.parts = parts  # (offset of its first passage, the document's index)
-        self._part_of: list[int] = []
         self.lengths: list[float] = []
         self.refs: list[set[tuple[str, str]]] = []
         self.dated: list[set[tuple[str, str]]] = []
         self.facts: list[set[str]] = []
         self.years: list[set[str]] = []
         self.named_years: list[set[str]] = []
-        for n, (offset, part) in enumerate(parts):
+        for offset, part in parts:
             assert offset == len(self.lengths), "parts must follow each other"
-            self._part_of.extend([n] * len(part.lengths))
             self.lengths.extend(part.lengths)
             self.refs.extend(part.refs)
             self.dated.extend(part.dated)
@@ -171,25 +203,37 @@ class SearchIndex:
         self.avg_length = sum(self.lengths) / max(1, len(self.lengths))
         self.size = len(self.lengths)
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
-        self._idf: dict[str, float] = {}
+        self._terms: dict[str, _Term | None] = {}
 
-    def _idf_for(self, term: str) -> float | None:
-        """Return a term's IDF over every document (None when no passage holds it)."""
-        known = self._idf.get(term)
-        if known is not None:
-            return known
-        df = sum(len(p) for _, part in self.parts if (p := part.postings.get(term)))
-        if not df:
-            return None
-        if len(self._idf) >= IDF_MEMO:
-            self._idf.clear()
-        idf = self._idf[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-        return idf
+    def _term(self, term: str) -> _Term | None:
+        """Return a term unpacked over every document (None when no passage holds it)."""
+        if term in self._terms:
+            return self._terms[term]
+        weights: dict[int, float] = {}
+        for offset, part in self.parts:
+            packed = part.postings.get(term)
+            if packed:
+                ids, tfs = unpack(packed)
+                weights.update(zip([offset + i for i in ids], tfs, strict=True))
+        found = None
+        if weights:
+            df = len(weights)
+            idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+            scale = K1 / self.avg_length
+            bm25 = {
+                j: tf * (K1 + 1) / (tf + K1 * (1 - B) + B * scale * self.lengths[j])
+                for j, tf in weights.items()
+            }
+            found = _Term(idf, weights, bm25)
+        if len(self._terms) >= TERM_MEMO:
+            self._terms.clear()
+        self._terms[term] = found
+        return found
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""
-        idf = self._idf_for(term)
-        return self.max_idf if idf is None else idf
+        found = self._term(term)
+        return self.max_idf if found is None else found.idf
 
     def score(
         self, query_terms: dict[str, float], only: set[str] | None = None
@@ -197,37 +241,33 @@ class SearchIndex:
         """Return BM25 scores of the passages matching any query term (`only`: of these
         documents)."""
         scores: dict[int, float] = defaultdict(float)
-        for term, weight in query_terms.items():
-            idf = self._idf_for(term)
-            if idf is None:
+        found_terms = [(t, w, found) for t, w in query_terms.items() if (found := self._term(t))]
+        large = self.size > FULL_SCAN
+        if large:  # rare terms first: a common one then only adds to passages already found
+            found_terms.sort(key=lambda item: -item[2].idf)
+        for _, weight, found in found_terms:
+            factor = weight * found.idf
+            if large and scores and len(found.weights) * COMMON_SHARE > self.size:
+                bm25 = found.bm25
+                for j in list(scores):
+                    if j in bm25:
+                        scores[j] += factor * bm25[j]
                 continue
-            for offset, part in self.parts:
-                postings = part.postings.get(term)
-                if not postings:
-                    continue
-                if only is not None and self.passages[offset].document not in only:
-                    continue
-                for i, tf in postings.items():
-                    j = offset + i
-                    norm = K1 * (1 - B + B * self.lengths[j] / self.avg_length)
-                    scores[j] += weight * idf * tf * (K1 + 1) / (tf + norm)
+            for j, part in found.bm25.items():
+                scores[j] += factor * part
+        if only is not None:
+            return {j: v for j, v in scores.items() if self.passages[j].document in only}
         return scores
-
-    def _local(self, i: int, term: str) -> float:
-        """Return passage i's weight of a term (0 when absent)."""
-        offset, part = self.parts[self._part_of[i]]
-        postings = part.postings.get(term)
-        return postings.get(i - offset, 0.0) if postings else 0.0
 
     def in_text(self, i: int, term: str) -> bool:
         """Tell whether passage i's own text (not only its context) contains a term."""
-        return self._local(i, term) >= 1.0
+        found = self._term(term)
+        return found is not None and found.weights.get(i, 0.0) >= 1.0
 
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
-        offset, part = self.parts[self._part_of[i]]
-        postings = part.postings.get(term)
-        return postings is not None and (i - offset) in postings
+        found = self._term(term)
+        return found is not None and i in found.weights
 
 
 def facts_of(text: str, words: list[str] | None = None) -> set[str]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy import (
@@ -477,7 +478,7 @@ class Directive(SQLModel, table=True):
     issued: date | None = Field(default=None)
     filename: str = Field(default="", max_length=255)
     sha256: str = Field(max_length=64, unique=True)
-    text: str
+    text: str = Field(sa_type=Text)  # the normalised text every process parses
     status: str = Field(default=DirectiveStatus.ACTIVE.value, max_length=16)
     is_current: bool = Field(default=False)
     added_by: str = Field(default="", max_length=128)
