@@ -8,6 +8,7 @@ callback_data limit), and returns a typed `Payload`; `Payload.pack` makes them.
     cmd:<help|nhiemvu|hanchot>
     bc:g:<code> bc:t:<code> bc:s:<status> bc:p:<0..100|-> bc:n:- bc:ok bc:huy   the report flow
     pt:ok pt:huy          the broadcast flow
+    vb:ok vb:huy          a directive file sent by an admin: store it, or not
     fl:keep fl:new        keep the open flow, or start the one asked for instead
     cbu:<unit id>         /chuabaocao: a unit's missing tasks (scope checked by the view)
     cbt:<code>            /chuabaocao: the units missing a task
@@ -26,13 +27,15 @@ TASK = "nv"
 MENU = "cmd"
 REPORT = "bc"
 BROADCAST = "pt"
+UPLOAD = "vb"
 SWITCH = "fl"
 MISSING_UNIT = "cbu"
 MISSING_TASK = "cbt"
 _VALUED = (TASK, MENU, MISSING_UNIT, MISSING_TASK)  # kind:value, no step
 #: What every payload starts with; channels that get payloads back as text use it.
 PREFIXES = tuple(
-    f"{kind}:" for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK)
+    f"{kind}:"
+    for kind in (REPORT, TASK, MENU, BROADCAST, UPLOAD, SWITCH, MISSING_UNIT, MISSING_TASK)
 )
 
 MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot"})
@@ -47,6 +50,7 @@ _GRAMMAR = {
         rf"|(?P<p>p):(?P<pv>{_PERCENT})|(?P<n>n):(?P<nv>-)|(?P<bare>ok|huy)"
     ),
     BROADCAST: re.compile(r"(?P<bare>ok|huy)"),
+    UPLOAD: re.compile(r"(?P<bare>ok|huy)"),
     SWITCH: re.compile(r"(?P<bare>keep|new)"),
     MISSING_UNIT: re.compile(r"(?P<value>[1-9][0-9]{0,8})"),
     MISSING_TASK: re.compile(rf"(?P<value>{_CODE})"),
@@ -101,6 +105,11 @@ def report(step: str, value: str = "") -> str:
 def broadcast(step: str) -> str:
     """Return a broadcast-flow payload: "pt:ok" or "pt:huy"."""
     return Payload(BROADCAST, step).pack()
+
+
+def upload(step: str) -> str:
+    """Return a directive-upload payload: "vb:ok" or "vb:huy"."""
+    return Payload(UPLOAD, step).pack()
 
 
 def switch(step: str) -> str:

@@ -387,3 +387,36 @@ def document_label(kind: str, number: str, issued: date | None) -> str:
     """Return a directive's name as people say it, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""
     name = f"{kind} {number}".strip()
     return f"{name} ({format_date(issued)})" if issued else name
+
+
+# A directive file sent in chat (issue 16): preview, then Lưu / Hủy
+UPLOAD_NOT_ADMIN = (
+    "Cảm ơn bạn đã gửi tệp. Chỉ quản trị viên mới thêm được văn bản vào thư viện của bot; "
+    "xin gửi tệp này cho quản trị viên của đơn vị."
+)
+UPLOAD_TOO_LARGE = "Tệp «{name}» lớn hơn {limit} MB nên bot không nhận. Chưa có gì thay đổi."
+UPLOAD_UNREADABLE = "Không thêm được «{name}»: {reason}. Chưa có gì thay đổi."
+UPLOAD_REASONS = {
+    "unsupported": "chưa hỗ trợ loại tệp này (dùng .txt, .docx hoặc .pdf có lớp chữ)",
+    "no_text": "tệp không có lớp chữ (bản quét ảnh); bot không nhận dạng ảnh",
+    "empty": "tệp không có nội dung",
+    "corrupt": "tệp bị hỏng hoặc không đúng định dạng",
+}
+UPLOAD_REASON_OTHER = "không đọc được nội dung"
+UPLOAD_DUPLICATE = "Văn bản số {number} đã có trong thư viện. Chưa có gì thay đổi."
+UPLOAD_PREVIEW_HEAD = "Văn bản: {kind} số {number}\nNgày ban hành: {issued}\nTrích yếu: {title}"
+UPLOAD_PREVIEW_TASKS = "Nhiệm vụ ({count}):"
+UPLOAD_PREVIEW_TASK = "• {code} {title}"
+UPLOAD_PREVIEW_MORE = "… và {count} nhiệm vụ khác"
+UPLOAD_PREVIEW_DEADLINES = "Thời hạn ({count}, sẽ chờ duyệt, chưa nhắc):"
+UPLOAD_PREVIEW_DEADLINE = "• Nhiệm vụ {code}: hạn {due}"
+UPLOAD_PREVIEW_WARNING = "Lưu ý: {warning}"
+UPLOAD_CONFIRM = "Lưu văn bản này vào thư viện?"
+UPLOAD_SAVED = (
+    "Đã lưu văn bản #{id}: {kind} {number} ({tasks} nhiệm vụ). Bot sẽ trả lời theo văn bản "
+    "này trong vài giây. Đặt làm văn bản hiện hành: python -m bot documents set-current {id}"
+)
+UPLOAD_PROPOSED = "{count} thời hạn đang chờ duyệt: python -m bot deadlines proposed"
+UPLOAD_CANCELLED = "Đã hủy, văn bản chưa được lưu."
+BUTTON_SAVE = "Lưu"
+FLOW_UPLOAD = "thêm văn bản"

@@ -1,6 +1,7 @@
 """The named multi-step flows, registered in one place (see `base.Flow`).
 
-report: /baocao (handlers/flows/report.py); broadcast: /phatthanh (handlers/flows/broadcast.py).
+report: /baocao (handlers/flows/report.py); broadcast: /phatthanh (handlers/flows/broadcast.py);
+upload: a directive file an admin sends (handlers/flows/upload.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from datetime import tzinfo
 from handlers.flows.base import Flow, is_cancel
 from handlers.flows.broadcast import BroadcastFlow
 from handlers.flows.report import ReportFlow
+from handlers.flows.upload import UploadFlow
 from handlers.ports import KnowledgeBase, Meter
 
-__all__ = ["BroadcastFlow", "Flow", "Registry", "ReportFlow", "is_cancel"]
+__all__ = ["BroadcastFlow", "Flow", "Registry", "ReportFlow", "UploadFlow", "is_cancel"]
 
 
 class Registry:
@@ -21,6 +23,7 @@ class Registry:
     def __init__(self, library: KnowledgeBase, meter: Meter, timezone: tzinfo) -> None:
         self.report = ReportFlow(library, meter, timezone)
         self.broadcast = BroadcastFlow(timezone)
-        flows: list[Flow] = [self.report, self.broadcast]
+        self.upload = UploadFlow(library)
+        flows: list[Flow] = [self.report, self.broadcast, self.upload]
         self.by_name = {flow.name: flow for flow in flows}
         self.by_kind = {flow.kind: flow for flow in flows}
