@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import knowledge
 from bot.settings import Settings
-from knowledge.library import Analysed, Library, analyse, base_texts, unique
+from knowledge.library import Analysed, Library, analyse, base_texts, text_digest, unique
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,11 +54,6 @@ def code_version() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def text_digest(text: str) -> str:
-    """Return the sha256 hex digest of a text (as stored in `directive.sha256`)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def analysed(text: str, source: str, cache_dir: Path | None) -> Analysed:

@@ -5,16 +5,10 @@ Shared by the chat upload (handlers/flows/upload.py) and `documents add` (bot/co
 
 from __future__ import annotations
 
-import hashlib
-
 from knowledge import Document
 from knowledge.ingest import Ingested
+from knowledge.library import text_digest
 from storage.queries.directives import NewDirective, ProposedDeadline
-
-
-def text_digest(text: str) -> str:
-    """Return the sha256 hex digest of a normalised text (as stored in `directive.sha256`)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def new_directive(ingested: Ingested, filename: str) -> NewDirective:

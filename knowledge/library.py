@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +22,11 @@ BUNDLED = "ket-luan-09-KL-BTCTW-2024.txt"
 
 
 QUALIFIER = ":"  # a task of another directive: "09-KL:3.3"
+
+
+def text_digest(text: str) -> str:
+    """Return the sha256 hex digest of a normalised text (a stored directive's `sha256`)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def short_number(number: str) -> str:

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.library_source import LibraryWatcher, build_library, text_digest
+from bot.library_source import LibraryWatcher, build_library
 from bot.settings import Settings
 from handlers import Handlers, Incoming
 from handlers.ports import Sessions
 from handlers.types import Reply
 from knowledge.ingest import read_document
+from knowledge.library import text_digest
 from storage.queries.directives import NewDirective, add_directive, set_current
 from storage.queries.invites import create_invite
 from storage.queries.units import upsert_unit

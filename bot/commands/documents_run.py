@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 
 from bot import cli_texts as texts
 from bot.commands.documents import (
@@ -21,13 +20,12 @@ from bot.database import Database
 from bot.library_source import analysed, build_library, cache_dir_of, read_stored
 from bot.settings import Settings
 from handlers import texts as chat_texts
+from handlers.directives import new_directive, proposals_of
 from knowledge import Document, Library
 from knowledge.ingest import Ingested, Unreadable, read_document
 from knowledge.outline import format_outline
 from storage.models import Directive, DirectiveStatus
 from storage.queries.directives import (
-    NewDirective,
-    ProposedDeadline,
     add_directive,
     archive_directive,
     find_duplicate,
@@ -54,18 +52,6 @@ def read_file(path: object) -> Ingested:
         raise UsageError(texts.DOC_REFUSED.format(path=path, reason=reason)) from None
 
 
-def proposals_of(doc: Document) -> list[ProposedDeadline]:
-    """Return the dated deadlines of a directive's tasks, to propose to the admin."""
-    seen: dict[tuple[str, str], ProposedDeadline] = {}
-    for item in doc.deadlines:
-        if item.kind == "date" and item.due is not None and item.task_code:
-            seen.setdefault(
-                (item.task_code, item.due.isoformat()),
-                ProposedDeadline(item.task_code, item.due, item.phrase),
-            )
-    return list(seen.values())
-
-
 async def library_of(db: Database, settings: Settings) -> tuple[Library, list[Directive]]:
     """Return this process's library (as a bot would build it) and the stored rows."""
     async with db.sessions() as session:
@@ -78,7 +64,8 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     """Preview a directive file, then store it once confirmed."""
     ingested = read_file(args.file)
     doc = ingested.document
-    sha = hashlib.sha256(ingested.text.encode("utf-8")).hexdigest()
+    new = new_directive(ingested, args.file.name)
+    sha = new.sha256
 
     async def check(db: Database) -> tuple[Library, list[Directive]]:
         library, rows = await library_of(db, settings)
@@ -104,15 +91,6 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
             print(texts.DOC_CANCELLED)
             return EXIT_OK
     proposals = proposals_of(doc)
-    new = NewDirective(
-        number=doc.number,
-        kind=doc.metadata.kind,
-        title=doc.metadata.title,
-        issued=doc.metadata.issued,
-        filename=args.file.name,
-        sha256=sha,
-        text=ingested.text,
-    )
 
     async def store(db: Database) -> Directive:
         async with db.sessions() as session:

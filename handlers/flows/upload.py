@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from handlers import payloads, texts
 from handlers.conversation import Ask, ChatState
-from handlers.directives import new_directive, proposals_of, text_digest
+from handlers.directives import new_directive, proposals_of
 from handlers.flows.base import cancel_button, show
 from handlers.payloads import Payload
 from handlers.ports import KnowledgeBase
@@ -20,6 +20,7 @@ from handlers.turn import Turn
 from handlers.types import Button, IncomingFile, Reply
 from knowledge import Document
 from knowledge.ingest import Ingested, Unreadable, read_document
+from knowledge.library import text_digest
 from knowledge.parser import parse_document
 from storage.queries.directives import add_directive, find_duplicate
 from storage.queries.state import take_state
