@@ -154,12 +154,13 @@ def _add_part_years(part: DocumentIndex, passages: list[Passage]) -> None:
 
 
 TERM_MEMO = 50_000  # terms kept unpacked before the memo starts afresh
-# Over this many passages (~6 directives) a term in more than 1/COMMON_SHARE of them is
-# scored only for passages rarer terms already found: one that holds nothing but common
-# words ("đảng", "công tác") is no answer, and summing its thousands of postings was most
-# of answer()'s time with 20 directives. A single directive is scored in full, as before.
+# Over this many passages (~6 directives) a term held by more than COMMON_POSTINGS of them
+# is scored only for passages rarer terms already found (terms go rarest first; the rarest
+# is always scored in full): one that holds nothing but common words ("đảng", "công tác")
+# is no answer, and summing their thousands of postings was most of answer()'s time with
+# 20 directives. A single directive is scored in full, as before.
 FULL_SCAN = 1000
-COMMON_SHARE = 4
+COMMON_POSTINGS = 200
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,6 @@ class _Term:
 
     idf: float
     weights: dict[int, float]  # global passage id → term weight (text 1, context 0.4)
-    bm25: dict[int, float]  # passage id → tf·(k1+1)/(tf+norm), for scoring
 
 
 class SearchIndex:
@@ -203,6 +203,9 @@ class SearchIndex:
         self.avg_length = sum(self.lengths) / max(1, len(self.lengths))
         self.size = len(self.lengths)
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        scale = K1 * B / self.avg_length if self.avg_length else 0.0
+        # BM25's length normalisation per passage: tf·(k1+1) / (tf + norm)
+        self.norm = [K1 * (1 - B) + scale * length for length in self.lengths]
         self._terms: dict[str, _Term | None] = {}
 
     def _term(self, term: str) -> _Term | None:
@@ -214,17 +217,11 @@ class SearchIndex:
             packed = part.postings.get(term)
             if packed:
                 ids, tfs = unpack(packed)
-                weights.update(zip([offset + i for i in ids], tfs, strict=True))
+                weights.update(zip(map(offset.__add__, ids), tfs, strict=True))
         found = None
         if weights:
             df = len(weights)
-            idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-            scale = K1 / self.avg_length
-            bm25 = {
-                j: tf * (K1 + 1) / (tf + K1 * (1 - B) + B * scale * self.lengths[j])
-                for j, tf in weights.items()
-            }
-            found = _Term(idf, weights, bm25)
+            found = _Term(math.log(1 + (self.size - df + 0.5) / (df + 0.5)), weights)
         if len(self._terms) >= TERM_MEMO:
             self._terms.clear()
         self._terms[term] = found
@@ -245,16 +242,18 @@ class SearchIndex:
         large = self.size > FULL_SCAN
         if large:  # rare terms first: a common one then only adds to passages already found
             found_terms.sort(key=lambda item: -item[2].idf)
+        norm = self.norm
         for _, weight, found in found_terms:
-            factor = weight * found.idf
-            if large and scores and len(found.weights) * COMMON_SHARE > self.size:
-                bm25 = found.bm25
+            factor = weight * found.idf * (K1 + 1)
+            weights = found.weights
+            if large and scores and len(weights) > COMMON_POSTINGS:
                 for j in list(scores):
-                    if j in bm25:
-                        scores[j] += factor * bm25[j]
+                    tf = weights.get(j)
+                    if tf is not None:
+                        scores[j] += factor * tf / (tf + norm[j])
                 continue
-            for j, part in found.bm25.items():
-                scores[j] += factor * part
+            for j, tf in weights.items():
+                scores[j] += factor * tf / (tf + norm[j])
         if only is not None:
             return {j: v for j, v in scores.items() if self.passages[j].document in only}
         return scores
