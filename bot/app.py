@@ -21,6 +21,7 @@ from bot.channels.lanes import Admit
 from bot.database import Database
 from bot.health import Health
 from bot.inbound import InboundLedger
+from bot.library_source import LibraryWatcher, load_full_library
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.web import WebServer
@@ -28,7 +29,7 @@ from handlers import Handlers
 from handlers.ports import Clock
 from handlers.reminders import ReminderDefaults
 from handlers.web_login import mini_app_url
-from knowledge import Library, load_library
+from knowledge import Library
 from scheduler.clock import Clock as ShiftedClock
 from scheduler.plan import QuietHours, parse_clock_time, parse_span
 from scheduler.service import ReminderConfig, ReminderService
@@ -154,7 +155,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         """Load the library once, open the database and wire the handlers to both."""
-        library = load_library(settings.documents_dir)
+        library = load_full_library(settings)
         shifted = ShiftedClock(settings.clock_start)
         clock = make_clock(shifted, settings.zone)
         database = Database.open(settings)
@@ -177,9 +178,15 @@ class Services:
         inbound = InboundLedger(database.sessions, clock)
         return cls(settings, library, clock, database, handlers, web, shifted, metrics, inbound)
 
+    def watcher(self) -> LibraryWatcher:
+        """Return the watcher reloading this process's library when directives change."""
+        return LibraryWatcher(self.settings, self.library, self.database.sessions)
+
     async def serve(self, channels: list[Channel]) -> None:
         """Migrate; with chat platforms, open the web server and run reminders; run the channels."""
         await self.database.upgrade()
+        watcher = self.watcher()
+        await watcher.start()
         platforms = {c.name: c for c in channels if c.name != "console"}
         reminders = self.reminders(platforms) if platforms else None
         try:
@@ -199,12 +206,15 @@ class Services:
         finally:
             if reminders is not None:
                 await reminders.stop()
+            await watcher.stop()
             await self.web.stop()
             await self.database.close()
 
     async def serve_web(self) -> None:
         """Migrate, then serve only the web dashboard (and /healthz) until SIGTERM/SIGINT."""
         await self.database.upgrade()
+        watcher = self.watcher()
+        await watcher.start()
         try:
             self.add_dashboard()
             await self.web.start()
@@ -213,6 +223,7 @@ class Services:
             install_stop_signals(stop)
             await stop.wait()
         finally:
+            await watcher.stop()
             await self.web.stop()
             await self.database.close()
 

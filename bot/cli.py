@@ -15,10 +15,11 @@ from pydantic import ValidationError
 
 from bot import cli_texts
 from bot.ask import answer_lines, answer_one
+from bot.commands.documents import add_actions as documents_actions
+from bot.library_source import load_full_library
 from bot.logs import setup_logging
 from bot.settings import Settings
 from handlers import texts
-from knowledge import load_library
 
 log = logging.getLogger("bot")
 
@@ -54,6 +55,7 @@ def build_parser(*, admin: bool = True) -> argparse.ArgumentParser:
     )
     check.add_argument("file", type=Path)
     check.set_defaults(func=run_check)
+    documents_actions(doc_sub)
     if admin:
         from bot.commands import add_parsers
 
@@ -91,7 +93,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question and not question.strip():
         print(texts.CLI_EMPTY_QUESTION, file=sys.stderr)
         return EXIT_USAGE
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     if args.question:
         print(answer_one(library, question, as_json=args.json))
     else:
@@ -125,25 +127,15 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     """Read one directive file (.txt, .docx, .pdf) and print its preview; store nothing."""
-    from bot.preview import preview_lines, unreadable_reason
-    from knowledge.ingest import Unreadable, read_document
+    from bot.commands.errors import UsageError
+    from bot.preview import preview_lines, read_file
     from knowledge.ingest.preview import describe
 
-    path: Path = args.file
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = texts.FILE_PROBLEMS.get(type(exc).__name__, texts.FILE_PROBLEM_OTHER)
-        print(texts.CLI_UNREADABLE_FILE.format(path=path, reason=reason), file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        ingested = read_document(data, path.name)
-    except Unreadable as exc:
-        log.info("documents check %s: %s", path.name, exc)
-        print(
-            texts.CLI_UNREADABLE_FILE.format(path=path, reason=unreadable_reason(exc)),
-            file=sys.stderr,
-        )
+        ingested = read_file(args.file)
+    except UsageError as exc:
+        log.info("documents check %s: %s", args.file.name, exc)
+        print(exc, file=sys.stderr)
         return EXIT_USAGE
     print("\n".join([*preview_lines(describe(ingested)), "", cli_texts.PREVIEW_DRY_RUN]))
     return EXIT_OK

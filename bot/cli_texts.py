@@ -367,16 +367,6 @@ WEB_SERVING = "Trang quản trị: {url} (Ctrl+C để dừng)"
 
 # --- documents check / add: the preview of a directive file (bot/preview.py) --------------
 
-INGEST_UNREADABLE = {
-    "unsupported": "chỉ nhận tệp .txt (mã UTF-8), .docx hoặc .pdf có lớp chữ",
-    "no_text": (
-        "tệp PDF không có lớp chữ (bản chụp/scan, chỉ có hình ảnh); hãy gửi bản .docx "
-        "hoặc bản PDF xuất từ Word"
-    ),
-    "empty": "tệp không có nội dung chữ",
-    "corrupt": "tệp bị hỏng hoặc không đúng định dạng",
-}
-INGEST_TXT_NOT_UTF8 = "tệp .txt phải ở mã UTF-8"
 PREVIEW_DRY_RUN = "(Kiểm tra thử: chưa lưu gì.)"
 PREVIEW_DOCUMENT = "Văn bản: {kind} số {number}"
 PREVIEW_ISSUER = "Cơ quan ban hành: {issuer}"
@@ -397,16 +387,53 @@ PREVIEW_RHYTHM_NAMES = {"quarter": "hàng quý", "half_year": "6 tháng", "year"
 PREVIEW_FOOTNOTES = "Chú thích: {count}"
 PREVIEW_WARNINGS = "Lưu ý:"
 PREVIEW_NO_WARNINGS = "Không có cảnh báo."
-INGEST_WARNINGS = {
-    "legacy_font": "{count} đoạn chữ phông cũ {detail} đã được chuyển sang Unicode — nên đọc lại",
-    "heading_numbers_from_styles": "{detail} đề mục không có số; đã đánh số theo kiểu đề mục",
-    "table_as_rows": "bảng trong văn bản được đọc theo từng hàng",
-    "pdf_pages_without_text": "{detail} trang PDF không có lớp chữ (trang chụp), đã bỏ qua",
-    "no_number": "không thấy số hiệu văn bản (dòng «Số …»)",
-    "no_date": "không thấy ngày ban hành",
-    "no_kind": "không thấy loại văn bản (Kết luận, Chỉ thị, Kế hoạch …)",
-    "no_issuer": "không thấy cơ quan ban hành",
-    "no_signer": "không thấy người ký",
-    "no_tasks": "không thấy nhiệm vụ đánh số (mục II: 1., 2. …)",
-    "footnote_not_cited": "chú thích {detail} không thấy được dẫn trong văn bản",
-}
+
+# documents: the library of directives (add, list, show, set-current, archive)
+DOC_DUPLICATE_NUMBER = "Văn bản số {number} đã có trong thư viện{where}. Chưa có gì thay đổi."
+DOC_DUPLICATE_CONTENT = (
+    "Nội dung tệp này trùng với văn bản #{id} ({number}) đã lưu. Chưa có gì thay đổi."
+)
+DOC_BUNDLED_WHERE = " (văn bản có sẵn của hệ thống)"
+DOC_STORED_WHERE = " (#{id})"
+DOC_CONFIRM = "Lưu văn bản này vào thư viện{current}? [c/k] "
+DOC_CONFIRM_CURRENT = " và đặt làm văn bản hiện hành"
+DOC_NEED_YES = (
+    "Chưa lưu: không có người xác nhận (không chạy trong terminal). Thêm --yes để lưu ngay."
+)
+DOC_CANCELLED = "Đã hủy, chưa lưu gì."
+DOC_ADDED = "Đã lưu văn bản #{id}: {kind} {number} ({tasks} nhiệm vụ){current}."
+DOC_ADDED_CURRENT = ", là văn bản hiện hành"
+DOC_PROPOSED = (
+    "{count} thời hạn tìm thấy trong văn bản đang chờ duyệt (chưa nhắc): "
+    "python -m bot deadlines proposed"
+)
+DOC_UNKNOWN = "Không có văn bản «{key}». Xem danh sách: python -m bot documents list"
+DOC_HEADERS = ("#", "Số", "Loại", "Trích yếu", "Ngày", "Nhiệm vụ", "Trạng thái")
+DOC_STATE_CURRENT = "hiện hành"
+DOC_STATE_ACTIVE = "đang dùng"
+DOC_STATE_ARCHIVED = "lưu trữ"
+DOC_BUNDLED_ID = "có sẵn"
+DOC_CURRENT_SET = (
+    "Văn bản hiện hành: {kind} {number}. Bot đang chạy sẽ dùng văn bản này trong vài giây."
+)
+DOC_CURRENT_ALREADY = "{kind} {number} đã là văn bản hiện hành, không có gì thay đổi."
+DOC_CURRENT_ARCHIVED = "Văn bản {number} đã lưu trữ; không thể đặt làm văn bản hiện hành."
+DOC_ARCHIVED = (
+    "Đã lưu trữ {kind} {number}: thôi nhắc hạn ({deadlines} thời hạn), ẩn khỏi danh sách nhiệm "
+    "vụ; tiến độ đã báo cáo và câu trả lời vẫn được giữ."
+)
+DOC_ARCHIVE_BUNDLED = "Không lưu trữ được văn bản có sẵn của hệ thống {number}."
+DOC_ARCHIVE_ALREADY = "Văn bản {number} đã được lưu trữ trước đó, không có gì thay đổi."
+DOC_NOW_CURRENT = "Văn bản hiện hành bây giờ: {kind} {number}."
+DOC_STATUS_LINE = "Trạng thái: {state} · thêm bởi {by} lúc {at} · tệp {filename}"
+
+# deadlines proposed by an added directive
+PROPOSALS_NONE = "Không có thời hạn nào đang chờ duyệt."
+PROPOSAL_LINE = "#{id} {document} nhiệm vụ {code}: hạn {due} «{phrase}»"
+PROPOSAL_HINT = "Duyệt: python -m bot deadlines accept ID … (hoặc --all); bỏ: deadlines reject ID …"
+PROPOSAL_UNKNOWN = "Không có thời hạn chờ duyệt #{id}. Xem: python -m bot deadlines proposed"
+PROPOSAL_ID_BAD = "Mã «{value}» không hợp lệ: cần số, xem: python -m bot deadlines proposed"
+PROPOSAL_ACCEPTED = (
+    "Đã duyệt #{id}: nhiệm vụ {code} của {document}, hạn {due} (thời hạn #{deadline})."
+)
+PROPOSAL_REJECTED = "Đã bỏ #{id}: nhiệm vụ {code} của {document}, hạn {due} (không nhắc)."

@@ -1,10 +1,15 @@
-"""The preview of a directive file as printed lines: `documents check` prints it, and so
-does every path that adds a directive before the admin confirms."""
+"""A directive file on the command line: read it (`read_file`, one clear error when it
+can't be) and its preview as printed lines — `documents check` prints it, and so does
+`documents add` before the admin confirms."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot import cli_texts as t
-from knowledge.ingest.errors import Unreadable
+from bot.commands.errors import UsageError
+from handlers import texts as chat_texts
+from knowledge.ingest import Ingested, Unreadable, read_document
 from knowledge.ingest.preview import Preview
 
 _TITLE_MAX = 90
@@ -55,23 +60,25 @@ def _period_lines(preview: Preview) -> list[str]:
 
 
 def warning_lines(warnings: tuple[str, ...]) -> list[str]:
-    """Return the ingest warnings in Vietnamese (codes `code[:detail[:count]]`)."""
+    """Return the ingest warnings in Vietnamese."""
     if not warnings:
         return [t.PREVIEW_NO_WARNINGS]
-    lines = [t.PREVIEW_WARNINGS]
-    for warning in warnings:
-        code, _, rest = warning.partition(":")
-        detail, _, count = rest.partition(":")
-        text = t.INGEST_WARNINGS.get(code, warning)
-        lines.append(f"  - {text.format(detail=detail, count=count or detail)}")
-    return lines
+    return [t.PREVIEW_WARNINGS, *(f"  - {chat_texts.ingest_warning(w)}" for w in warnings)]
 
 
-def unreadable_reason(exc: Unreadable) -> str:
-    """Return why a file can't be read, in Vietnamese."""
-    if exc.kind == "unsupported" and "UTF-8" in exc.detail:
-        return t.INGEST_TXT_NOT_UTF8
-    return t.INGEST_UNREADABLE[exc.kind]
+def read_file(path: Path) -> Ingested:
+    """Read and parse a directive file; UsageError (exit 2) saying why when it can't be."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems = chat_texts.FILE_PROBLEMS
+        reason = problems.get(type(exc).__name__, chat_texts.FILE_PROBLEM_OTHER)
+        raise UsageError(chat_texts.CLI_UNREADABLE_FILE.format(path=path, reason=reason)) from None
+    try:
+        return read_document(data, path.name)
+    except Unreadable as exc:
+        reason = chat_texts.unreadable_reason(exc.kind, exc.detail)
+        raise UsageError(chat_texts.CLI_UNREADABLE_FILE.format(path=path, reason=reason)) from None
 
 
 def _short(text: str, limit: int = _TITLE_MAX) -> str:

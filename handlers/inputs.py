@@ -95,6 +95,18 @@ def parse_command(text: str) -> Command | None:
     return Command(name=name, arg=arg.strip())
 
 
+QUALIFIED_RE = re.compile(r"(?P<doc>[0-9]{1,4}-[A-Za-zĐđ]{1,8}):(?P<code>" + CODE_RE.pattern + ")")
+
+
+def parse_any_code(text: str) -> str | None:
+    """Return a task code, bare ("3.3") or of a named directive ("09-KL:3.3"), or None."""
+    code = text.strip().rstrip(".")
+    if QUALIFIED_RE.fullmatch(code):
+        doc, _, bare = code.partition(":")
+        return f"{doc.upper()}:{bare}"
+    return parse_code(code)
+
+
 def parse_code(text: str) -> str | None:
     """Return a task code like "3.3" from user text, or None if it isn't one."""
     code = text.strip().rstrip(".")

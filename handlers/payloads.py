@@ -10,6 +10,7 @@ callback_data limit), and returns a typed `Payload`; `Payload.pack` makes them.
     pt:a:<all|leaders|incomplete|unit> pt:ok pt:huy   the broadcast flow (audience, confirm)
     cd:ok cd:huy          move to another unit by an invite: confirm or keep the old unit
     tv:r:<member id>      /thanhvien: revoke a leader (scope checked by the handler)
+    vb:ok vb:huy          a directive file sent by an admin: store it, or not
     fl:keep fl:new        keep the open flow, or start the one asked for instead
     cbu:<unit id>         /chuabaocao: a unit's missing tasks (scope checked by the view)
     cbt:<code>            /chuabaocao: the units missing a task
@@ -28,6 +29,7 @@ TASK = "nv"
 MENU = "cmd"
 REPORT = "bc"
 BROADCAST = "pt"
+UPLOAD = "vb"
 SWITCH = "fl"
 MISSING_UNIT = "cbu"
 MISSING_TASK = "cbt"
@@ -37,7 +39,18 @@ _VALUED = (TASK, MENU, MISSING_UNIT, MISSING_TASK)  # kind:value, no step
 #: What every payload starts with; channels that get payloads back as text use it.
 PREFIXES = tuple(
     f"{kind}:"
-    for kind in (REPORT, TASK, MENU, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK, MOVE, MEMBERS)
+    for kind in (
+        REPORT,
+        TASK,
+        MENU,
+        BROADCAST,
+        UPLOAD,
+        SWITCH,
+        MISSING_UNIT,
+        MISSING_TASK,
+        MOVE,
+        MEMBERS,
+    )
 )
 
 MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot", "baocao"})
@@ -54,6 +67,7 @@ _GRAMMAR = {
     BROADCAST: re.compile(r"(?P<step>a):(?P<value>all|leaders|incomplete|unit)|(?P<bare>ok|huy)"),
     MOVE: re.compile(r"(?P<bare>ok|huy)"),
     MEMBERS: re.compile(r"(?P<step>r):(?P<value>[1-9][0-9]{0,17})"),
+    UPLOAD: re.compile(r"(?P<bare>ok|huy)"),
     SWITCH: re.compile(r"(?P<bare>keep|new)"),
     MISSING_UNIT: re.compile(r"(?P<value>[1-9][0-9]{0,8})"),
     MISSING_TASK: re.compile(rf"(?P<value>{_CODE})"),
@@ -118,6 +132,11 @@ def move(step: str) -> str:
 def revoke(member_id: int) -> str:
     """Return the payload revoking a leader (/thanhvien)."""
     return Payload(MEMBERS, "r", str(member_id)).pack()
+
+
+def upload(step: str) -> str:
+    """Return a directive-upload payload: "vb:ok" or "vb:huy"."""
+    return Payload(UPLOAD, step).pack()
 
 
 def switch(step: str) -> str:

@@ -46,7 +46,7 @@ from handlers.tasks import (
 )
 from handlers.throttle import Throttle, Verdict
 from handlers.turn import Turn, begin_turn
-from handlers.types import Button, Incoming, LinkButton, Reply
+from handlers.types import Button, Incoming, IncomingFile, LinkButton, Reply
 from handlers.views import Views
 from handlers.web_login import WebLogin, mini_app_url
 from handlers.who_reports import WhoReports
@@ -212,6 +212,8 @@ class Handlers:
         incoming = storable_incoming(incoming)
         async with self.sessions() as session:
             turn = await begin_turn(session, incoming, self.admins, self.clock())
+            if incoming.file is not None:
+                return await self.remember(turn, await self.receive_file(turn, incoming.file))
             if incoming.payload is not None:
                 return await self.remember(turn, await self.press(turn, incoming.payload))
             text = clean_text(incoming.text)
@@ -221,6 +223,15 @@ class Handlers:
             if len(text) > MAX_MESSAGE:
                 return [Reply(texts.TOO_LONG.format(length=len(text), limit=MAX_MESSAGE))]
             return await self.remember(turn, await self.run(turn, command.name, command.arg))
+
+    async def receive_file(self, turn: Turn, file: IncomingFile) -> list[Reply]:
+        """A document sent: an admin's directive to preview and store; others are thanked."""
+        upload = self.flows.upload
+        if refusal(upload.access, turn.scope, is_group=turn.incoming.is_group):
+            return [] if turn.incoming.is_group else [Reply(texts.UPLOAD_NOT_ADMIN)]
+        if self.other_flow_open(turn, upload):
+            await end(turn)  # a file sent mid-flow: the file is what the admin wants now
+        return await upload.receive(turn, file)
 
     async def run(self, turn: Turn, name: str, arg: str) -> list[Reply]:
         """Run a command if the sender may, here; a flow asked for while another is open

@@ -524,3 +524,69 @@ def document_label(kind: str, number: str, issued: date | None) -> str:
     """Return a directive's name as people say it, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""
     name = f"{kind} {number}".strip()
     return f"{name} ({format_date(issued)})" if issued else name
+
+
+# A directive file sent in chat (issue 16): preview, then Lưu / Hủy
+UPLOAD_NOT_ADMIN = (
+    "Cảm ơn bạn đã gửi tệp. Chỉ quản trị viên mới thêm được văn bản vào thư viện của bot; "
+    "xin gửi tệp này cho quản trị viên của đơn vị."
+)
+UPLOAD_TOO_LARGE = "Tệp «{name}» lớn hơn {limit} MB nên bot không nhận. Chưa có gì thay đổi."
+UPLOAD_UNREADABLE = "Không thêm được «{name}»: {reason}. Chưa có gì thay đổi."
+# why a directive file can't be read, and what to check in one read (chat, CLI, web)
+INGEST_UNREADABLE = {
+    "unsupported": "chỉ nhận tệp .txt (mã UTF-8), .docx hoặc .pdf có lớp chữ",
+    "no_text": (
+        "tệp PDF không có lớp chữ (bản chụp/scan, chỉ có hình ảnh); hãy gửi bản .docx "
+        "hoặc bản PDF xuất từ Word"
+    ),
+    "empty": "tệp không có nội dung chữ",
+    "corrupt": "tệp bị hỏng hoặc không đúng định dạng",
+}
+INGEST_TXT_NOT_UTF8 = "tệp .txt phải ở mã UTF-8"
+INGEST_WARNINGS = {
+    "legacy_font": "{count} đoạn chữ phông cũ {detail} đã được chuyển sang Unicode — nên đọc lại",
+    "heading_numbers_from_styles": "{detail} đề mục không có số; đã đánh số theo kiểu đề mục",
+    "table_as_rows": "bảng trong văn bản được đọc theo từng hàng",
+    "pdf_pages_without_text": "{detail} trang PDF không có lớp chữ (trang chụp), đã bỏ qua",
+    "no_number": "không thấy số hiệu văn bản (dòng «Số …»)",
+    "no_date": "không thấy ngày ban hành",
+    "no_kind": "không thấy loại văn bản (Kết luận, Chỉ thị, Kế hoạch …)",
+    "no_issuer": "không thấy cơ quan ban hành",
+    "no_signer": "không thấy người ký",
+    "no_tasks": "không thấy nhiệm vụ đánh số (mục II: 1., 2. …)",
+    "footnote_not_cited": "chú thích {detail} không thấy được dẫn trong văn bản",
+}
+
+
+def unreadable_reason(kind: str, detail: str = "") -> str:
+    """Return why a directive file can't be read (`knowledge.ingest.Unreadable`'s kind)."""
+    if kind == "unsupported" and "UTF-8" in detail:
+        return INGEST_TXT_NOT_UTF8
+    return INGEST_UNREADABLE.get(kind, INGEST_UNREADABLE["corrupt"])
+
+
+def ingest_warning(warning: str) -> str:
+    """Return one ingest warning (`code[:detail[:count]]`) in Vietnamese."""
+    code, _, rest = warning.partition(":")
+    detail, _, count = rest.partition(":")
+    return INGEST_WARNINGS.get(code, warning).format(detail=detail, count=count or detail)
+
+
+UPLOAD_DUPLICATE = "Văn bản số {number} đã có trong thư viện. Chưa có gì thay đổi."
+UPLOAD_PREVIEW_HEAD = "Văn bản: {kind} số {number}\nNgày ban hành: {issued}\nTrích yếu: {title}"
+UPLOAD_PREVIEW_TASKS = "Nhiệm vụ ({count}):"
+UPLOAD_PREVIEW_TASK = "• {code} {title}"
+UPLOAD_PREVIEW_MORE = "… và {count} nhiệm vụ khác"
+UPLOAD_PREVIEW_DEADLINES = "Thời hạn ({count}, sẽ chờ duyệt, chưa nhắc):"
+UPLOAD_PREVIEW_DEADLINE = "• Nhiệm vụ {code}: hạn {due}"
+UPLOAD_PREVIEW_WARNING = "Lưu ý: {warning}"
+UPLOAD_CONFIRM = "Lưu văn bản này vào thư viện?"
+UPLOAD_SAVED = (
+    "Đã lưu văn bản #{id}: {kind} {number} ({tasks} nhiệm vụ). Bot sẽ trả lời theo văn bản "
+    "này trong vài giây. Đặt làm văn bản hiện hành: python -m bot documents set-current {id}"
+)
+UPLOAD_PROPOSED = "{count} thời hạn đang chờ duyệt: python -m bot deadlines proposed"
+UPLOAD_CANCELLED = "Đã hủy, văn bản chưa được lưu."
+BUTTON_SAVE = "Lưu"
+FLOW_UPLOAD = "thêm văn bản"

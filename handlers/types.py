@@ -7,6 +7,15 @@ from datetime import datetime
 from typing import Literal
 
 
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a user sent (a document message), downloaded by the channel."""
+
+    name: str
+    content: bytes  # empty when too_large: the channel did not download it
+    too_large: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class Incoming:
     """One message or button press from a user, already translated by a channel."""
@@ -19,6 +28,7 @@ class Incoming:
     at: datetime  # aware
     display_name: str = ""
     is_group: bool = False
+    file: IncomingFile | None = None  # a document sent (an admin adding a directive)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from handlers import texts
-from handlers.inputs import parse_code
+from handlers.inputs import parse_any_code, parse_code
 from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
 from handlers.standing import Standing
@@ -108,19 +108,20 @@ class Views:
 
     async def one_task(self, turn: Turn, unit: Unit | None, arg: str) -> list[Reply]:
         """Show one task across the units the sender may see."""
-        code = parse_code(arg.split()[0])
+        code = parse_any_code(arg.split()[0])
         task = self.library.find_task(code) if code else None
         if task is None:
             return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
+        document = task.document  # "09-KL:3.3": Kết luận 09's task, whichever is current
         root = unit.id if unit else None
         rows = await latest_for_task(
-            turn.session, task_code=task.code, document=self.document, root_id=root
+            turn.session, task_code=task.code, document=document, root_id=root
         )
         [counts] = await overview(
-            turn.session, document=self.document, root_id=root, task_codes=[task.code]
+            turn.session, document=document, root_id=root, task_codes=[task.code]
         )
         head = texts.TASK_ACROSS_HEADER.format(
-            code=task.code,
+            code=self.library.qualified(task.code, document),
             title=shorten(task.title, 120),
             units=counts.total,
             done=counts.done,
@@ -138,7 +139,7 @@ class Views:
         ]
         if len(lines) < LIST_LIMIT and counts.silent:
             silent = await units_not_reported(
-                turn.session, document=self.document, task_code=task.code, root_id=root
+                turn.session, document=document, task_code=task.code, root_id=root
             )
             lines += [
                 texts.TASK_ACROSS_LINE.format(
@@ -154,9 +155,11 @@ class Views:
         """Show every report of one unit on one task, newest first."""
         unit = turn.scope.root  # the router checked the sender sees some units
         parts = arg.split()
-        code = parse_code(parts[0]) if parts else None
-        if code is None or self.library.find_task(code) is None:
+        code = parse_any_code(parts[0]) if parts else None
+        task = self.library.find_task(code) if code else None
+        if task is None:
             return [Reply(texts.HISTORY_USAGE)]
+        code = self.library.qualified(task.code, task.document)
         if len(parts) > 1:
             other = await get_unit(turn.session, code=parts[1].upper())
             if other is None:
@@ -166,7 +169,9 @@ class Views:
             unit = other
         if unit is None:
             return [Reply(texts.HISTORY_USAGE)]
-        rows = await task_history(turn.session, unit_id=unit.id or 0, task_code=code)
+        rows = await task_history(
+            turn.session, unit_id=unit.id or 0, task_code=task.code, document=task.document
+        )
         if not rows:
             return [Reply(texts.HISTORY_EMPTY.format(unit=_name(unit), code=code))]
         lines = [texts.HISTORY_HEADER.format(code=code, unit=_name(unit))]

@@ -18,7 +18,7 @@ from knowledge.index import (
 )
 from knowledge.lexicon import PLACES
 from knowledge.model import Passage
-from knowledge.query import Query, find_places, parse_query
+from knowledge.query import Query, coded_refs, find_places, parse_query
 from knowledge.quote import ELLIPSIS, fit_quotes, window
 from knowledge.text import fold, has_diacritics, plain, superscript_numbers
 
@@ -44,6 +44,8 @@ NEIGHBOUR_SCORE = 0.6  # or the share of the best score it must reach
 OTHER_YEAR = 0.6  # score kept by a passage (with its part's heading) lacking a year asked
 WHOLE_NOTE = 650  # a numbered footnote up to this long is quoted whole, not one segment
 LIST_WINDOW = 120  # characters quoted around a province in a footnote listing provinces
+RANK_POOL = 300  # passages (by BM25) given the full ranking; a single directive has fewer
+OTHER_DOCUMENT = 0.8  # score kept by a passage of a directive other than the current one
 NEAR_MISS_QUOTE = 300  # characters of related content quoted when the fact asked is absent
 
 
@@ -72,24 +74,29 @@ class Answer:
 
 
 def compose_answer(question: str, index: SearchIndex, documents: list[Document]) -> Answer:
-    """Answer a question from the index, or say what the bot can help with."""
-    default = documents[0].metadata
-    name = f"{default.kind} {default.number}"
+    """Answer a question from the index, or say what the bot can help with.
+
+    documents[0] is the current directive: its passages are preferred. A question naming a
+    loaded document ("Kết luận 09", "kế hoạch 172") is answered from that document only.
+    """
     if not question.strip():
         return Answer(False, phrases.EMPTY_QUESTION)
     if len(question) > MAX_QUESTION:
         return Answer(False, phrases.TOO_LONG.format(limit=MAX_QUESTION))
     query = parse_query(question)
+    named = _named_documents(query, documents)
+    name = _name(documents, named[0] if named else documents[0].number)
     if query.refs and not any(query.refs & refs for refs in index.refs):
         return Answer(False, phrases.UNKNOWN_REFERENCE.format(document=name))
     weights = _word_weights(query, index)
-    scores = _rank(query, index, weights)
+    scores = _rank(query, index, weights, documents, set(named) or None)
     if not scores:
         return Answer(False, phrases.NOT_FOUND.format(document=name))
     ranked = sorted(scores, key=lambda i: (-scores[i], i))
     chosen = _choose(ranked, scores, index, weights, query)
     if not _is_answer(query, index, chosen, weights):
         return Answer(False, phrases.NOT_FOUND.format(document=name))
+    name = _name(documents, index.passages[chosen[0]].document)
     if not any(index.has_term(chosen[0], item_term(n)) for n in query.items):
         chosen = _with_neighbours(chosen, scores, index, weights, query.alternatives)
     missing = missing_fact(query, [index.passages[i] for i in chosen], documents)
@@ -97,18 +104,45 @@ def compose_answer(question: str, index: SearchIndex, documents: list[Document])
         return Answer(False, phrases.NOT_FOUND.format(document=name))
     if missing:
         return _near_miss(missing, index.passages[chosen[0]], query, name)
-    items = _quotable(query, [index.passages[i] for i in chosen], documents)
+    lead = index.passages[chosen[0]].document  # named in "Theo …": its labels go bare
+    ordered = sorted(documents, key=lambda d: d.number != lead)
+    items = _quotable(query, [index.passages[i] for i in chosen], ordered)
     return _render(items, query, name)
 
 
-def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int, float]:
+def _name(documents: list[Document], number: str) -> str:
+    """Return how an answer names a document: "Kết luận 09-KL/BTCTW"."""
+    doc = next((d for d in documents if d.number == number), documents[0])
+    return f"{doc.metadata.kind} {doc.number}"
+
+
+def _named_documents(query: Query, documents: list[Document]) -> list[str]:
+    """Return the loaded documents the question names, when there are several to choose from."""
+    if len(documents) < 2 or not query.refs:
+        return []
+    return [d.number for d in documents if query.refs & coded_refs(fold(d.number).lower())]
+
+
+def _rank(
+    query: Query,
+    index: SearchIndex,
+    words: dict[str, float],
+    documents: list[Document],
+    only: set[str] | None = None,
+) -> dict[int, float]:
     """Score passages by BM25, named documents, the kind of fact wanted and coverage."""
     weights = query_terms(query.words)
     for term, w in query_terms(query.extra).items():
         weights[term] = max(weights.get(term, 0.0), w * PARAPHRASE_WEIGHT)
     weights.update(name_terms(query.places, query.items))
-    scores = index.score(weights)
+    scores = index.score(weights, only)
+    if len(scores) > RANK_POOL:  # many directives: the priors below only scale scores down,
+        # so only the best by BM25 and the passages naming a document asked about can win
+        keep = sorted(scores, key=scores.__getitem__, reverse=True)[:RANK_POOL]
+        keep += [i for i in scores if query.refs & index.refs[i]] if query.refs else []
+        scores = {i: scores[i] for i in keep}
     facts = query.wants & {"date", "year", "number", "place", "money"}
+    current = documents[0].number
     for i in list(scores):
         scores[i] += REF_BOOST * len(query.refs & index.refs[i])
         if "date" in query.wants:
@@ -119,6 +153,8 @@ def _rank(query: Query, index: SearchIndex, words: dict[str, float]) -> dict[int
             scores[i] *= META_PRIOR
         if query.years - index.years[i] or query.named_years - index.named_years[i]:
             scores[i] *= OTHER_YEAR
+        if only is None and index.passages[i].document != current:
+            scores[i] *= OTHER_DOCUMENT
     total = sum(words.values()) or 1.0
     for i in sorted(scores, key=lambda i: -scores[i])[:RERANK]:
         coverage = sum(_covered(index, i, words, query.alternatives).values()) / total

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import defaultdict
+from dataclasses import dataclass
 
 from knowledge.lexicon import PLACES
 from knowledge.model import Passage
@@ -72,84 +74,199 @@ def text_words(text: str) -> list[str]:
     return expand(normalize(plain(text)))
 
 
-class SearchIndex:
-    """An in-memory BM25 index; build once, query many times."""
+@dataclass
+class DocumentIndex:
+    """One document's share of the index: built once per text, kept (pickled) by the caller.
 
-    def __init__(self, passages: list[Passage]) -> None:
+    Passage ids are local (0 … n-1 in the document's passage order). Each term's postings
+    are packed into one bytes object (ids as int32, then weights as float64): a cache of it
+    loads in a few milliseconds, and `SearchIndex` unpacks only the terms questions use.
+    """
+
+    postings: dict[str, bytes]
+    lengths: list[float]
+    refs: list[set[tuple[str, str]]]
+    dated: list[set[tuple[str, str]]]  # refs given with their date
+    facts: list[set[str]]
+    years: list[set[str]]  # years in the text, context or the part's heading
+    named_years: list[set[str]]  # the same, written "năm 2023"
+
+
+def pack(postings: dict[int, float]) -> bytes:
+    """Return a term's postings as bytes: the ids (int32), then their weights (float64)."""
+    return array("i", postings).tobytes() + array("d", postings.values()).tobytes()
+
+
+def unpack(packed: bytes) -> tuple[array[int], array[float]]:
+    """Return the ids and weights of packed postings."""
+    n = len(packed) // 12
+    ids, weights = array("i"), array("d")
+    ids.frombytes(packed[: 4 * n])
+    weights.frombytes(packed[4 * n :])
+    return ids, weights
+
+
+def index_document(passages: list[Passage]) -> DocumentIndex:
+    """Analyse one document's passages: the costly part of building an index."""
+    postings: dict[str, dict[int, float]] = defaultdict(dict)
+    part = DocumentIndex({}, [], [], [], [], [], [])
+    for i, passage in enumerate(passages):
+        _add(part, postings, i, passage)
+    _add_part_years(part, passages)
+    part.postings = {term: pack(found) for term, found in postings.items()}
+    return part
+
+
+def _add(
+    part: DocumentIndex, postings: dict[str, dict[int, float]], i: int, passage: Passage
+) -> None:
+    """Index one passage: its text fully, its context at reduced weight."""
+    bag: dict[str, float] = defaultdict(float)
+    words = text_words(passage.text)
+    for term in terms(words):
+        bag[term] += 1.0
+    context = text_words(passage.context)
+    for term in terms(context):
+        bag[term] += CONTEXT_WEIGHT
+    for _, _, name in find_places(words):
+        bag[place_term(name)] += 1.0
+    for _, _, name in find_places(context):
+        bag[place_term(name)] += CONTEXT_WEIGHT
+    for n in _ITEM.findall(passage.text):
+        bag[item_term(int(n))] += 1.0
+    for term, tf in bag.items():
+        postings[term][i] = tf
+    part.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
+    part.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
+    part.dated.append(dated_refs(fold(passage.text)))
+    part.facts.append(facts_of(passage.text, words))
+    part.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
+    part.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
+
+
+def _add_part_years(part: DocumentIndex, passages: list[Passage]) -> None:
+    """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
+    parts = {(p.document, p.ref): p.text for p in passages if p.kind == "heading"}
+    for i, p in enumerate(passages):
+        heading = parts.get((p.document, p.ref.split(".")[0].split(",")[0]), "")
+        part.years[i] |= set(_YEAR_FULL.findall(heading))
+        part.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
+
+
+TERM_MEMO = 50_000  # terms kept unpacked before the memo starts afresh
+# Over this many passages (~6 directives) a term held by more than COMMON_POSTINGS of them
+# is scored only for passages rarer terms already found (terms go rarest first; the rarest
+# is always scored in full): one that holds nothing but common words ("đảng", "công tác")
+# is no answer, and summing their thousands of postings was most of answer()'s time with
+# 20 directives. A single directive is scored in full, as before.
+FULL_SCAN = 1000
+COMMON_POSTINGS = 200
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A term over the whole index: IDF, weight per passage, BM25 part per passage."""
+
+    idf: float
+    weights: dict[int, float]  # global passage id → term weight (text 1, context 0.4)
+
+
+class SearchIndex:
+    """An in-memory BM25 index over one or more documents; build once, query many times.
+
+    Each document's postings stay packed in its own `DocumentIndex` (local passage ids,
+    offset here), so joining 20 analysed documents costs list concatenation, not a
+    rebuild; a term is unpacked over every document when a question first uses it.
+    """
+
+    def __init__(
+        self, passages: list[Passage], parts: list[tuple[int, DocumentIndex]] | None = None
+    ) -> None:
+        if parts is None:  # one analysis over all passages (a single document, tests)
+            parts = [(0, index_document(passages))]
         self.passages = passages
-        self.postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self.parts = parts  # (offset of its first passage, the document's index)
         self.lengths: list[float] = []
         self.refs: list[set[tuple[str, str]]] = []
-        self.dated: list[set[tuple[str, str]]] = []  # refs given with their date
+        self.dated: list[set[tuple[str, str]]] = []
         self.facts: list[set[str]] = []
-        self.years: list[set[str]] = []  # years in the text, context or the part's heading
-        self.named_years: list[set[str]] = []  # the same, written "năm 2023"
-        for i, passage in enumerate(passages):
-            self._add(i, passage)
-        self._add_part_years()
+        self.years: list[set[str]] = []
+        self.named_years: list[set[str]] = []
+        for offset, part in parts:
+            assert offset == len(self.lengths), "parts must follow each other"
+            self.lengths.extend(part.lengths)
+            self.refs.extend(part.refs)
+            self.dated.extend(part.dated)
+            self.facts.extend(part.facts)
+            self.years.extend(part.years)
+            self.named_years.extend(part.named_years)
         self.avg_length = sum(self.lengths) / max(1, len(self.lengths))
-        n = len(passages)
-        self.idf = {
-            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
-        }
-        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self.size = len(self.lengths)
+        self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        scale = K1 * B / self.avg_length if self.avg_length else 0.0
+        # BM25's length normalisation per passage: tf·(k1+1) / (tf + norm)
+        self.norm = [K1 * (1 - B) + scale * length for length in self.lengths]
+        self._terms: dict[str, _Term | None] = {}
 
-    def _add(self, i: int, passage: Passage) -> None:
-        """Index one passage: its text fully, its context at reduced weight."""
-        bag: dict[str, float] = defaultdict(float)
-        words = text_words(passage.text)
-        for term in terms(words):
-            bag[term] += 1.0
-        context = text_words(passage.context)
-        for term in terms(context):
-            bag[term] += CONTEXT_WEIGHT
-        for _, _, name in find_places(words):
-            bag[place_term(name)] += 1.0
-        for _, _, name in find_places(context):
-            bag[place_term(name)] += CONTEXT_WEIGHT
-        for n in _ITEM.findall(passage.text):
-            bag[item_term(int(n))] += 1.0
-        for term, tf in bag.items():
-            self.postings[term][i] = tf
-        self.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
-        self.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
-        self.dated.append(dated_refs(fold(passage.text)))
-        self.facts.append(facts_of(passage.text, words))
-        self.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
-        self.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
-
-    def _add_part_years(self) -> None:
-        """Give each passage the years of its part's heading ("I. … NĂM 2023")."""
-        parts = {(p.document, p.ref): p.text for p in self.passages if p.kind == "heading"}
-        for i, p in enumerate(self.passages):
-            heading = parts.get((p.document, p.ref.split(".")[0].split(",")[0]), "")
-            self.years[i] |= set(_YEAR_FULL.findall(heading))
-            self.named_years[i] |= set(_NAMED_YEAR.findall(fold(heading)))
+    def _term(self, term: str) -> _Term | None:
+        """Return a term unpacked over every document (None when no passage holds it)."""
+        if term in self._terms:
+            return self._terms[term]
+        weights: dict[int, float] = {}
+        for offset, part in self.parts:
+            packed = part.postings.get(term)
+            if packed:
+                ids, tfs = unpack(packed)
+                weights.update(zip(map(offset.__add__, ids), tfs, strict=True))
+        found = None
+        if weights:
+            df = len(weights)
+            found = _Term(math.log(1 + (self.size - df + 0.5) / (df + 0.5)), weights)
+        if len(self._terms) >= TERM_MEMO:
+            self._terms.clear()
+        self._terms[term] = found
+        return found
 
     def idf_of(self, term: str) -> float:
         """Return a term's IDF (the largest possible for an unseen term)."""
-        return self.idf.get(term, self.max_idf)
+        found = self._term(term)
+        return self.max_idf if found is None else found.idf
 
-    def score(self, query_terms: dict[str, float]) -> dict[int, float]:
-        """Return BM25 scores of the passages matching any query term."""
+    def score(
+        self, query_terms: dict[str, float], only: set[str] | None = None
+    ) -> dict[int, float]:
+        """Return BM25 scores of the passages matching any query term (`only`: of these
+        documents)."""
         scores: dict[int, float] = defaultdict(float)
-        for term, weight in query_terms.items():
-            postings = self.postings.get(term)
-            if not postings:
+        found_terms = [(t, w, found) for t, w in query_terms.items() if (found := self._term(t))]
+        large = self.size > FULL_SCAN
+        if large:  # rare terms first: a common one then only adds to passages already found
+            found_terms.sort(key=lambda item: -item[2].idf)
+        norm = self.norm
+        for _, weight, found in found_terms:
+            factor = weight * found.idf * (K1 + 1)
+            weights = found.weights
+            if large and scores and len(weights) > COMMON_POSTINGS:
+                for j in list(scores):
+                    tf = weights.get(j)
+                    if tf is not None:
+                        scores[j] += factor * tf / (tf + norm[j])
                 continue
-            idf = self.idf[term]
-            for i, tf in postings.items():
-                norm = K1 * (1 - B + B * self.lengths[i] / self.avg_length)
-                scores[i] += weight * idf * tf * (K1 + 1) / (tf + norm)
+            for j, tf in weights.items():
+                scores[j] += factor * tf / (tf + norm[j])
+        if only is not None:
+            return {j: v for j, v in scores.items() if self.passages[j].document in only}
         return scores
 
     def in_text(self, i: int, term: str) -> bool:
         """Tell whether passage i's own text (not only its context) contains a term."""
-        return self.postings.get(term, {}).get(i, 0.0) >= 1.0
+        found = self._term(term)
+        return found is not None and found.weights.get(i, 0.0) >= 1.0
 
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
-        return i in self.postings.get(term, ())
+        found = self._term(term)
+        return found is not None and i in found.weights
 
 
 def facts_of(text: str, words: list[str] | None = None) -> set[str]:

@@ -355,7 +355,9 @@ def parse_query(question: str) -> Query:
     query.named_years = set(re.findall(r"\bnam ((?:19|20)\d{2})\b", expanded))
     refs_numbers = {n for n, _ in query.refs}
     query.numbers = {
-        w for w in re.findall(r"\b\d+\b", expanded) if w not in query.years | refs_numbers
+        w
+        for w in re.findall(r"\b\d+\b", expanded)
+        if w not in query.years and str(int(w)) not in refs_numbers  # "Kết luận 09"
     } - {str(n) for n in query.items}
     if "place" in query.wants and not _EVENT.search(expanded):
         query.wants.discard("place")

@@ -19,7 +19,7 @@ from handlers.ports import KnowledgeBase, Sessions
 from handlers.render import shorten
 from knowledge.periods import Period, period_of
 from scheduler.clock import Clock
-from storage.models import Role
+from storage.models import Deadline, Role
 from storage.queries.completion import Window, completion, incomplete_children
 from storage.queries.deadlines import get_deadline
 from storage.queries.outbox import OutboxRow, enqueue
@@ -72,8 +72,8 @@ async def fire_deadline(deadline_id: int, offset: str) -> None:
         )
         people += await subscribers(session)
         text = texts.REMINDER.format(
-            code=deadline.task_code,
-            title=_title(rt, deadline.task_code, deadline.title),
+            code=_code(rt, deadline),
+            title=_title(rt, _code(rt, deadline), deadline.title),
             due=_local(deadline.due_at, rt.zone),
             left=_days_left(deadline.due_at, rt.clock.now(), rt.zone),
         )
@@ -94,9 +94,9 @@ async def fire_overdue(deadline_id: int, round_no: int) -> None:
         plain = [
             r for r in await leaders_not_done(session, **args) if r.member_id not in parent_ids
         ]
-        title = _title(rt, deadline.task_code, deadline.title)
+        title = _title(rt, _code(rt, deadline), deadline.title)
         due = _local(deadline.due_at, rt.zone)
-        base = texts.OVERDUE_REMINDER.format(code=deadline.task_code, title=title, due=due)
+        base = texts.OVERDUE_REMINDER.format(code=_code(rt, deadline), title=title, due=due)
         children = {leader.member_id: codes for leader, codes in parents}
         occasion = f"overdue:{deadline_id}:{round_no}"
 
@@ -279,7 +279,14 @@ async def _send(
         rt.wake_sender()
 
 
+def _code(rt: Runtime, deadline: Deadline) -> str:
+    """Return a deadline's task code as shown: bare for the current directive, else
+    qualified ("09-KL:3.3")."""
+    return rt.library.qualified(deadline.task_code, deadline.document)
+
+
 def _title(rt: Runtime, code: str, title: str) -> str:
+    """Return the deadline's own title, or its task's label (`code` as `_code` shows it)."""
     task = rt.library.find_task(code)
     return title or (task.label if task else "")
 

@@ -39,6 +39,7 @@ from scheduler.sender import OutboxSender
 from storage.engine import to_sync_url
 from storage.models import Deadline
 from storage.queries.deadlines import list_deadlines, upsert_document_deadline
+from storage.queries.directives import list_directives
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +214,12 @@ class ReminderService:
                     job.remove()
 
     async def sync_document_deadlines(self) -> None:
-        """Copy the directive's dated deadlines into the deadline table (once each)."""
+        """Copy the bundled directives' dated deadlines into the deadline table (once each)."""
         async with self.sessions() as session:
+            # An added directive's deadlines are proposed to the admin, not copied.
+            stored = {row.number for row in await list_directives(session)}
             for item in self.library.deadlines():
-                if item.due is None or not item.task_code:
+                if item.due is None or not item.task_code or item.document in stored:
                     continue
                 due = local_moment(item.due, self.config.reminder_time, self.config.zone)
                 await upsert_document_deadline(

@@ -1,7 +1,7 @@
 """SQLModel tables: units, members, invites, progress, conversation state, audit,
 deadlines, the message outbox, broadcasts, platform tokens, inbound events, the
 reminder leader's term, task scope and unit exemptions, and the dashboard's login links
-and sessions."""
+and sessions, the directives added by admins and their proposed deadlines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sa_text,
+)
 from sqlalchemy.orm import relationship
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -436,3 +448,71 @@ class WebSession(SQLModel, table=True):
     csrf: str = Field(max_length=64)  # the forms' token; useless without the cookie
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class DirectiveStatus(StrEnum):
+    """Whether a stored directive is in use."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"  # out of menus and reminders; its answers and progress kept
+
+
+class Directive(SQLModel, table=True):
+    """A directive added by an admin: its normalised text (parsed by every process).
+
+    The bundled Kết luận 09-KL/BTCTW is not a row; it is current while no row is.
+    At most one row is current (a partial unique index).
+    """
+
+    __tablename__ = "directive"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'archived')", name="status"),
+        Index(
+            "ix_directive_one_current",
+            "is_current",
+            unique=True,
+            sqlite_where=sa_text("is_current"),
+            postgresql_where=sa_text("is_current"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=64, unique=True)
+    kind: str = Field(default="", max_length=64)
+    title: str = Field(default="", max_length=500)
+    issued: date | None = Field(default=None)
+    filename: str = Field(default="", max_length=255)
+    sha256: str = Field(max_length=64, unique=True)
+    text: str = Field(sa_type=Text)  # the normalised text every process parses
+    status: str = Field(default=DirectiveStatus.ACTIVE.value, max_length=16)
+    is_current: bool = Field(default=False)
+    added_by: str = Field(default="", max_length=128)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProposalState(StrEnum):
+    """What the admin decided about a deadline found in a newly added directive."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"  # copied into `deadline`, reminded like any other
+    REJECTED = "rejected"
+
+
+class DeadlineProposal(SQLModel, table=True):
+    """A dated deadline found in an added directive, waiting for the admin's decision."""
+
+    __tablename__ = "deadline_proposal"
+    __table_args__ = (
+        CheckConstraint("state IN ('proposed', 'accepted', 'rejected')", name="state"),
+        UniqueConstraint("directive_id", "task_code", "due_on", name="uq_deadline_proposal"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    directive_id: int = _fk("directive.id", "CASCADE", nullable=False)
+    document: str = Field(max_length=64)
+    task_code: str = Field(max_length=32)
+    due_on: date
+    phrase: str = Field(default="", max_length=255)
+    state: str = Field(default=ProposalState.PROPOSED.value, max_length=16)
+    deadline_id: int | None = Field(default=None)  # the deadline row once accepted
+    decided_by: str = Field(default="", max_length=128)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -113,6 +113,7 @@ class FakeLibrary:
         ]
         self._deadlines = [due, cut, *periods]
         self.default = Document(meta, [], self._tasks, {}, self._deadlines, [], "fake.txt")
+        self.documents = [self.default]
         self.questions: list[str] = []
 
     def answer(self, question: str) -> Answer:
@@ -127,6 +128,9 @@ class FakeLibrary:
 
     def find_task(self, code: str) -> Task | None:
         return next((t for t in self._tasks if t.code == code), None)
+
+    def qualified(self, code: str, number: str) -> str:
+        return code if number == NUMBER else f"{number.split('/')[0]}:{code}"
 
     def close_codes(self, code: str) -> list[str]:
         return [t.code for t in self._tasks if t.code.split(".")[0] == code.split(".")[0]][:3]

@@ -378,3 +378,39 @@ async def test_polling_refuses_to_remove_a_webhook_unless_told(tmp_path: Path) -
             process.terminate()
             _, err = await asyncio.wait_for(process.communicate(), timeout=20)
         assert "removing the webhook" in err.decode()
+
+
+DIRECTIVE_2025 = Path(__file__).parent / "data" / "ket-luan-12-KL-BTCTW-2025.txt"
+
+
+async def send_file(bot: Bot, chat: int, name: str, content: bytes) -> dict[str, Any]:
+    """Send a document message; return the next message the bot sends to that chat."""
+    before = len(bot.fake.sent_to(chat))
+    bot.fake.document(chat, name, content)
+    await bot.fake.wait_for(lambda f: len(f.sent_to(chat)) > before, timeout=15)
+    return bot.fake.sent_to(chat)[before]
+
+
+async def test_an_admin_adds_a_directive_by_sending_the_file(polling: Bot) -> None:
+    """Issue 16: the file is downloaded (getFile), previewed with Lưu / Hủy, stored on Lưu,
+    and the running bot answers from it without a restart; others are told politely."""
+    content = DIRECTIVE_2025.read_bytes()
+    stranger = await send_file(polling, 131, "kl12.txt", content)
+    assert "Chỉ quản trị viên" in stranger["plain"]
+    image = await send_file(polling, ADMIN, "anh-chup.png", b"\x89PNG\r\n")
+    assert "chưa hỗ trợ loại tệp này" in image["plain"]
+    preview = await send_file(polling, ADMIN, "kl12.txt", content)
+    assert "Kết luận số 12-KL/BTCTW" in preview["plain"] and "hạn 30/06/2025" in preview["plain"]
+    assert buttons(preview) == ["vb:ok", "vb:huy"]
+    assert polling.fake.calls_to("getFile")
+    saved = await polling.press(ADMIN, "vb:ok", preview["message_id"])
+    assert "Đã lưu văn bản #1: Kết luận 12-KL/BTCTW (8 nhiệm vụ)" in saved["plain"]
+    again = await polling.press(ADMIN, "vb:ok", preview["message_id"])
+    assert "không còn dùng được" in again["plain"]  # stored once
+    deadline = time.monotonic() + 20  # the bot's library watcher polls every 5 s
+    while True:
+        answer = await polling.say(ADMIN, "Kết luận số 12 hạn hoàn thành đại hội chi bộ?")
+        if "12-KL/BTCTW" in answer["plain"] or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+    assert "30/6/2025" in answer["plain"] and "Kết luận 12-KL/BTCTW" in answer["plain"]

@@ -10,7 +10,7 @@ import asyncio
 import html
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from aiohttp import web
@@ -49,7 +49,8 @@ from bot.channels.shapes import parse_json, telegram_update_problem
 from bot.channels.telegram_limits import FloodControl, seconds
 from bot.web import WebServer
 from handlers import texts
-from handlers.types import Button, Incoming, LinkButton, Reply
+from handlers.flows.upload import MAX_UPLOAD
+from handlers.types import Button, Incoming, IncomingFile, LinkButton, Reply
 from scheduler.delivery import RateLimited, Undeliverable
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class TelegramChannel(Channel):
         app = builder.build()
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_handler(MessageHandler(filters.Document.ALL, self.on_document))
         app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self.on_message))
         app.add_error_handler(self.on_error)
         return app
@@ -212,6 +214,30 @@ class TelegramChannel(Channel):
             message.chat.id, user, text=text, is_group=is_group, at=message.date
         )
         self.converse(incoming, update.update_id)
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Take a file sent in a private chat (an admin adding a directive): download it,
+        up to MAX_UPLOAD bytes, and hand it to the handlers; groups' files are ignored."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or user.is_bot or message.document is None:
+            return
+        if message.chat.type != ChatType.PRIVATE:
+            return
+        document = message.document
+        name = document.file_name or "tep"
+        if (document.file_size or 0) > MAX_UPLOAD:
+            file = IncomingFile(name, b"", too_large=True)
+        else:
+            try:
+                found = await context.bot.get_file(document.file_id)
+                content = bytes(await found.download_as_bytearray())
+            except TelegramError as exc:
+                log.warning("could not download a file in chat %s: %s", message.chat.id, exc)
+                content = b""
+            file = IncomingFile(name, content, too_large=len(content) > MAX_UPLOAD)
+        incoming = self.incoming(message.chat.id, user, text="", at=message.date)
+        self.converse(replace(incoming, file=file), update.update_id)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button press; the first reply replaces the message with the buttons."""

@@ -11,26 +11,28 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands import (
-    admins,
-    backup,
-    broadcast,
-    db,
-    deadlines,
-    export,
-    invites,
-    members,
-    outbox,
-    remind,
-    scope,
-    tokens,
-    units,
-    web,
-)
-
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register every admin command on the top-level subparsers."""
+    # Imported here, not at the top: `documents check` imports bot.commands.documents
+    # and must not pay for SQLAlchemy and the storage layer.
+    from bot.commands import (
+        admins,
+        backup,
+        broadcast,
+        db,
+        deadlines,
+        export,
+        invites,
+        members,
+        outbox,
+        remind,
+        scope,
+        tokens,
+        units,
+        web,
+    )
+
     for module in (
         db,
         admins,

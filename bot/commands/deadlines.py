@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
 from bot import cli_texts as texts
+from bot.commands import proposals
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
+from bot.library_source import load_full_library
 from bot.settings import Settings
-from knowledge import Library, load_library
+from knowledge import Library
 from knowledge.model import Task
 from scheduler.clock import Clock
 from scheduler.plan import (
@@ -65,6 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="remove a deadline (its history stays)")
     remove.add_argument("id", metavar="ID", help="the deadline's id (see deadlines list)")
     remove.set_defaults(func=run_remove)
+    proposals.add_actions(actions)  # the deadlines an added directive proposes
 
 
 # --- shared helpers ----------------------------------------------------------
@@ -236,7 +239,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     due_at = parse_due(args.due, args.at, settings)
     offsets = parse_remind(args.remind if args.remind is not None else settings.reminder_offsets)
     title = parse_title(args.title)
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     task = check_task(library, args.task)
     new = NewDeadline(task, library.default.number, due_at, offsets, title)
     deadline, created = with_database(settings, lambda db: save_deadline(db, new))
@@ -321,7 +324,7 @@ def describe_added(
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """Print the deadlines by due date (a table, or a JSON array with --json)."""
     deadlines = with_database(settings, lambda db: load_deadlines(db, args.all))
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     zone, now = settings.zone, now_of(settings)
     rows = []
     for d in deadlines:
@@ -331,6 +334,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "id": d.id,
                 "task": d.task_code,
+                "document": d.document,
                 "title": d.title or (task.label if task else ""),
                 "due_at": local_iso(d.due_at, zone),
                 "remind": d.offsets.split(","),
@@ -349,7 +353,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
         cells = [
             [
                 str(row["id"]),
-                str(row["task"]),
+                library.qualified(d.task_code, d.document),
                 shorten(str(row["title"]), TITLE_SHOWN),
                 local_text(datetime.fromisoformat(str(row["due_at"])), zone),
                 ",".join(d.offsets.split(",")),

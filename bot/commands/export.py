@@ -12,8 +12,8 @@ from bot.commands.errors import EXIT_OK, CommandFailed, UsageError
 from bot.commands.parse import parse_since
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
+from bot.library_source import load_full_library
 from bot.settings import Settings
-from knowledge import load_library
 from knowledge.periods import last_periods
 from storage.export import EXPORT_PERIODS, write_csv, write_xlsx
 from storage.queries.audit import record
@@ -42,12 +42,15 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     check_target(out)
     since = parse_since(args.since, settings.zone) if args.since else None
-    tasks = load_library(settings.documents_dir).tasks()
+    library = load_full_library(settings)
+    tasks, document = library.tasks(), library.default.number
     titles = {task.code: task.title for task in tasks}
     today = now_of(settings).astimezone(settings.zone).date()
     spans = Span.of_periods(last_periods(today, EXPORT_PERIODS), settings.zone)
     leaves = [task.code for task in tasks if not task.children]
-    rows = with_database(settings, lambda db: export_to(db, out, since, titles, (leaves, spans)))
+    rows = with_database(
+        settings, lambda db: export_to(db, out, since, titles, (leaves, spans), document)
+    )
     print(done_message(out, rows, since))
     return EXIT_OK
 
@@ -67,18 +70,19 @@ async def export_to(
     since: datetime | None,
     titles: dict[str, str],
     periods: tuple[list[str], list[Span]],
+    document: str,
 ) -> int:
     """Write the current reports (since `since`) to `out`, audit it; return the row count.
 
     `periods`: the leaf task codes and the periods of the workbook's matrix and summaries.
     """
     async with db.sessions() as session:
-        rows = await export_rows(session, since=since)
-        tasks = await overview(session)
+        rows = await export_rows(session, since=since, document=document)
+        tasks = await overview(session, document=document)
         report = None
         if out.suffix.lower() == ".xlsx":
             codes, spans = periods
-            report = await period_report(session, task_codes=codes, spans=spans)
+            report = await period_report(session, task_codes=codes, spans=spans, document=document)
         write(out, rows, tasks, titles, report)
         detail = {"rows": len(rows), "since": since.isoformat() if since else None}
         await record(session, actor=ACTOR, action="export.progress", target=out.name, detail=detail)

@@ -31,9 +31,10 @@ from bot.commands.deadlines import (
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
+from bot.library_source import load_full_library
 from bot.settings import Settings
 from handlers.texts import PERIOD_REMINDER_NAMES
-from knowledge import Library, load_library
+from knowledge import Library
 from knowledge.periods import period_of
 from scheduler.plan import (
     QuietHours,
@@ -261,7 +262,7 @@ def parse_limit(value: str) -> int:
 def run_plan(args: argparse.Namespace, settings: Settings) -> int:
     """Print the next reminders (a table, or JSON with --json)."""
     limit = parse_limit(args.limit)
-    library = load_library(settings.documents_dir)
+    library = load_full_library(settings)
     config, now = PlanConfig.of(settings), now_of(settings)
     shown, total = with_database(settings, lambda db: plan_in(db, library, config, now, limit))
     zone = settings.zone

@@ -14,6 +14,7 @@ from bot.commands.deadlines import check_task, now_of
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
+from bot.library_source import load_full_library
 from bot.settings import Settings
 from handlers.scope_input import (
     REASON_MAX,
@@ -24,7 +25,6 @@ from handlers.scope_input import (
     parse_span,
     parse_unit_codes,
 )
-from knowledge import load_library
 from storage.queries.applicability import (
     add_exemption,
     clear_task_scope,
@@ -106,7 +106,7 @@ def run_scope(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if changing and args.clear:
         raise UsageError(texts.SCOPE_USAGE)
-    task = check_task(load_library(settings.documents_dir), args.code)
+    task = check_task(load_full_library(settings), args.code)
     try:
         levels = parse_levels(args.levels) if args.levels else []
         codes = parse_unit_codes(args.units) if args.units is not None else []
@@ -115,7 +115,10 @@ def run_scope(args: argparse.Namespace, settings: Settings) -> int:
     if task.children:
         raise UsageError(texts.SCOPE_GROUP.format(code=task.code))
     result = with_database(
-        settings, lambda db: change_scope(db, task.code, levels, codes, args.clear, changing)
+        settings,
+        lambda db: change_scope(
+            db, task.code, levels, codes, args.clear, changing, document=task.document
+        ),
     )
     if args.json:
         print(json.dumps({"task": task.code, "levels": result[0], "units": result[1]}))
@@ -131,21 +134,33 @@ async def show_all(db: Database) -> dict[str, tuple[list[str], list[str]]]:
 
 
 async def change_scope(
-    db: Database, code: str, levels: list[str], units: list[str], clear: bool, changing: bool
+    db: Database,
+    code: str,
+    levels: list[str],
+    units: list[str],
+    clear: bool,
+    changing: bool,
+    *,
+    document: str,
 ) -> tuple[list[str], list[str]]:
     """Apply the change (if any) and return the task's scope as it now is."""
     async with db.sessions() as session:
         if clear:
-            await clear_task_scope(session, task_code=code, actor=ACTOR)
+            await clear_task_scope(session, task_code=code, actor=ACTOR, document=document)
         elif changing:
             ids = await unit_ids_by_code(session, codes=units)
             for unit_code in units:
                 if unit_code not in ids:
                     raise UsageError(texts.UNIT_UNKNOWN.format(code=unit_code))
             await set_task_scope(
-                session, task_code=code, levels=levels, unit_ids=list(ids.values()), actor=ACTOR
+                session,
+                task_code=code,
+                levels=levels,
+                unit_ids=list(ids.values()),
+                actor=ACTOR,
+                document=document,
             )
-        return await get_task_scope(session, task_code=code)
+        return await get_task_scope(session, task_code=code, document=document)
 
 
 @reports_errors

@@ -24,7 +24,12 @@ async def in_subtree(session: AsyncSession, *, root_id: int, unit_id: int) -> bo
 
 
 async def units_in_scope(
-    session: AsyncSession, *, root_id: int | None, search: str = "", limit: int = 200
+    session: AsyncSession,
+    *,
+    root_id: int | None,
+    document: str,
+    search: str = "",
+    limit: int = 200,
 ) -> list[tuple[Unit, int]]:
     """Return units in scope (all, or a subtree) matching `search` in code or name, by code,
     each with how many tasks it reports done (counted for the units returned only)."""
@@ -42,7 +47,7 @@ async def units_in_scope(
         .where(
             col(PL.unit_id).in_([unit.id for unit in units]),
             col(PL.status) == Status.DONE.value,
-            col(PL.document) == DEFAULT_DOCUMENT,
+            col(PL.document) == document,
         )
         .group_by(col(PL.unit_id))
     )

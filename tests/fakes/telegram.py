@@ -447,6 +447,38 @@ class FakeTelegram(UpdateServer):
         self._messages[(str(chat_id), message["message_id"])] = message
         return self._push({"update_id": next(self._update_ids), "message": message})
 
+    def document(
+        self,
+        chat_id: int,
+        name: str,
+        content: bytes,
+        *,
+        mime: str = "text/plain",
+        user_id: int | None = None,
+        chat_type: str = "private",
+        first_name: str = "Cán bộ",
+        file_size: int | None = None,
+    ) -> Json:
+        """Build a document-message Update (a file sent to the bot), its file kept for
+        getFile and /file/bot<TOKEN>/; queue (or webhook) it and return it."""
+        stored = self._store_file("document", name, mime, content)
+        chat = self._chat(chat_id, chat_type, first_name, None)
+        message: Json = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self._user(chat_id, user_id, first_name),
+            "document": {
+                "file_id": stored["file_id"],
+                "file_unique_id": stored["file_unique_id"],
+                "file_name": name,
+                "mime_type": mime,
+                "file_size": len(content) if file_size is None else file_size,
+            },
+        }
+        self._messages[(str(chat_id), message["message_id"])] = message
+        return self._push({"update_id": next(self._update_ids), "message": message})
+
     def callback(
         self, chat_id: int, data: str, *, message_id: int, user_id: int | None = None
     ) -> Json:
