@@ -48,7 +48,7 @@ def test_check1_added_directive_is_listed_answered_and_named(run_bot: Run) -> No
     assert list(listed(run_bot)) == ["09-KL/BTCTW"]
     out = ok(run_bot("documents", "add", str(FILE), "--yes"))
     assert "Kết luận 12-KL/BTCTW (8 nhiệm vụ)" in out
-    assert "Nhiệm vụ 1.1: hạn 30/06/2025" in out  # the preview came first
+    assert "1.1: 30/06/2025 «" in out  # the preview (its dated deadlines) came first
     again = refused(run_bot("documents", "add", str(FILE), "--yes"))
     assert "12-KL/BTCTW đã có" in again
     docs = listed(run_bot)
@@ -88,7 +88,7 @@ def test_check1_added_directive_is_listed_answered_and_named(run_bot: Run) -> No
 def test_unreadable_file_is_refused_with_its_reason(run_bot: Run, tmp_path: Path) -> None:
     scan = tmp_path / "ban-scan.png"
     scan.write_bytes(b"\x89PNG\r\n")
-    assert "chưa hỗ trợ loại tệp này" in refused(run_bot("documents", "add", str(scan), "--yes"))
+    assert "chỉ nhận tệp .txt" in refused(run_bot("documents", "add", str(scan), "--yes"))
     assert "không có tệp này" in refused(run_bot("documents", "add", "khong-co.txt", "--yes"))
     assert "Không có văn bản «99»" in refused(run_bot("documents", "show", "99"))
 

@@ -398,7 +398,7 @@ async def test_an_admin_adds_a_directive_by_sending_the_file(polling: Bot) -> No
     stranger = await send_file(polling, 131, "kl12.txt", content)
     assert "Chỉ quản trị viên" in stranger["plain"]
     image = await send_file(polling, ADMIN, "anh-chup.png", b"\x89PNG\r\n")
-    assert "chưa hỗ trợ loại tệp này" in image["plain"]
+    assert "chỉ nhận tệp .txt" in image["plain"]
     preview = await send_file(polling, ADMIN, "kl12.txt", content)
     assert "Kết luận số 12-KL/BTCTW" in preview["plain"] and "hạn 30/06/2025" in preview["plain"]
     assert buttons(preview) == ["vb:ok", "vb:huy"]
