@@ -20,6 +20,7 @@ MAX_MESSAGE = 4096  # characters of any command (a report's note may take 2,000 
 MAX_ID = 64  # characters the database keeps of a platform's user or chat id
 
 CODE_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}")
+TASK_REF_RE = re.compile(rf"(?:[0-9A-Za-z][0-9A-Za-z-]{{0,19}}:)?{CODE_RE.pattern}")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _DROP = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
@@ -111,6 +112,12 @@ def parse_code(text: str) -> str | None:
     """Return a task code like "3.3" from user text, or None if it isn't one."""
     code = text.strip().rstrip(".")
     return code if CODE_RE.fullmatch(code) else None
+
+
+def parse_task_ref(text: str) -> str | None:
+    """Return a task code, bare ("3.3") or of another directive ("09-KL:3.3"), or None."""
+    ref = text.strip().rstrip(".")
+    return ref if TASK_REF_RE.fullmatch(ref) else None
 
 
 def parse_day(text: str) -> date | None:

@@ -55,10 +55,11 @@ PREFIXES = tuple(
 
 MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot", "baocao"})
 _CODE = r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}"
+_DOC = r"[0-9A-Za-z][0-9A-Za-z-]{0,19}"  # another directive's short number: nv:09-KL:3.3
 _STATUS = "|".join(s.value for s in Status)
 _PERCENT = r"100|[1-9]?[0-9]|-"
 _GRAMMAR = {
-    TASK: re.compile(rf"(?P<value>(?:{_CODE})?)"),
+    TASK: re.compile(rf"(?P<value>(?:{_DOC}:)?(?:{_CODE})?)"),
     MENU: re.compile(r"(?P<value>[a-z]{1,16})"),
     REPORT: re.compile(
         rf"(?P<step>[gt]):(?P<value>{_CODE})|(?P<s>s):(?P<sv>{_STATUS})"

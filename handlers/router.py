@@ -22,8 +22,8 @@ from handlers.flows.report import is_web_form
 from handlers.inputs import (
     MAX_MESSAGE,
     clean_text,
-    parse_code,
     parse_command,
+    parse_task_ref,
     question_problem,
     storable_incoming,
 )
@@ -546,22 +546,28 @@ class Handlers:
             if not tasks:
                 return [Reply(texts.NO_TASKS)]
             return replies(format_tree(tasks, self.document_name()), tree_buttons(tasks))
-        code = parse_code(arg)
+        code = parse_task_ref(arg)
         if code is None:
             return [Reply(texts.BAD_CODE)]
         return self.show_task(code)
 
     def show_task(self, code: str) -> list[Reply]:
-        """Show one task, or the nearest codes when it doesn't exist."""
+        """Show one task (of the current directive, or "09-KL:3.3" of another), or the
+        nearest codes when it doesn't exist."""
         task = self.library.find_task(code)
         if task is None:
             close = self.library.close_codes(code)
             found = [t for t in map(self.library.find_task, close) if t is not None]
             buttons = button_rows([task_button(t) for t in found], per_row=1)
             return replies(format_unknown(code, close), buttons)
-        children = [t for t in map(self.library.find_task, task.children) if t is not None]
-        text = format_task(task, self.document_name(), self.today())
-        return replies(text, task_buttons(task, children))
+        number = task.document
+
+        def ref(bare: str) -> str:
+            return self.library.qualified(bare, number)
+
+        children = [t for t in map(self.library.find_task, map(ref, task.children)) if t]
+        text = format_task(task, self.document_name(number), self.today())
+        return replies(text, task_buttons(task, children, ref))
 
     def menu(self) -> list[list[Button]]:
         """Return the main-menu buttons."""
@@ -577,9 +583,11 @@ class Handlers:
         """Return today's date in the users' time zone."""
         return self.clock().astimezone(self.timezone).date()
 
-    def document_name(self) -> str:
-        """Return the default directive's name, e.g. "Kết luận 09-KL/BTCTW (11/01/2024)"."""
-        meta = self.library.default.metadata
+    def document_name(self, number: str = "") -> str:
+        """Return a directive's name (the current one's by default), e.g. "Kết luận
+        09-KL/BTCTW (11/01/2024)"."""
+        doc = next((d for d in self.library.documents if d.number == number), None)
+        meta = (doc or self.library.default).metadata
         return texts.document_label(meta.kind, meta.number, meta.issued)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from handlers import payloads, texts
@@ -14,10 +15,11 @@ TREE_TITLE = 90  # characters of a title in the tree
 BUTTON_TITLE = 28  # characters of a title on a button
 
 
-def task_button(task: Task) -> Button:
-    """Return the button that opens a task."""
+def task_button(task: Task, ref: str = "") -> Button:
+    """Return the button that opens a task (`ref`: its code as typed, "09-KL:3.3" for a
+    task of a directive that is not current)."""
     label = texts.TASK_BUTTON.format(code=task.code, title=shorten(task.title, BUTTON_TITLE))
-    return Button(label, payloads.task(task.code))
+    return Button(label, payloads.task(ref or task.code))
 
 
 def format_tree(tasks: list[Task], document: str) -> str:
@@ -48,12 +50,15 @@ def format_task(task: Task, document: str, today: date) -> str:
     return "\n".join(lines)
 
 
-def task_buttons(task: Task, children: list[Task]) -> list[list[Button]]:
-    """Return buttons to a task's children, its parent and the whole list."""
-    buttons = [task_button(child) for child in children]
+def task_buttons(
+    task: Task, children: list[Task], ref: Callable[[str], str] = str
+) -> list[list[Button]]:
+    """Return buttons to a task's children, its parent and the whole list (`ref` writes a
+    code of the task's directive as typed)."""
+    buttons = [task_button(child, ref(child.code)) for child in children]
     if task.parent:
         label = texts.TASK_PARENT_BUTTON.format(code=task.parent)
-        buttons.append(Button(label, payloads.task(task.parent)))
+        buttons.append(Button(label, payloads.task(ref(task.parent))))
     buttons.append(Button(texts.BUTTON_TASKS, payloads.menu("nhiemvu")))
     return button_rows(buttons)
 

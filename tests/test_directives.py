@@ -161,3 +161,14 @@ async def test_check4_earlier_progress_stays_with_ket_luan_09(
     history = await say("/lichsu 09-KL:3.3", user="tp")
     assert "09-KL:3.3" in history and "hoàn thành" in history.lower()
     assert "hoàn thành" not in (await say("/lichsu 1.1", user="tp")).lower()
+
+    # Kết luận 09's tasks stay readable by their qualified code, named under their directive,
+    # and the card's buttons stay in that directive.
+    card = await bot.handle(
+        Incoming(channel="test", chat_id="tp", user_id="tp", text="/nhiemvu 09-KL:3", at=NOW)
+    )
+    assert "Kết luận 09-KL/BTCTW" in card[0].text and "vị trí việc làm" in text_of(card)
+    payloads = [b.payload for row in card[-1].buttons for b in row]
+    assert "nv:09-KL:3.3" in payloads
+    pressed = Incoming(channel="test", chat_id="tp", user_id="tp", payload="nv:09-KL:3.3", at=NOW)
+    assert "vị trí việc làm" in text_of(await bot.handle(pressed))
