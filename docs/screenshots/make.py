@@ -147,6 +147,8 @@ def main() -> None:
                         ("/chua-bao-cao", "missing"),
                         ("/don-vi", "units"),
                         ("/han-chot", "deadlines"),
+                        ("/thanh-vien", "members"),
+                        ("/phat-thanh", "broadcast"),
                     ):
                         driver.get(base + page)
                         time.sleep(0.5)
