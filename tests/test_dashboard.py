@@ -111,8 +111,19 @@ async def test_the_deadline_form_checks_like_the_cli_and_warns_of_a_past_date(si
     async with database.sessions() as s:
         [deadline] = await list_deadlines(s)
     assert deadline.created_by == "telegram:900"
-    removed = await client.post("/han-chot/1/xoa", data={"csrf": csrf})
-    assert "Đã xóa hạn #1" in await removed.text()
+    form = await (await client.get("/han-chot?sua=1")).text()  # edit: the form filled in
+    assert 'name="replace" value="1"' in form and 'value="01/05/2025"' in form
+    edited = await client.post(
+        "/han-chot",
+        data={"csrf": csrf, "task": "3.3", "due": "15/05/2025", "at": "08:00", "replace": "1"},
+    )
+    assert "Hạn #1 đã được thay bằng hạn #2" in await edited.text()
+    async with database.sessions() as s:
+        [deadline] = await list_deadlines(s)
+    assert (deadline.id, f"{deadline.due_at.astimezone(VN):%d/%m/%Y}") == (2, "15/05/2025")
+    assert (await client.get("/han-chot?sua=1")).status == 404  # the old one is gone
+    removed = await client.post("/han-chot/2/xoa", data={"csrf": csrf})
+    assert "Đã xóa hạn #2" in await removed.text()
     async with database.sessions() as s:
         assert await list_deadlines(s) == []
     audit = await (await client.get("/nhat-ky?action=deadline.remove")).text()

@@ -27,14 +27,14 @@ from bot.dashboard import texts
 from bot.dashboard.app import Base, page
 from bot.dashboard.viewer import Viewer
 from scheduler.plan import parse_offsets, reminder_times
-from storage.queries.deadlines import list_deadlines
+from storage.queries.deadlines import get_deadline, list_deadlines
 
 FIELD_MAX = 256
-FIELDS = ("task", "due", "at", "remind", "title")
+FIELDS = ("task", "due", "at", "remind", "title", "replace")  # replace: the id being edited
 
 
 class DeadlinePages(Base):
-    """/han-chot: list, add, remove."""
+    """/han-chot: list, add, edit (`?sua=ID` fills the form; saving replaces it), remove."""
 
     def add_routes(self, app: web.Application) -> None:
         """Route the list, the add form's POST and each remove button's POST."""
@@ -84,8 +84,28 @@ class DeadlinePages(Base):
     async def listing(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
-        """List the deadlines by due date."""
-        return await self.show(request, session, viewer)
+        """List the deadlines by due date; `?sua=ID` opens one in the form (admins)."""
+        editing = request.query.get("sua", "")
+        if not editing or not viewer.is_admin:
+            return await self.show(request, session, viewer)
+        try:
+            deadline_id = parse_id(editing[:FIELD_MAX])
+        except UsageError as exc:
+            return await self.show(request, session, viewer, error=str(exc), status=400)
+        deadline = await get_deadline(session, deadline_id=deadline_id)
+        if deadline is None or deadline.removed_at is not None:
+            error = texts.DEADLINE_GONE.format(id=deadline_id)
+            return await self.show(request, session, viewer, error=error, status=404)
+        due = deadline.due_at.astimezone(self.settings.zone)
+        form = {
+            "task": deadline.task_code,
+            "due": f"{due:%d/%m/%Y}",
+            "at": f"{due:%H:%M}",
+            "remind": deadline.offsets,
+            "title": deadline.title,
+            "replace": str(deadline.id),
+        }
+        return await self.show(request, session, viewer, form=form)
 
     @page
     async def add(
@@ -106,11 +126,18 @@ class DeadlinePages(Base):
                 parse_remind(remind),
                 parse_title(form["title"]),
             )
+            replaced = parse_id(form["replace"]) if form["replace"].strip() else None
         except UsageError as exc:
             return await self.show(request, session, viewer, error=str(exc), form=form, status=400)
         deadline, created = await save_deadline(self.database, new, actor=viewer.actor)
         times = reminder_times(deadline.due_at, parse_offsets(deadline.offsets))
         notice = describe_added(deadline, new.task, created, times, self.settings)
+        if replaced is not None and replaced != deadline.id:  # an edit: the old one goes
+            try:
+                await drop_deadline(self.database, replaced, actor=viewer.actor)
+                notice += "\n" + texts.DEADLINE_REPLACED.format(old=replaced, new=deadline.id)
+            except UsageError:  # removed meanwhile: the new one stands alone
+                pass
         return await self.show(request, session, viewer, notice=notice)
 
     @page

@@ -16,6 +16,8 @@ NO_SCOPE = (
 )
 SCOPE_ALL = "tất cả đơn vị"
 DEADLINE_REMOVED = "Đã xóa hạn #{id}: nhiệm vụ {task}, hạn {due}."
+DEADLINE_REPLACED = "Hạn #{old} đã được thay bằng hạn #{new} (bản cũ vẫn còn trong nhật ký)."
+DEADLINE_GONE = "Không có hạn chót #{id} (hoặc đã bị xóa)."
 INVITE_GONE = "Mã mời này không còn hiệu lực (đã dùng, đã hết hạn hoặc đã thu hồi)."
 # the report form (Mini App and one-time link)
 REPORT_FORM_OFF = "Biểu mẫu báo cáo trên Telegram chưa được bật trên máy chủ này."
