@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from knowledge.taskmatch import TaskMatcher
 log = logging.getLogger(__name__)
 
 BUNDLED = "ket-luan-09-KL-BTCTW-2024.txt"
+# Questions repeat across users (the same few deadlines and tasks), and an answer depends
+# only on the question and the loaded documents: the last ANSWERS_KEPT are kept.
+ANSWERS_KEPT = 1024
 
 
 class Library:
@@ -26,13 +30,18 @@ class Library:
         self.documents = documents
         self.index = SearchIndex([p for d in documents for p in d.passages])
         self.matcher = TaskMatcher(self.default.tasks)
+        self._answer = lru_cache(maxsize=ANSWERS_KEPT)(self.search)
 
     @property
     def default(self) -> Document:
         return self.documents[0]
 
     def answer(self, question: str) -> Answer:
-        """Answer a free-text question from the directives."""
+        """Answer a free-text question from the directives (a repeated one from memory)."""
+        return self._answer(question)
+
+    def search(self, question: str) -> Answer:
+        """Answer a question by searching the index, never from memory (what `answer` keeps)."""
         return compose_answer(question, self.index, self.documents)
 
     def document(self, number: str | None = None) -> Document | None:
