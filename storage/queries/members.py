@@ -28,7 +28,7 @@ from storage.models import (
     WebLoginLink,
     WebSession,
 )
-from storage.queries.audit import add_audit
+from storage.queries.audit import add_audit, insert_audit
 from storage.types import as_utc, utcnow
 
 SEEN_EVERY = timedelta(hours=1)  # how stale last_seen_at may get before it is written
@@ -41,7 +41,6 @@ _BY_ACCOUNT = select(Member).where(
 # A newcomer and its audit row, as Core INSERTs on the tables: the ORM's unit of work
 # (flush, identity bookkeeping) cost more than the two statements themselves.
 _NEW_MEMBER = insert(Member.__table__).returning(Member.__table__.c.id)  # type: ignore[attr-defined]
-_NEW_AUDIT = insert(AuditLog.__table__)  # type: ignore[attr-defined]
 
 
 async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
@@ -122,8 +121,7 @@ async def _create_member(
         "last_seen_at": now,
     }
     member_id = (await session.execute(_NEW_MEMBER, values)).scalar_one()
-    audit = {"actor": f"{channel}:{external_id}"[:128], "action": "member.create"}
-    await session.execute(_NEW_AUDIT, {**audit, "target": "", "detail": {}, "at": now})
+    await insert_audit(session, actor=f"{channel}:{external_id}", action="member.create", at=now)
     await session.commit()
     member = Member(id=member_id, unit=None, **values)
     make_transient_to_detached(member)  # as if loaded: later changes are tracked and saved
