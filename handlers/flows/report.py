@@ -36,7 +36,7 @@ from handlers.types import Button, Reply
 from knowledge import Task
 from storage.engine import is_unavailable
 from storage.models import ProgressUpdate, Unit
-from storage.queries.progress import add_update, task_history
+from storage.queries.progress import add_update, last_report
 from storage.queries.state import take_state
 from storage.status import STATUS_LABELS, Status, parse_status
 
@@ -345,14 +345,10 @@ class ReportFlow:
     async def previous(self, turn: Turn, code: str) -> ProgressUpdate | None:
         """Return the unit's latest report on the task, if any."""
         unit = self.unit(turn)
-        rows = await task_history(
-            turn.session,
-            unit_id=unit.id or 0,
-            task_code=code,
-            document=self.library.default.number,
-            limit=1,
+        document = self.library.default.number
+        return await last_report(
+            turn.session, unit_id=unit.id or 0, task_code=code, document=document
         )
-        return rows[0][0] if rows else None
 
     def previous_line(self, previous: ProgressUpdate | None, *, saved: bool = False) -> str:
         """Return the line naming the unit's previous report on the task (status, date)."""

@@ -239,6 +239,25 @@ async def latest_for_task(
     return [(unit, update) for unit, update in (await session.execute(query)).all()]
 
 
+# A unit's newest standing report on a task (what a new report follows), built once.
+_LAST_STANDING = (
+    sa_select(_LOG)
+    .where(_LOG.c.unit_id == bindparam("unit_id"), _LOG.c.document == bindparam("document"))
+    .where(_LOG.c.task_code == bindparam("task_code"), _LOG.c.replaced_by.is_(None))
+    .order_by(_LOG.c.reported_at.desc(), _LOG.c.id.desc())
+    .limit(1)
+)
+
+
+async def last_report(
+    session: AsyncSession, *, unit_id: int, task_code: str, document: str = DEFAULT_DOCUMENT
+) -> ProgressUpdate | None:
+    """Return the unit's newest standing report on the task (not attached to the session)."""
+    values = {"unit_id": unit_id, "document": document, "task_code": task_code}
+    row = (await session.execute(_LAST_STANDING, values)).first()
+    return ProgressUpdate(**row._mapping) if row is not None else None
+
+
 async def task_history(
     session: AsyncSession,
     *,
