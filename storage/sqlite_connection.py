@@ -72,7 +72,7 @@ class OneTripConnection(aiosqlite.Connection):
 
     async def run(self, function: Callable[[], Any]) -> Any:
         """Run `function` on the connection's thread and return its result."""
-        return await self._execute(function)
+        return await self._execute(partial(self.waiting, function))
 
     async def statement(self, sql: str, function: Callable[[], T]) -> T:
         """Run `function` (which runs `sql`) here if it is known to be quick, else on the thread."""
@@ -104,14 +104,18 @@ class OneTripConnection(aiosqlite.Connection):
 
     def threaded(self, sql: str, function: Callable[[], T]) -> T:
         """On the connection's thread: run the statement, waiting for locks as configured."""
+        started = perf_counter()
+        try:
+            return self.waiting(function)
+        finally:
+            self.learn(sql, perf_counter() - started)
+
+    def waiting(self, function: Callable[[], T]) -> T:
+        """On the connection's thread: run `function` with the busy timeout as configured."""
         if self.lowered_from is not None:
             self._conn.execute(f"PRAGMA busy_timeout = {self.lowered_from}")
             self.lowered_from = None
-        started = perf_counter()
-        try:
-            return function()
-        finally:
-            self.learn(sql, perf_counter() - started)
+        return function()
 
     def learn(self, sql: str, took: float) -> None:
         """Remember whether the statement was quick; only plain reads and writes may be
