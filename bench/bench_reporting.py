@@ -1,11 +1,15 @@
 """The same load through the chat handlers: what a leader and the committee wait for.
 
 Called by bench_storage on its seeded database (5,000 units × 60 tasks, 100,000 reports).
+Alone, `python -m bench.bench_reporting` times only the one-line reports, on a fresh SQLite
+database with the same units (median of RUNS_ALONE runs, and CPU ms per report).
 """
 
 from __future__ import annotations
 
+import asyncio
 import statistics
+import tempfile
 import time
 from datetime import datetime
 from typing import Any
@@ -22,6 +26,7 @@ from storage.queries.members import bind_member, get_or_create_member, set_membe
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SUBMISSIONS = 600
 RUNS = 7
+RUNS_ALONE = 5
 
 
 class SixtyTasks:
@@ -108,9 +113,45 @@ async def _submissions(engine: AsyncEngine) -> float:
         await bind_member(
             s, member_id=member.id or 0, unit_id=1, actor="bench", role=Role.LEADER.value
         )
-    started = time.perf_counter()
-    for i in range(SUBMISSIONS):
+    per_s, _ = await _submit(handlers, 0)
+    return per_s
+
+
+async def _submit(handlers: Handlers, first: int) -> tuple[float, float]:
+    """Send SUBMISSIONS one-line reports; return reports per second and CPU ms per report."""
+    started, cpu = time.perf_counter(), time.process_time()
+    for i in range(first, first + SUBMISSIONS):
         text = f"/baocao 3.3 dang lam {i % 100}% đã hoàn thành bước {i}"
         replies = await handlers.handle(_incoming("leader", text))
         assert "Đã lưu" in replies[0].text, replies[0].text
-    return round(SUBMISSIONS / (time.perf_counter() - started), 1)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return round(SUBMISSIONS / elapsed, 1), round(cpu * 1000 / SUBMISSIONS, 2)
+
+
+async def _alone() -> None:
+    """Time the reports alone on a fresh SQLite database; print them beside the target."""
+    from bench.bench_storage import _seed_units
+    from storage.engine import create_engine
+    from storage.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp}/reports.db")
+        await upgrade(engine)
+        await _seed_units(engine)
+        await _submissions(engine)  # warm up: the leader, compiled statements
+        sessions = session_factory(engine)
+        handlers = Handlers(
+            library=load_library(), clock=lambda: datetime.now(VN), sessions=sessions
+        )
+        runs = [await _submit(handlers, (n + 1) * SUBMISSIONS) for n in range(RUNS_ALONE)]
+        await engine.dispose()
+    per_s = statistics.median(r[0] for r in runs)
+    cpu = statistics.median(r[1] for r in runs)
+    print(
+        f"reports via the handlers (SQLite): {per_s}/s, {cpu} ms CPU each"
+        "   (target ≥ 500/s, goal 1,000/s)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(_alone())

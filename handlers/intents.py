@@ -30,7 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from handlers import texts
@@ -301,6 +301,46 @@ def looks_foreign(text: str) -> bool:
     english = sum(w in _ENGLISH for w in folded)
     odd = sum(not _SYLLABLE.fullmatch(w) and w not in known for w in folded)
     return english >= 2 or (odd >= 2 and odd >= len(words) / 2)
+
+
+TEXTS_KEPT = 4096  # typed texts whose reading is kept (they repeat across users)
+
+
+class Reader:
+    """`classify` and `suggestions` for one library, a repeated text read from memory.
+
+    Both are pure given the text and the library, and typed texts repeat across users
+    ("xin chào", "hạn chót", the same few questions): ~1 ms of rules each time otherwise.
+    """
+
+    def __init__(self, library: KnowledgeBase, kept: int = TEXTS_KEPT) -> None:
+        self.library = library
+        self._classify = lru_cache(maxsize=kept)(self._classify_afresh)
+        self._suggest = lru_cache(maxsize=kept)(self._suggest_afresh)
+        self._documents = library.documents
+
+    def classify(self, text: str) -> Intent:
+        """Return what the text asks for (see `classify`)."""
+        self._forget_if_changed()
+        return self._classify(text)
+
+    def suggestions(self, text: str) -> list[Suggestion]:
+        """Return the next steps offered when nothing was found (see `suggestions`)."""
+        self._forget_if_changed()
+        return list(self._suggest(text))
+
+    def _forget_if_changed(self) -> None:
+        """Drop the readings when the library took in other directives (a reload)."""
+        if self.library.documents is not self._documents:
+            self._documents = self.library.documents
+            self._classify.cache_clear()
+            self._suggest.cache_clear()
+
+    def _classify_afresh(self, text: str) -> Intent:
+        return classify(text, library=self.library)
+
+    def _suggest_afresh(self, text: str) -> tuple[Suggestion, ...]:
+        return tuple(suggestions(text, library=self.library))
 
 
 def classify(text: str, *, library: KnowledgeBase) -> Intent:

@@ -27,7 +27,7 @@ from handlers.inputs import (
     question_problem,
     storable_incoming,
 )
-from handlers.intents import Intent, Kind, Suggestion, classify, suggestions
+from handlers.intents import Intent, Kind, Reader, Suggestion
 from handlers.payloads import Payload
 from handlers.payloads import parse as parse_payload
 from handlers.ports import Clock, KnowledgeBase, Meter, NoMeter, Sessions
@@ -111,6 +111,7 @@ class Handlers:
         bot_username: str = "",
     ) -> None:
         self.library = library
+        self.reader = Reader(library)  # typed texts' intents, kept: they repeat across users
         self.clock = clock
         self.sessions = sessions
         self.admins = admins
@@ -258,7 +259,7 @@ class Handlers:
                 return await self.remember(turn, await self.press(turn, picked))
             await end(turn)
         if question_problem(text) is None:
-            intent = classify(text, library=self.library)
+            intent = self.reader.classify(text)
             if intent.kind is not Kind.QUESTION:
                 return await self.remember(turn, await self.follow(turn, intent))
         await turn.session.close()  # a question needs no database: free the connection
@@ -322,7 +323,7 @@ class Handlers:
         self, turn: Turn, flow: Flow, state: ChatState, text: str
     ) -> list[Reply]:
         """Answer the open flow's step with typed text, the same way on every channel."""
-        if is_cancel(text) or classify(text, library=self.library).kind is Kind.CANCEL:
+        if is_cancel(text) or self.reader.classify(text).kind is Kind.CANCEL:
             return await self.cancel(turn)
         refused = refusal(flow.access, turn.scope, is_group=turn.incoming.is_group)
         if refused:  # no longer a leader (or an admin) since the flow began
@@ -531,7 +532,7 @@ class Handlers:
         answer = self.library.answer(question)
         self.meter.question(answer.found)
         if suggest and not answer.found:
-            offered = suggestions(question, library=self.library)
+            offered = self.reader.suggestions(question)
             buttons = [Button(s.label, suggestion_payload(s)) for s in offered]
             text = answer.text.strip() or texts.NOT_FOUND
             return [Reply(f"{text}\n{texts.NOT_FOUND_NEXT}", button_rows(buttons, per_row=1))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from knowledge.text import fold
 log = logging.getLogger(__name__)
 
 BUNDLED = "ket-luan-09-KL-BTCTW-2024.txt"
+# Questions repeat across users (the same few deadlines and tasks), and an answer depends
+# only on the question and the loaded documents: the last ANSWERS_KEPT are kept.
+ANSWERS_KEPT = 1024
 
 
 QUALIFIER = ":"  # a task of another directive: "09-KL:3.3"
@@ -86,6 +90,7 @@ class Library:
         self.index = SearchIndex([p for d in self.documents for p in d.passages], offsets)
         self.matcher = TaskMatcher(self.default.tasks)
         self._by_short = {short_number(d.number).lower(): d for d in self.documents}
+        self._answer = lru_cache(maxsize=ANSWERS_KEPT)(self.search)
 
     @classmethod
     def of(
@@ -108,6 +113,7 @@ class Library:
     def adopt(self, other: Library) -> None:
         """Take over another library's documents and index (a running bot's reload)."""
         self.__dict__.update(other.__dict__)
+        self._answer = lru_cache(maxsize=ANSWERS_KEPT)(self.search)  # answers of `self` anew
 
     @property
     def default(self) -> Document:
@@ -120,7 +126,11 @@ class Library:
         return [d for d in self.documents if d.number not in self.archived]
 
     def answer(self, question: str) -> Answer:
-        """Answer a free-text question from the directives."""
+        """Answer a free-text question from the directives (a repeated one from memory)."""
+        return self._answer(question)
+
+    def search(self, question: str) -> Answer:
+        """Answer a question by searching the index, never from memory (what `answer` keeps)."""
         return compose_answer(question, self.index, self.documents)
 
     def document(self, number: str | None = None) -> Document | None:

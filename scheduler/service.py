@@ -154,6 +154,9 @@ class ReminderService:
         jobs.RUNTIME = jobs.Runtime(
             self.sessions, self.library, self.clock, self.config.zone, self.sender.wake
         )
+        # The store's table first, off the loop: creating it waits for SQLite's write lock,
+        # which this process's own connection may hold in a transaction the loop must finish.
+        await asyncio.to_thread(store.jobs_t.create, store.engine, True)
         scheduler.start()
         self.scheduler = scheduler
         await self.sync()

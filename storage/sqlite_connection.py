@@ -9,6 +9,16 @@ Here a statement is executed, its rows read (up to `BATCH`; a longer result, e.g
 streamed backup, keeps its cursor and is read on in further trips) and the cursor closed
 in one trip, and commit/rollback cost nothing when no transaction is open.
 
+A statement whose last run took under `QUICK` (most of what a chat update runs: a
+member, a chat's state, a claim, a report's INSERT, ~20–100 µs) skips the thread and runs
+on the event loop's thread: a trip costs more than such a statement, and under load the
+loop then waits for the GIL to come back from aiosqlite's thread. A statement not seen
+before, or slow last time, still goes to the thread, and an inline run never waits: it
+runs with SQLite's busy timeout at 0 (another process holding the write lock: the
+statement did nothing and is redone on the thread, which waits as before), and a read is
+cut after `READ_BUDGET` (a progress handler; redone on the thread, and marked slow).
+Writes are never cut (an interrupted write would roll its whole transaction back).
+
 `storage.engine.create_engine` opens every SQLite connection this way.
 """
 
@@ -18,18 +28,33 @@ import sqlite3
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from functools import partial
-from typing import Any
+from time import perf_counter
+from typing import Any, TypeVar
 
 import aiosqlite
 
 BATCH = 1000  # rows read with the statement; a longer result is read on in batches
+QUICK = 0.002  # seconds: a statement whose last run took less runs on the loop's thread
+READ_BUDGET = 0.005  # seconds an inline read may run before it is cut and redone on the thread
+PROGRESS_STEPS = 1000  # SQLite VM steps between checks of READ_BUDGET
+KNOWN = 4096  # statements whose last duration is remembered (then forgotten all at once)
+INLINE = ("SELECT", "INSERT", "UPDATE", "DELETE", "COMMIT", "ROLLBACK")  # never WITH, PRAGMA…
+NOT_NOW = frozenset({5, 6, 9})  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT: redo on the thread
+
+T = TypeVar("T")
 
 Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, int, int | None, list[Any], sqlite3.Cursor | None]
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors run a statement in one trip to its thread."""
+    """An aiosqlite connection whose cursors run a statement in one trip to its thread,
+    or none when the statement is known to be quick."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.quick: dict[str, bool] = {}  # by SQL text: did its last run take under QUICK?
+        self.lowered_from: int | None = None  # busy timeout (ms) while at 0 for inline runs
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         """Return a cursor; nothing is opened until it executes."""
@@ -38,16 +63,66 @@ class OneTripConnection(aiosqlite.Connection):
     async def commit(self) -> None:
         """Commit the open transaction (no trip when none is open)."""
         if self._conn.in_transaction:
-            await super().commit()
+            await self.statement("COMMIT", self._conn.commit)
 
     async def rollback(self) -> None:
         """Roll back the open transaction (no trip when none is open)."""
         if self._conn.in_transaction:
-            await super().rollback()
+            await self.statement("ROLLBACK", self._conn.rollback)
 
     async def run(self, function: Callable[[], Any]) -> Any:
         """Run `function` on the connection's thread and return its result."""
-        return await self._execute(function)
+        return await self._execute(partial(self.waiting, function))
+
+    async def statement(self, sql: str, function: Callable[[], T]) -> T:
+        """Run `function` (which runs `sql`) here if it is known to be quick, else on the thread."""
+        if self.quick.get(sql):
+            try:
+                return self.inline(sql, function)
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in NOT_NOW:
+                    raise
+        return await self._execute(partial(self.threaded, sql, function))
+
+    def inline(self, sql: str, function: Callable[[], T]) -> T:
+        """Run the statement now, never waiting for a lock; a read is cut after READ_BUDGET."""
+        connection = self._conn
+        if self.lowered_from is None:
+            self.lowered_from = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+            connection.execute("PRAGMA busy_timeout = 0")
+        is_read = sql.lstrip()[:6].upper() == "SELECT"
+        started = perf_counter()
+        if is_read:
+            deadline = started + READ_BUDGET
+            connection.set_progress_handler(lambda: perf_counter() > deadline, PROGRESS_STEPS)
+        try:
+            return function()
+        finally:
+            if is_read:
+                connection.set_progress_handler(None, 0)
+            self.learn(sql, perf_counter() - started)
+
+    def threaded(self, sql: str, function: Callable[[], T]) -> T:
+        """On the connection's thread: run the statement, waiting for locks as configured."""
+        started = perf_counter()
+        try:
+            return self.waiting(function)
+        finally:
+            self.learn(sql, perf_counter() - started)
+
+    def waiting(self, function: Callable[[], T]) -> T:
+        """On the connection's thread: run `function` with the busy timeout as configured."""
+        if self.lowered_from is not None:
+            self._conn.execute(f"PRAGMA busy_timeout = {self.lowered_from}")
+            self.lowered_from = None
+        return function()
+
+    def learn(self, sql: str, took: float) -> None:
+        """Remember whether the statement was quick; only plain reads and writes may be
+        (a WITH may hide a long read or a write that can't be cut; PRAGMAs stay put)."""
+        if len(self.quick) >= KNOWN:
+            self.quick.clear()
+        self.quick[sql] = took < QUICK and sql.lstrip()[:8].upper().startswith(INLINE)
 
 
 class OneTripCursor:
@@ -76,16 +151,18 @@ class OneTripCursor:
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
         """Execute one statement; read its first BATCH rows in the same trip."""
         args = (sql,) if parameters is None else (sql, parameters)
-        return await self.run("execute", args)
+        return await self.run("execute", sql, args)
 
     async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneTripCursor:
         """Execute one statement for each set of parameters."""
-        return await self.run("executemany", (sql, parameters))
+        return await self.run("executemany", sql, (sql, parameters))
 
-    async def run(self, method: str, args: tuple[Any, ...]) -> OneTripCursor:
+    async def run(self, method: str, sql: str, args: tuple[Any, ...]) -> OneTripCursor:
         """Run sqlite3's cursor `method` in one trip; keep what it brought back."""
         await self.close()
-        outcome = await self.connection.run(partial(_execute, self.connection, method, args))
+        outcome = await self.connection.statement(
+            sql, partial(_execute, self.connection, method, args)
+        )
         self.description, self.rowcount, self.lastrowid, rows, self.open = outcome
         self.rows = deque(rows)
         return self
@@ -158,6 +235,7 @@ def _read_on(
 
 def connect(*args: Any, **kwargs: Any) -> OneTripConnection:
     """Return a connection like `aiosqlite.connect(*args, **kwargs)` (to be awaited)."""
+    kwargs["check_same_thread"] = False  # quick statements run on the event loop's thread
     connection = OneTripConnection(partial(sqlite3.connect, *args, **kwargs), 64)
     # As SQLAlchemy does for aiosqlite's own (before aiosqlite 0.22 the connection was the thread).
     thread: Any = getattr(connection, "_thread", connection)

@@ -20,10 +20,12 @@ import pytest
 from bot.library_source import LibraryWatcher, build_library
 from bot.settings import Settings
 from handlers import Handlers, Incoming
+from handlers.intents import Reader
 from handlers.ports import Sessions
 from handlers.types import Reply
 from knowledge.ingest import read_document
-from knowledge.library import text_digest
+from knowledge.library import Library, read_bundled, text_digest
+from knowledge.parser import parse_document
 from storage.queries.directives import NewDirective, add_directive, set_current
 from storage.queries.invites import create_invite
 from storage.queries.units import upsert_unit
@@ -172,3 +174,17 @@ async def test_check4_earlier_progress_stays_with_ket_luan_09(
     assert "nv:09-KL:3.3" in payloads
     pressed = Incoming(channel="test", chat_id="tp", user_id="tp", payload="nv:09-KL:3.3", at=NOW)
     assert "vị trí việc làm" in text_of(await bot.handle(pressed))
+
+
+def test_a_reload_makes_the_intent_readings_and_answers_fresh() -> None:
+    """A running bot adopts a new library: what typed words meant before is not reused."""
+    bundled = parse_document(read_bundled(), source="bundled")
+    newer = read_document(FILE.read_bytes(), FILE.name).document
+    library = Library([bundled, newer])
+    reader = Reader(library)
+    assert reader.classify("nhiem vu vi tri viec lam").code == "3.3"
+    before = library.answer("Kết luận 12 yêu cầu gì về chuyển đổi số")
+    library.adopt(Library([bundled, newer], current=NUMBER))
+    assert reader.classify("nhiem vu vi tri viec lam").code != "3.3"  # 3.3 of 12-KL now
+    after = library.answer("Kết luận 12 yêu cầu gì về chuyển đổi số")
+    assert after is not before  # answered again from the adopted library

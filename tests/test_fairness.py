@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.channels.lanes import ChatLanes
-from bot.channels.telegram_limits import FloodControl
+from bot.channels.telegram_limits import CALLS_AT_ONCE, FloodControl
 from handlers.types import Incoming, Reply
 from tests.botprocess import Launcher, bot_env
 from tests.fakes import FakeTelegram
@@ -171,6 +171,28 @@ async def test_flood_control_still_spaces_one_chat(monkeypatch: Any) -> None:
         await message_to(flood, 7)
     await message_to(flood, -7)  # another chat: no wait
     assert [round(s, 3) for s in time.slept if s > 0.5] == [1.0, 1.0]
+
+
+async def test_a_burst_of_replies_keeps_at_most_calls_at_once_on_the_wire() -> None:
+    flood = FloodControl(overall_rate=1000)
+    on_wire, most, done = 0, 0, []
+
+    async def slow_send(*args: Any, **kwargs: Any) -> bool:
+        nonlocal on_wire, most
+        on_wire += 1
+        most = max(most, on_wire)
+        await REAL_SLEEP(0.1)  # ~100 would be on the wire, 1 ms apart, without the cap
+        on_wire -= 1
+        done.append(kwargs)
+        return True
+
+    async def reply(chat: int) -> None:
+        data = {"chat_id": chat, "text": "x"}
+        await flood.process_request(slow_send, (), {}, "sendMessage", data, None)
+
+    await asyncio.gather(*(reply(chat) for chat in range(200)))  # 200 chats at once
+    assert len(done) == 200
+    assert most == CALLS_AT_ONCE  # each request would otherwise open its own connection
 
 
 # --- end to end: the real bot process on the fake Telegram ------------------------------

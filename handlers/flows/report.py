@@ -37,7 +37,7 @@ from handlers.types import Button, Reply
 from knowledge import Task
 from storage.engine import is_unavailable
 from storage.models import ProgressUpdate, Unit
-from storage.queries.progress import add_update, task_history
+from storage.queries.progress import add_update, last_report
 from storage.queries.state import take_state
 from storage.status import STATUS_LABELS, Status, parse_status
 
@@ -390,14 +390,8 @@ class ReportFlow:
         self, session: AsyncSession, unit: Unit, code: str
     ) -> ProgressUpdate | None:
         """Return a unit's latest standing report on a task, if any."""
-        rows = await task_history(
-            session,
-            unit_id=unit.id or 0,
-            task_code=code,
-            document=self.library.default.number,
-            limit=1,
-        )
-        return rows[0][0] if rows else None
+        document = self.library.default.number
+        return await last_report(session, unit_id=unit.id or 0, task_code=code, document=document)
 
     def previous_line(self, previous: ProgressUpdate | None, *, saved: bool = False) -> str:
         """Return the line naming the unit's previous report on the task (status, date)."""

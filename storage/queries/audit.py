@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.models import AuditLog
 from storage.types import utcnow
+
+_INSERT = insert(AuditLog.__table__)  # type: ignore[attr-defined]  # built once: compiled once
 
 
 def add_audit(
@@ -31,6 +34,20 @@ def add_audit(
     )
     session.add(row)
     return row
+
+
+async def insert_audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Insert an audit row now, as one Core INSERT (no ORM flush); the caller commits."""
+    values = {"actor": actor[:128], "action": action[:64], "target": target[:255]}
+    await session.execute(_INSERT, {**values, "detail": detail or {}, "at": at or utcnow()})
 
 
 async def record(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 
 from storage.errors import MemberNotFoundError
@@ -27,7 +29,7 @@ from storage.models import (
     WebLoginLink,
     WebSession,
 )
-from storage.queries.audit import add_audit
+from storage.queries.audit import add_audit, insert_audit
 from storage.queries.units import subtree_ids
 from storage.types import as_utc, utcnow
 
@@ -38,6 +40,9 @@ _BY_ACCOUNT = select(Member).where(
     col(Member.channel) == bindparam("channel"),
     col(Member.external_id) == bindparam("external_id"),
 )
+# A newcomer and its audit row, as Core INSERTs on the tables: the ORM's unit of work
+# (flush, identity bookkeeping) cost more than the two statements themselves.
+_NEW_MEMBER = insert(Member.__table__).returning(Member.__table__.c.id)  # type: ignore[attr-defined]
 
 
 async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
@@ -75,19 +80,10 @@ async def get_or_create_member(
     now = now or utcnow()
     member = await get_member(session, channel=channel, external_id=external_id)
     if member is None:
-        member = Member(
-            channel=channel,
-            external_id=external_id,
-            chat_id=chat_id or external_id,
-            display_name=(display_name or "")[:255],
-            created_at=now,
-            last_seen_at=now,
-        )
-        session.add(member)
-        add_audit(session, actor=f"{channel}:{external_id}", action="member.create")
         try:
-            await session.commit()
-            return member
+            return await _create_member(
+                session, channel, external_id, chat_id or external_id, display_name or "", now
+            )
         except IntegrityError:  # another worker created it first
             await session.rollback()
             member = await get_member(session, channel=channel, external_id=external_id)
@@ -102,6 +98,36 @@ async def get_or_create_member(
         member.blocked = False
     if session.dirty or session.new:
         await session.commit()
+    return member
+
+
+async def _create_member(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    display_name: str,
+    now: datetime,
+) -> Member:
+    """Insert a newcomer with its audit row; commit; return it attached to the session."""
+    values: dict[str, Any] = {
+        "channel": channel,
+        "external_id": external_id,
+        "chat_id": chat_id,
+        "display_name": display_name[:255],
+        "role": Role.MEMBER.value,
+        "unit_id": None,
+        "subscribed": False,
+        "blocked": False,
+        "created_at": now,
+        "last_seen_at": now,
+    }
+    member_id = (await session.execute(_NEW_MEMBER, values)).scalar_one()
+    await insert_audit(session, actor=f"{channel}:{external_id}", action="member.create", at=now)
+    await session.commit()
+    member = Member(id=member_id, unit=None, **values)
+    make_transient_to_detached(member)  # as if loaded: later changes are tracked and saved
+    session.add(member)
     return member
 
 

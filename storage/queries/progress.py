@@ -16,7 +16,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, delete, func, insert
+from sqlalchemy import ColumnElement, Subquery, bindparam, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,10 +31,10 @@ from storage.models import (
     ProgressUpdate,
     Unit,
 )
-from storage.queries.audit import add_audit
+from storage.queries.audit import insert_audit
 from storage.queries.units import scope_ids
 from storage.status import Status
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 PU = ProgressUpdate
 PL = ProgressLatest
@@ -100,28 +100,47 @@ async def add_update(
     return update
 
 
-async def _replace_previous(session: AsyncSession, new: ProgressUpdate) -> None:
-    """Mark the unit's standing report on the task from the last minutes as replaced; audit it.
-
-    One UPDATE … RETURNING: of two repeats racing, only one marks the earlier report.
-    """
-    since = new.reported_at - REPLACE_WINDOW
-    previous = (
-        sa_select(col(PU.id))
-        .where(col(PU.unit_id) == new.unit_id, col(PU.document) == new.document)
-        .where(col(PU.task_code) == new.task_code, col(PU.id) != new.id, STANDING)
-        .where(col(PU.reported_at) >= since, col(PU.reported_at) <= new.reported_at)
-        .order_by(col(PU.reported_at).desc(), col(PU.id).desc())
-        .limit(1)
-        .scalar_subquery()
+# The unit's standing report on the task from the last REPLACE_WINDOW, marked replaced by
+# the new one in one UPDATE … RETURNING (of two repeats racing, only one marks it). Built
+# once with bind parameters: SQLAlchemy then reuses its cache key and compiled form.
+_PREVIOUS = (
+    sa_select(col(PU.id))
+    .where(col(PU.unit_id) == bindparam("b_unit_id"), col(PU.document) == bindparam("b_document"))
+    .where(col(PU.task_code) == bindparam("b_task_code"), col(PU.id) != bindparam("b_new_id"))
+    .where(STANDING)
+    .where(col(PU.reported_at) >= bindparam("b_since", type_=UTCDateTime()))
+    .where(col(PU.reported_at) <= bindparam("b_until", type_=UTCDateTime()))
+    .order_by(col(PU.reported_at).desc(), col(PU.id).desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_LOG = PU.__table__  # type: ignore[attr-defined]
+_MARK_REPLACED = (
+    sa_update(_LOG)
+    .where(_LOG.c.id == _PREVIOUS, _LOG.c.replaced_by.is_(None))
+    .values(replaced_by=bindparam("b_new_id"))
+    .returning(
+        *(
+            _LOG.c[name]
+            for name in ("id", "status", "percent", "note", "reporter_member_id", "reported_at")
+        )
     )
-    fields = (PU.id, PU.status, PU.percent, PU.note, PU.reporter_member_id, PU.reported_at)
+)
+
+
+async def _replace_previous(session: AsyncSession, new: ProgressUpdate) -> None:
+    """Mark the unit's standing report on the task from the last minutes as replaced; audit it."""
     marked = (
         await session.execute(
-            sa_update(PU)
-            .where(col(PU.id) == previous, STANDING)
-            .values(replaced_by=new.id)
-            .returning(*(col(f) for f in fields))
+            _MARK_REPLACED,
+            {
+                "b_unit_id": new.unit_id,
+                "b_document": new.document,
+                "b_task_code": new.task_code,
+                "b_new_id": new.id,
+                "b_since": new.reported_at - REPLACE_WINDOW,
+                "b_until": new.reported_at,
+            },
         )
     ).first()
     if marked is None:
@@ -138,7 +157,7 @@ async def _replace_previous(session: AsyncSession, new: ProgressUpdate) -> None:
         "reported_at": marked.reported_at.isoformat(),
     }
     actor = f"{member.channel}:{member.external_id}" if member else "system"
-    add_audit(
+    await insert_audit(
         session,
         actor=actor,
         action="progress.replace",
@@ -223,6 +242,25 @@ async def latest_for_task(
     if unit_ids is not None:
         query = query.where(col(PL.unit_id).in_(sorted(unit_ids)))
     return [(unit, update) for unit, update in (await session.execute(query)).all()]
+
+
+# A unit's newest standing report on a task (what a new report follows), built once.
+_LAST_STANDING = (
+    sa_select(_LOG)
+    .where(_LOG.c.unit_id == bindparam("unit_id"), _LOG.c.document == bindparam("document"))
+    .where(_LOG.c.task_code == bindparam("task_code"), _LOG.c.replaced_by.is_(None))
+    .order_by(_LOG.c.reported_at.desc(), _LOG.c.id.desc())
+    .limit(1)
+)
+
+
+async def last_report(
+    session: AsyncSession, *, unit_id: int, task_code: str, document: str = DEFAULT_DOCUMENT
+) -> ProgressUpdate | None:
+    """Return the unit's newest standing report on the task (not attached to the session)."""
+    values = {"unit_id": unit_id, "document": document, "task_code": task_code}
+    row = (await session.execute(_LAST_STANDING, values)).first()
+    return ProgressUpdate(**row._mapping) if row is not None else None
 
 
 async def task_history(
