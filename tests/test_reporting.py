@@ -18,6 +18,7 @@ from handlers.types import Reply
 from knowledge import Library, load_library
 from storage.models import AuditLog, ProgressUpdate
 from storage.queries.invites import create_invite
+from storage.queries.members import bind_member, get_member
 from storage.queries.progress import latest_for_unit
 from storage.queries.state import get_state
 from storage.queries.units import get_unit, upsert_unit
@@ -317,12 +318,18 @@ async def test_a_unit_name_with_dollar_signs_still_gets_its_chart(
 async def test_report_goes_to_the_unit_in_the_database(
     say: Say, sessions: Sessions, units: dict[str, int]
 ) -> None:
-    """Moving a leader to another unit mid-flow sends the report to the unit they lead now."""
+    """A leader moved to another unit mid-flow (by an admin, or an invite redeemed in
+    another chat) reports for the unit they lead now: the unit is read again at confirm."""
     await say(f"/dangky {await invite(sessions, units['HU-TP'])}")
     await say("/baocao 3.3")
     await say(payload="bc:s:hoan_thanh")
     await say(payload="bc:p:-")
-    await say(f"/dangky {await invite(sessions, units['HU-AN'])}")
+    async with sessions() as s:
+        member = await get_member(s, channel="test", external_id="u1")
+        assert member is not None and member.id is not None
+        await bind_member(
+            s, member_id=member.id, unit_id=units["HU-AN"], actor="test", role="leader"
+        )
     await say(payload="bc:n:-")
     await say(payload="bc:ok")
     assert await reports(sessions, units["HU-TP"]) == []
