@@ -120,6 +120,12 @@ def parse_task_ref(text: str) -> str | None:
     return ref if TASK_REF_RE.fullmatch(ref) else None
 
 
+def looks_like_day(text: str) -> bool:
+    """Tell whether text is shaped as dd/mm/yyyy or YYYY-MM-DD (a real day or not)."""
+    value = text.strip()
+    return bool(_ISO_DATE.fullmatch(value) or _VN_DATE.fullmatch(value))
+
+
 def parse_day(text: str) -> date | None:
     """Return dd/mm/yyyy (or YYYY-MM-DD) as a date, or None (chat and CLI alike)."""
     value = text.strip()

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime, time, tzinfo
 
 from bot import cli_texts as texts
 from bot.commands import proposals
@@ -21,6 +21,7 @@ from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
 from bot.library_source import load_full_library
 from bot.settings import Settings
+from handlers.inputs import looks_like_day, parse_day
 from knowledge import Library
 from knowledge.model import Task
 from scheduler.clock import Clock
@@ -39,8 +40,6 @@ ACTOR = "cli"
 OFFSETS_MAX_CHARS = 64  # the deadline.offsets column
 TITLE_SHOWN = 40  # characters of a title in the table
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _LABEL = re.compile(r"(\d+)([dhm])")
 
 
@@ -142,8 +141,10 @@ def shorten(text: str, limit: int) -> str:
 def parse_due(value: str, at: str | None, settings: Settings) -> datetime:
     """Return the due moment (aware UTC) of `--due` (+ `--at` for a date)."""
     text = value.strip()
-    day = _parse_day(text, value)
-    if day is not None:
+    if looks_like_day(text):
+        day = parse_day(text)
+        if day is None:  # 31/02/2026
+            raise UsageError(texts.DUE_BAD.format(value=value))
         return local_moment(day, parse_at(at or settings.reminder_time), settings.zone)
     try:
         moment = datetime.fromisoformat(text)
@@ -154,20 +155,6 @@ def parse_due(value: str, at: str | None, settings: Settings) -> datetime:
     if at is not None:
         raise UsageError(texts.AT_WITH_DATETIME.format(value=value))
     return as_utc(moment)
-
-
-def _parse_day(text: str, value: str) -> date | None:
-    """Return the date of YYYY-MM-DD or dd/mm/yyyy, None if it is neither form."""
-    if iso := _ISO_DATE.fullmatch(text):
-        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
-    elif vn := _VN_DATE.fullmatch(text):
-        day, month, year = int(vn[1]), int(vn[2]), int(vn[3])
-    else:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise UsageError(texts.DUE_BAD.format(value=value)) from None
 
 
 def parse_at(value: str) -> time:
