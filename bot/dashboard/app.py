@@ -172,6 +172,22 @@ def page(handler: PageHandler) -> Callable[[Any, web.Request], Awaitable[web.Str
     return wrapped
 
 
+def admin_page(
+    handler: PageHandler,
+) -> Callable[[Any, web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap a handler only admins may use: `page`, then 403 for anyone else."""
+
+    @functools.wraps(handler)
+    async def admins_only(
+        self: Base, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.StreamResponse:
+        if not viewer.is_admin:
+            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
+        return await handler(self, request, session, viewer)
+
+    return page(admins_only)
+
+
 def unit_page(
     handler: UnitHandler,
 ) -> Callable[[Any, web.Request], Awaitable[web.StreamResponse]]:

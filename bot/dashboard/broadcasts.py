@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands.broadcast import Progress, check_text
 from bot.commands.errors import UsageError
 from bot.dashboard import texts
-from bot.dashboard.app import CODE_MAX, Base, page
+from bot.dashboard.app import CODE_MAX, Base, admin_page
 from bot.dashboard.viewer import Viewer
 from handlers import audiences
 from handlers.flows.broadcast import queue_broadcast
@@ -99,22 +99,18 @@ class BroadcastPages(Base):
             "progress": Progress.of(sent.total, counts),
         }
 
-    @page
+    @admin_page
     async def form(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Show the compose form and the recent broadcasts (admins only)."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         return await self.show(request, session, viewer, form_of({}))
 
-    @page
+    @admin_page
     async def count(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Answer htmx with how many the chosen audience reaches (the `_audience.html` part)."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         form = form_of(request.query)
         try:
             count, error = await self.counted(session, form), ""
@@ -123,13 +119,11 @@ class BroadcastPages(Base):
         context = {"count": count, "error": error}
         return self.render(request, "_audience.html", context, viewer=viewer)
 
-    @page
+    @admin_page
     async def send(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Count (the "count" button) or queue the broadcast, then show its progress."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         posted = await request.post()
         form = form_of(posted)
         try:
@@ -156,13 +150,11 @@ class BroadcastPages(Base):
             )
         return web.Response(status=303, headers={"Location": f"/phat-thanh/{sent.id}"})
 
-    @page
+    @admin_page
     async def progress(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Show one broadcast's progress; htmx asks for the `_progress.html` part again."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         sent = await session.get(Broadcast, int(request.match_info["id"]))
         if sent is None:
             return self.message(request, texts.NOT_FOUND, status=404, viewer=viewer)

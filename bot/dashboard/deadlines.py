@@ -24,7 +24,7 @@ from bot.commands.deadlines import (
 )
 from bot.commands.errors import UsageError
 from bot.dashboard import texts
-from bot.dashboard.app import Base, page
+from bot.dashboard.app import Base, admin_page, page
 from bot.dashboard.viewer import Viewer
 from scheduler.plan import parse_offsets, reminder_times
 from storage.queries.deadlines import get_deadline, list_deadlines
@@ -107,13 +107,11 @@ class DeadlinePages(Base):
         }
         return await self.show(request, session, viewer, form=form)
 
-    @page
+    @admin_page
     async def add(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Add (or update) a deadline from the form; say when its reminders go out."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         posted = await request.post()
         form = {name: str(posted.get(name, ""))[:FIELD_MAX] for name in FIELDS}
         try:
@@ -140,13 +138,11 @@ class DeadlinePages(Base):
                 pass
         return await self.show(request, session, viewer, notice=notice)
 
-    @page
+    @admin_page
     async def remove(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Remove one deadline (its history stays)."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         try:
             deadline_id = parse_id(request.match_info["id"])
             deadline = await drop_deadline(self.database, deadline_id, actor=viewer.actor)

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dashboard import texts
-from bot.dashboard.app import CODE_MAX, Base, page
+from bot.dashboard.app import CODE_MAX, Base, admin_page, page
 from bot.dashboard.viewer import Viewer
 from handlers.admin_chat import may_manage
 from storage.models import Member, Role
@@ -115,13 +115,11 @@ class MemberPages(Base):
         notice = texts.MEMBER_REVOKED.format(unit=unit, name=name)
         return await self.show(request, session, viewer, notice=notice)
 
-    @page
+    @admin_page
     async def admin_role(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Give (admin=1) or take (admin=0) the admin role; admins only, never their own."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         person = await self.target(request, session)
         if person is None or person.id is None:
             return await self.show(request, session, viewer, error=texts.MEMBER_UNKNOWN, status=404)

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.errors import UsageError
 from bot.commands.parse import parse_since
-from bot.dashboard import texts
-from bot.dashboard.app import Base, page, unit_page
+from bot.dashboard.app import Base, admin_page, unit_page
 from bot.dashboard.viewer import Viewer
 from knowledge.model import Task
 from storage.models import ProgressUpdate, Unit
@@ -88,13 +87,11 @@ class Pages(Base):
             "reporter": reporter,
         }
 
-    @page
+    @admin_page
     async def audit(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """The newest audit rows, filtered by action, actor, unit and days (admins only)."""
-        if not viewer.is_admin:
-            return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
         query = {
             name: request.query.get(name, "").strip()[:SEARCH_MAX]
             for name in ("action", "actor", "unit", "from", "to")

@@ -15,7 +15,7 @@ from bot.commands.errors import UsageError
 from bot.commands.parse import check_unit, parse_level, parse_since
 from bot.commands.scope import REASON_MAX
 from bot.dashboard import texts
-from bot.dashboard.app import page
+from bot.dashboard.app import admin_page, page
 from bot.dashboard.filters import Filters, matching
 from bot.dashboard.reporting import Reporting
 from bot.dashboard.viewer import Viewer
@@ -95,10 +95,6 @@ class UnitPages(Reporting):
         """Return today in the users' zone."""
         return self.clock().astimezone(self.settings.zone).date()
 
-    def refused(self, request: web.Request, viewer: Viewer) -> web.Response:
-        """Return the refusal of an admin-only action."""
-        return self.message(request, texts.FORBIDDEN, status=403, viewer=viewer)
-
     @page
     async def listing(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
@@ -106,13 +102,11 @@ class UnitPages(Reporting):
         """The tree of units in scope."""
         return await self.show(request, session, viewer)
 
-    @page
+    @admin_page
     async def add(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Add a unit, or update the one with this code (admins)."""
-        if not viewer.is_admin:
-            return self.refused(request, viewer)
         form = await fields(request, "code", "name", "parent", "level")
         try:
             code, name = check_unit(form["code"], form["name"])
@@ -137,13 +131,11 @@ class UnitPages(Reporting):
         )
         return await self.show(request, session, viewer, notice=notice)
 
-    @page
+    @admin_page
     async def preview(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Show what a CSV import would add and change; nothing is saved yet (admins)."""
-        if not viewer.is_admin:
-            return self.refused(request, viewer)
         text = await csv_text(request)
         if text is None:
             return await self.show(request, session, viewer, error=texts.CSV_UNREADABLE, status=400)
@@ -157,13 +149,11 @@ class UnitPages(Reporting):
             return await self.show(request, session, viewer, error=texts.CSV_EMPTY, status=400)
         return await self.show(request, session, viewer, preview=changes | {"text": text})
 
-    @page
+    @admin_page
     async def confirm(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Import the previewed CSV in one transaction (admins); a bad line changes nothing."""
-        if not viewer.is_admin:
-            return self.refused(request, viewer)
         text = await csv_text(request)
         if text is None:
             return await self.show(request, session, viewer, error=texts.CSV_UNREADABLE, status=400)
@@ -177,13 +167,11 @@ class UnitPages(Reporting):
         )
         return await self.show(request, session, viewer, notice=notice)
 
-    @page
+    @admin_page
     async def exempt(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Exempt a unit from reporting for some days (admins)."""
-        if not viewer.is_admin:
-            return self.refused(request, viewer)
         form = await fields(request, "unit", "start", "end", "reason")
 
         async def failed(error: str) -> web.Response:
@@ -221,13 +209,11 @@ class UnitPages(Reporting):
             notice += " " + cli_texts.EXEMPT_PAST
         return await self.show(request, session, viewer, notice=notice)
 
-    @page
+    @admin_page
     async def unexempt(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Remove an exemption (admins)."""
-        if not viewer.is_admin:
-            return self.refused(request, viewer)
         text = request.match_info["id"]
         if not text.isascii() or not text.isdigit() or len(text) > 12:
             return await self.show(
