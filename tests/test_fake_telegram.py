@@ -26,22 +26,32 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.channels.aiohttp_request import AiohttpRequest
 from tests.fakes import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
 CHAT = 4242
 
 
-def make_bot(fake: FakeTelegram, token: str = TOKEN, read_timeout: float = 2.0) -> Bot:
+def transport(kind: str, read_timeout: float, pool: int = 1) -> BaseRequest:
+    """Return PTB's own httpx transport or the bot's aiohttp one (bot/channels)."""
+    if kind == "aiohttp":
+        return AiohttpRequest(pool_size=pool, read_timeout=read_timeout)
+    return HTTPXRequest(connection_pool_size=pool, read_timeout=read_timeout)
+
+
+def make_bot(
+    fake: FakeTelegram, token: str = TOKEN, read_timeout: float = 2.0, kind: str = "httpx"
+) -> Bot:
     """Return a telegram.Bot pointed at the fake, with short timeouts."""
     return Bot(
         token,
         base_url=fake.url + "/bot",
         base_file_url=fake.url + "/file/bot",
-        request=HTTPXRequest(connection_pool_size=8, read_timeout=read_timeout),
-        get_updates_request=HTTPXRequest(read_timeout=read_timeout),
+        request=transport(kind, read_timeout, pool=8),
+        get_updates_request=transport(kind, read_timeout),
     )
 
 
@@ -72,10 +82,16 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
+@pytest.fixture(params=["httpx", "aiohttp"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """Each protocol test runs with PTB's httpx transport and the bot's aiohttp one."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+async def bot(fake: FakeTelegram, kind: str) -> AsyncIterator[Bot]:
     """Return an initialised telegram.Bot talking to the fake."""
-    client = make_bot(fake)
+    client = make_bot(fake, kind=kind)
     await client.initialize()
     yield client
     await client.shutdown()
@@ -213,9 +229,9 @@ async def test_unknown_methods(bot: Bot, fake: FakeTelegram) -> None:
         await bot.do_api_request("noSuchMethod")
 
 
-async def test_wrong_token_is_invalid_token(fake: FakeTelegram) -> None:
+async def test_wrong_token_is_invalid_token(fake: FakeTelegram, kind: str) -> None:
     """A wrong token gets 404 Not Found, which PTB raises as InvalidToken."""
-    client = make_bot(fake, token="999:WRONG")
+    client = make_bot(fake, token="999:WRONG", kind=kind)
     with pytest.raises(InvalidToken):
         await client.initialize()
 
@@ -329,13 +345,29 @@ async def test_5xx_is_plain_network_error(bot: Bot, fake: FakeTelegram) -> None:
     assert (await bot.get_me()).username == "kl09_bot"
 
 
-async def test_slow_answer_is_timed_out(fake: FakeTelegram) -> None:
+async def test_slow_answer_is_timed_out(fake: FakeTelegram, kind: str) -> None:
     """An answer slower than PTB's read timeout raises TimedOut."""
-    client = make_bot(fake, read_timeout=0.2)
+    client = make_bot(fake, read_timeout=0.2, kind=kind)
     await client.initialize()
     fake.delay("sendMessage", 0.5)
     with pytest.raises(TimedOut):
         await client.send_message(CHAT, "x")
+    await client.shutdown()
+
+
+async def test_unreachable_server_is_network_error(kind: str) -> None:
+    """Nothing listening: both transports raise PTB's NetworkError, not their own errors."""
+    from tests.botprocess import free_port
+
+    client = Bot(
+        TOKEN,
+        base_url=f"http://127.0.0.1:{free_port()}/bot",
+        request=transport(kind, 1.0),
+        get_updates_request=transport(kind, 1.0),
+    )
+    with pytest.raises(NetworkError) as caught:
+        await client.initialize()
+    assert not isinstance(caught.value, TimedOut)
     await client.shutdown()
 
 

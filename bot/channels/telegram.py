@@ -36,6 +36,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.base import (
     Channel,
     ChannelStats,
@@ -46,7 +47,7 @@ from bot.channels.base import (
 )
 from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, telegram_update_problem
-from bot.channels.telegram_limits import FloodControl, seconds
+from bot.channels.telegram_limits import CALLS_AT_ONCE, FloodControl, seconds
 from bot.web import WebServer
 from handlers import texts
 from handlers.flows.upload import MAX_UPLOAD
@@ -60,9 +61,11 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TYPING_AFTER = 0.5  # seconds a reply may take before "typing…" is shown
 CAPTION_LIMIT = 1024
 # Updates PTB takes in at once. Each is only admitted and queued in its chat's lane
-# (bot/channels/lanes.py), which handles it; more only grows httpx's connection pool,
-# whose bookkeeping then costs more than the work.
+# (bot/channels/lanes.py), which handles it.
 CONCURRENT_UPDATES = 16
+# Connections to the Bot API: the messages FloodControl lets out at once, and room for the
+# calls it does not count ("typing…", button acknowledgements, file downloads).
+POOL_SIZE = 2 * CALLS_AT_ONCE
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,15 @@ class TelegramChannel(Channel):
             .token(self.config.token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
+            .request(AiohttpRequest(pool_size=POOL_SIZE))
             .rate_limiter(self.flood)
             .concurrent_updates(CONCURRENT_UPDATES)
             .job_queue(None)  # reminders use our own scheduler (persisted), not PTB's
         )
         if self.config.webhook_url:
             builder = builder.updater(None)
+        else:
+            builder = builder.get_updates_request(AiohttpRequest(pool_size=1))
         app = builder.build()
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
