@@ -52,11 +52,8 @@ ANSWERED_WINDOW = 1.0  # seconds an answered message still counts (it arrived be
 MAX_PAUSE = 120.0  # a longer retry_after is not waited for here: the caller decides
 PATIENCE = 60.0  # seconds network errors and 5xx are retried before a request fails
 TRY_ONCE = frozenset({"sendChatAction", "answerCallbackQuery"})  # not worth a retry
-# Messages on the wire at once. httpcore checks every pooled connection for every request
-# (has_expired polls its socket, then a free slot): unbounded, a burst of replies opened up
-# to 256 connections and the checks took ~20% of the bot's CPU; at 32, still ~20% of a much
-# smaller total. 16, as many as PTB takes updates in at once: at Telegram's ~50 ms a call,
-# ~300 messages/s, ten times the free tier's overall limit.
+# Messages on the wire at once: at Telegram's ~50 ms a call, ~300 messages/s, ten times the
+# free tier's overall limit, without a burst of replies opening hundreds of connections.
 CALLS_AT_ONCE = 16
 
 
