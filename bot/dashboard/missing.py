@@ -20,6 +20,7 @@ from scheduler.jobs import period_text, report_buttons
 from storage.models import Unit
 from storage.queries.audit import add_audit, list_audit
 from storage.queries.completion import missing_tasks
+from storage.queries.locks import lock_until_commit
 from storage.queries.outbox import OutboxRow, enqueue
 from storage.queries.recipients import leaders_of_parents
 
@@ -98,6 +99,7 @@ class MissingPages(Reporting):
     ) -> web.Response:
         """Queue the period reminder to the unit's leaders now (once an hour per unit)."""
         now = self.clock()
+        await lock_until_commit(session, NUDGE, unit.code)  # two clicks at once: one reminder
         last = await list_audit(
             session, limit=1, action=NUDGE, target=unit.code, since=now - NUDGE_GAP
         )

@@ -27,10 +27,26 @@ LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _INFO_KEY = "chat_lock"  # session.info: the key this session already locks
 
 
-def chat_lock_key(channel: str, chat_id: str) -> int:
-    """Return the chat's advisory lock key: sha256's first 8 bytes as a signed bigint."""
-    digest = hashlib.sha256(f"chat\x00{channel}\x00{chat_id}".encode()).digest()
+def lock_key(*parts: str) -> int:
+    """Return an advisory lock key: sha256 of the parts' first 8 bytes as a signed bigint."""
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def chat_lock_key(channel: str, chat_id: str) -> int:
+    """Return the chat's advisory lock key."""
+    return lock_key("chat", channel, chat_id)
+
+
+async def lock_until_commit(session: AsyncSession, *parts: str) -> None:
+    """Hold the lock named by `parts` until the session's transaction ends (PostgreSQL).
+
+    For a read-then-write that must not run twice at once across processes, e.g. "at most
+    once an hour": take it before the read. On SQLite it does nothing: the transaction holds
+    the process's one connection, so the read and the write already run one at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(LOCK, {"key": lock_key(*parts)})
 
 
 async def lock_chat(session: AsyncSession, *, channel: str, chat_id: str) -> None:

@@ -1,5 +1,6 @@
 """One chat's turns one at a time across processes: sessions on two engines (as two bot
-processes would have) take the chat's advisory lock (`storage/queries/locks.py`)."""
+processes would have) take the chat's advisory lock (`storage/queries/locks.py`); so does a
+check-then-write such as the dashboard's once-an-hour «nhắc ngay»."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.engine import session_factory
-from storage.queries.locks import chat_lock_key, lock_chat
+from storage.queries.audit import add_audit, list_audit
+from storage.queries.locks import chat_lock_key, lock_chat, lock_until_commit
 from storage.queries.state import get_state, put_state
 from tests.storage.conftest import Backend
 
@@ -106,3 +108,29 @@ async def test_on_sqlite_the_lock_takes_no_connection(
         await lock(first, "c1")
         await asyncio.wait_for(lock(second, "c1"), PROMPT)
         await put_state(second, channel="zalo_bot", chat_id="c1", state="report", data={})
+
+
+async def test_a_once_an_hour_check_runs_one_process_at_a_time(
+    engine: AsyncEngine, other: AsyncEngine, backend: Backend
+) -> None:
+    """Two committee members press «nhắc ngay» for one unit at once, in two processes: the
+    second's check waits for the first's commit, sees its audit row, and sends nothing."""
+    postgres_only(backend)
+
+    async def remind(sessions: Any, pause: float) -> bool:
+        async with sessions() as session:
+            await lock_until_commit(session, "unit.remind", "HU-A")
+            if await list_audit(session, limit=1, action="unit.remind", target="HU-A"):
+                return False
+            await asyncio.sleep(pause)  # the window a check-then-write race needs
+            add_audit(session, actor="t", action="unit.remind", target="HU-A", detail={})
+            await session.commit()
+            return True
+
+    first = asyncio.create_task(remind(session_factory(engine), WAITS))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(remind(session_factory(other), 0))
+    assert sorted(await asyncio.wait_for(asyncio.gather(first, second), PROMPT)) == [False, True]
+    async with session_factory(engine)() as session:
+        other_unit = asyncio.create_task(lock_until_commit(session, "unit.remind", "HU-B"))
+        await asyncio.wait_for(other_unit, PROMPT)
