@@ -136,7 +136,7 @@ class Handlers:
             "hanchot": Command(self.reminders.deadlines),
             "nhacnho": Command(self.reminders.subscribe),
             "phatthanh": Command(broadcast.start, broadcast.access, broadcast),
-            "dangky": Command(register, PRIVATE),
+            "dangky": Command(register, PRIVATE, self.flows.move),
             "baocao": Command(self.report, report.access, report),
             "huy": Command(self.cancel_command),
             "tiendo": Command(self.views.progress, viewer),

@@ -268,6 +268,25 @@ async def test_a_leader_is_asked_before_an_invite_moves_it(
     assert await say(payload="cd:ok", user="l_pm") == texts.STALE_BUTTON  # used once
 
 
+async def test_a_code_typed_mid_report_asks_which_to_keep(
+    say: Say, sessions: Sessions, tree: None
+) -> None:
+    """A leader half-way through /baocao types another unit's code: the report is not
+    silently dropped; keeping it shows its step again, switching asks about the move."""
+    code = CODE.search(await say("/moi HU-TP"))
+    assert code is not None
+    step = await say("/baocao 3.3", user="l_pm")
+    asked = await say(f"/dangky {code[1]}", user="l_pm")
+    assert asked == texts.FLOW_SWITCH.format(current=texts.FLOW_REPORT, new=texts.FLOW_MOVE)
+    assert await say(payload="fl:keep", user="l_pm") == step
+    await say(f"/dangky {code[1]}", user="l_pm")
+    moving = await say(payload="fl:new", user="l_pm")
+    assert "Bạn đang là lãnh đạo HU-PM — Huyện ủy Phù Mỹ" in moving
+    assert (await say(payload="cd:ok", user="l_pm")).startswith("Đăng ký thành công")
+    moved = await member(sessions, "l_pm")
+    assert moved.unit is not None and moved.unit.code == "HU-TP"
+
+
 async def test_an_invite_for_the_own_unit_needs_no_question(
     say: Say, sessions: Sessions, tree: None
 ) -> None:

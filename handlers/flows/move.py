@@ -86,8 +86,8 @@ class MoveFlow:
     cancelled = texts.MOVE_KEPT
 
     def opens(self, arg: str) -> bool:
-        """No command opens it: /dangky asks when it must."""
-        return False
+        """/dangky with a code may open it: a flow open in the chat is kept or ended first."""
+        return bool(arg.strip())
 
     def enters(self, payload: Payload) -> bool:
         """No button starts it."""
