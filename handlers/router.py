@@ -317,6 +317,9 @@ class Handlers:
             return texts.WHOAMI_ADMIN.format(unit=led)
         if unit is not None:
             return texts.WHOAMI_LEADER.format(unit=unit.name)
+        bound = turn.member.unit  # in a unit, not its leader (e.g. the role was taken back)
+        if bound is not None:
+            return texts.WHOAMI_MEMBER.format(unit=bound.name)
         return texts.WHOAMI_GUEST
 
     async def type_in_flow(

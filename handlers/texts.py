@@ -66,6 +66,11 @@ WHOAMI_LEADER = (
     "đơn vị mình và các đơn vị trực thuộc (/tiendo, /chuabaocao, /lichsu, /bieudo) và "
     "bật/tắt nhắc hạn (/nhacnho)."
 )
+WHOAMI_MEMBER = (
+    "Bạn thuộc {unit} nhưng không phải lãnh đạo đơn vị, nên chưa báo cáo hay xem được tiến "
+    "độ. Bạn vẫn hỏi được về văn bản, xem nhiệm vụ (/nhiemvu) và hạn chót (/hanchot). Nếu "
+    "bạn được giao phụ trách, xin Ban Tổ chức mã mời rồi gõ /dangky <mã mời>."
+)
 WHOAMI_GUEST = (
     "Bạn chưa đăng ký với đơn vị nào. Bạn vẫn hỏi được về văn bản, xem nhiệm vụ (/nhiemvu) "
     "và hạn chót (/hanchot). Nếu bạn là lãnh đạo đơn vị, gõ /dangky <mã mời> "

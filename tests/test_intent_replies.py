@@ -13,7 +13,8 @@ import pytest
 from handlers import texts
 from handlers.ports import Sessions
 from handlers.report_form import read_line
-from storage.queries.members import get_member
+from storage.models import Role
+from storage.queries.members import bind_member, get_member
 from storage.status import Status
 from tests.test_flows import (  # noqa: F401 (fixtures)
     Say,
@@ -162,6 +163,20 @@ async def test_whoami_says_role_unit_and_what_one_can_do(say: Say, unit_id: int)
     assert "lãnh đạo Huyện ủy Tuy Phước" in leader and "/baocao" in leader
     admin = await say("đơn vị của tôi", user="boss")
     assert "quản trị viên" in admin and "Huyện ủy Tuy Phước" in admin and "/xuat" in admin
+
+
+async def test_whoami_of_a_member_in_a_unit_who_no_longer_leads_it(
+    say: Say, sessions: Sessions, unit_id: int
+) -> None:
+    """A leader whose role was taken back is still in the unit: not told "not registered"."""
+    await say("xin chào", user="former")
+    async with sessions() as s:
+        member = await get_member(s, channel="console", external_id="former")
+        assert member is not None
+        await bind_member(s, member_id=member.id or 0, unit_id=unit_id, actor="t", role=Role.MEMBER)
+    said = await say("tôi là ai", user="former")
+    assert said == texts.WHOAMI_MEMBER.format(unit="Huyện ủy Tuy Phước")
+    assert "chưa đăng ký" not in said
 
 
 async def test_report_as_a_word_starts_the_guided_report(say: Say, unit_id: int) -> None:
