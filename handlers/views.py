@@ -272,20 +272,23 @@ class Views:
         return f"{row.reported_at.astimezone(self.timezone):%d/%m/%Y %H:%M}"
 
 
-def chart_png(library: KnowledgeBase, items: Sequence[TaskOverview], *, scope: str) -> bytes:
-    """Return /bieudo's PNG: completion per task group (the code before the first dot)."""
+def chart_png(
+    library: KnowledgeBase, items: Sequence[TaskOverview], *, scope: str, number: str = ""
+) -> bytes:
+    """Return /bieudo's PNG: completion per task group (the code before the first dot) of a
+    directive (`number`; the current one by default)."""
     groups: dict[str, list[int]] = {}
     for item in items:
         done_total = groups.setdefault(item.task_code.split(".")[0], [0, 0])
         done_total[0] += item.done
         done_total[1] += item.total
-    bars = [(group_label(library, g), d, t) for g, (d, t) in groups.items()]
+    bars = [(group_label(library, g, number), d, t) for g, (d, t) in groups.items()]
     return completion_chart(bars, title=f"{texts.CHART_TITLE} — {scope}")
 
 
-def group_label(library: KnowledgeBase, code: str) -> str:
+def group_label(library: KnowledgeBase, code: str, number: str = "") -> str:
     """Return a task group's label for the chart, e.g. '3. Về tổ chức bộ máy…'."""
-    task = library.find_task(code)
+    task = library.find_task(library.qualified(code, number) if number else code)
     return texts.CHART_GROUP.format(code=code, title=shorten(task.title, 40) if task else "")
 
 

@@ -20,7 +20,8 @@ from bot.dashboard import add_dashboard
 from bot.database import Database
 from bot.settings import Settings
 from bot.web import WebServer
-from knowledge import load_library
+from knowledge import Library, load_library
+from knowledge.parser import parse_document
 from knowledge.periods import period_of
 from storage.models import AuditLog, Outbox, Role, Unit, UnitExemption
 from storage.queries.applicability import add_exemption
@@ -324,3 +325,52 @@ async def test_a_leader_of_a_unit_alone_sees_its_own_missing_tasks(site) -> None
     assert 'action="/chua-bao-cao/CS-A1/nhac"' in page and "1/1 đơn vị còn thiếu" in page
     overview = re.sub(r"\s+", " ", await (await client.get("/")).text())
     assert "<strong>0/1</strong> đơn vị đã báo cáo đủ" in overview
+
+
+async def test_pages_follow_the_current_directive_and_show_an_earlier_one_on_request(
+    tmp_path: Path,
+) -> None:
+    """Issue 16: with a 2025 directive current, the overview, missing list, task and unit
+    pages report on it (HU-A starts empty-handed); `?vb=09-KL` shows Kết luận 09 as before,
+    its reports included, and the links on those pages stay in Kết luận 09."""
+    text = (Path(__file__).parent / "data" / "ket-luan-12-KL-BTCTW-2025.txt").read_text()
+    library = Library(
+        [parse_document(text, source="12.txt"), LIBRARY.default], current="12-KL/BTCTW"
+    )
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        admins="telegram:900",
+        clock_start=NOW,
+    )
+    database = Database.open(settings)
+    await database.upgrade()
+    server = WebServer("127.0.0.1", 0)
+    add_dashboard(server, settings=settings, database=database, clock=lambda: NOW, library=library)
+    async with TestClient(TestServer(server.app)) as client:
+        await make_tree(database)  # HU-A reported Kết luận 09's 3.3 (done) and 3.2
+        await signed_in(client, database)
+        now = await (await client.get("/")).text()
+        assert 'value="12-KL" selected>Kết luận 12-KL/BTCTW (hiện hành)' in now
+        assert "Chuyển đổi số" in now and "vị trí việc làm" not in now
+        assert '<td class="m-done">' not in row_of(now, "HU-A")  # nothing done in 12-KL
+        missing = await (await client.get("/chua-bao-cao")).text()
+        assert 'href="/nhiem-vu/1.1"' in missing and 'class="nudge"' in missing
+        assert (await client.get("/nhiem-vu/3.3")).status == 404  # 12-KL has no task 3.3
+
+        before = await (await client.get("/?vb=09-KL")).text()
+        assert 'value="09-KL" selected>Kết luận 09-KL/BTCTW' in before
+        assert "vị trí việc làm" in before and 'name="vb" value="09-KL"' in before
+        assert 'href="/don-vi/HU-A?vb=09-KL"' in before and "/bieu-do.png?vb=09-KL" in before
+        task = await (await client.get("/nhiem-vu/3.3?vb=09-KL")).text()
+        hu_a = task.split('href="/don-vi/HU-A?vb=09-KL"')[1].split("</tr>")[0]
+        assert "hoàn thành" in hu_a and "Xong đợt 1" in hu_a
+        unit = await (await client.get("/don-vi/HU-A?vb=09-KL")).text()
+        assert "Xong đợt 1" in unit
+        assert "Xong đợt 1" not in await (await client.get("/don-vi/HU-A")).text()
+        late = await (await client.get("/chua-bao-cao?vb=09-KL")).text()
+        assert 'href="/nhiem-vu/3.2?vb=09-KL"' in late
+        assert 'class="nudge"' not in late  # reminders are the current directive's
+        chart = await client.get("/bieu-do.png?vb=09-KL")
+        assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    await database.close()

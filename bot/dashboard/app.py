@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
@@ -26,7 +27,8 @@ from bot.dashboard.viewer import Viewer, viewer_of
 from bot.database import Database
 from bot.settings import Settings
 from handlers.ports import Clock
-from knowledge import Library
+from knowledge import Document, Library
+from knowledge.library import short_number
 from scheduler.plan import parse_span
 from storage.models import Unit
 from storage.queries.members import get_member_by_id
@@ -40,6 +42,7 @@ COOKIE = "bot_session"
 CODE_MAX = 64  # a unit code's length
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+DIRECTIVE_FIELD = "vb"  # ?vb=09-KL: the pages of another directive than the current one
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -79,8 +82,34 @@ class Base:
 
     @property
     def document(self) -> str:
-        """Return the directive the dashboard reports on."""
+        """Return the current directive's number (what a new report is about)."""
         return self.library.default.number
+
+    def directive(self, request: web.Request) -> Document:
+        """Return the directive a page reports on: `?vb=` (number, full or short, archived
+        ones too, for history), else the current one."""
+        asked = request.query.get(DIRECTIVE_FIELD, "").strip()[:CODE_MAX]
+        return (self.library.document(asked) if asked else None) or self.library.default
+
+    def directive_context(self, doc: Document) -> dict[str, Any]:
+        """Return what templates need to name the directive and keep it in their links."""
+        value = "" if doc.number == self.library.default.number else short_number(doc.number)
+        return {
+            "doc": doc,
+            "doc_label": f"{doc.metadata.kind} {doc.number}".strip(),
+            "vb_value": value,  # for a form's hidden field
+            "vb": urlencode({DIRECTIVE_FIELD: value}) if value else "",  # for a link's query
+            "directives": [
+                {
+                    "value": short_number(d.number),
+                    "label": f"{d.metadata.kind} {d.number}".strip(),
+                    "current": d.number == self.library.default.number,
+                    "archived": d.number in self.library.archived,
+                    "selected": d.number == doc.number,
+                }
+                for d in self.library.documents
+            ],
+        }
 
     def render(
         self,

@@ -1,5 +1,5 @@
 """The overview's filters, read from the query string (a GET form: works without JavaScript):
-subtree, task group, status, unit search, page."""
+subtree, task group, status, unit search, page, and the directive."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class Filters:
     status: str = ""  # one of STATUSES
     search: str = ""  # in a unit's code or name, with or without diacritics
     page: int = 1
+    directive: str = ""  # `vb`: another directive than the current one (app.Base.directive)
 
     @classmethod
     def of(cls, query: Mapping[str, str]) -> Filters:
@@ -38,6 +39,7 @@ class Filters:
             status=status if status in STATUSES else "",
             search=query.get("q", "").strip()[:FIELD_MAX],
             page=_page(query.get("trang", "")),
+            directive=query.get("vb", "").strip()[:FIELD_MAX],
         )
 
     @property
@@ -54,6 +56,7 @@ class Filters:
             "tt": shown.status,
             "q": shown.search,
             "trang": shown.page if shown.page > 1 else "",
+            "vb": shown.directive,
         }
         return urlencode({key: value for key, value in pairs.items() if value})
 

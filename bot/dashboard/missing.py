@@ -49,8 +49,9 @@ class MissingPages(Reporting):
         status: int = 200,
     ) -> web.Response:
         """Render the incomplete units (most missing first), a page at a time."""
-        codes = self.codes()
-        every = await self.standings(session, viewer.root_id)
+        doc = self.directive(request)
+        codes = self.codes(doc)
+        every = await self.standings(session, viewer.root_id, doc)
         skip = own_unit_left_out(viewer, every)
         late = [u for u in every if not u.exempt and u.total.missing > 0 and u.unit.id != skip]
         late.sort(key=lambda u: (-u.total.missing, u.unit.code))
@@ -69,7 +70,7 @@ class MissingPages(Reporting):
                     "more": max(0, len(missing) - TASKS_SHOWN),
                 }
             )
-        context: dict[str, Any] = {
+        context: dict[str, Any] = self.directive_context(doc) | {
             "rows": rows,
             "total": len(late),
             "counted": sum(1 for u in every if not u.exempt and u.unit.id != skip),
@@ -113,7 +114,7 @@ class MissingPages(Reporting):
             session,
             unit_id=unit_id,
             window=self.window(now),
-            task_codes=self.codes(),
+            task_codes=self.codes(self.library.default),  # reminders: the current directive
             document=self.document,
         )
         if not missing:  # None: exempt; []: complete

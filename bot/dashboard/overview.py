@@ -56,19 +56,20 @@ class OverviewPages(Reporting):
         matrix = await self.matrix(request, session, viewer, filters)
         if isinstance(matrix, web.Response):
             return matrix
-        context: dict[str, Any] = {
+        doc = self.directive(request)
+        context: dict[str, Any] = self.directive_context(doc) | {
             "m": matrix,
             "f": filters,
-            "groups": self.groups(),
+            "groups": self.groups(doc),
             "statuses": STATUSES,
             "period": self.period(self.clock()).label,
             "matrix_scope": self.scope_name(viewer, matrix),
         }
         if request.headers.get("HX-Request") == "true":  # the filter form's partial update
             return self.render(request, "_matrix.html", context, viewer=viewer)
-        tasks = self.leaf_tasks()
+        tasks = self.leaf_tasks(doc)
         done = await completion(
-            session, document=self.document, task_codes=self.codes(), root_id=viewer.root_id
+            session, document=doc.number, task_codes=self.codes(doc), root_id=viewer.root_id
         )
         titles = {task.code: task.title for task in tasks}
         context |= {
@@ -87,13 +88,14 @@ class OverviewPages(Reporting):
     ) -> web.Response:
         """One task: every unit in scope, its standing for the period and its current report."""
         code = request.match_info["code"].strip()[:16]
-        task = self.library.find_task(code)
+        doc = self.directive(request)
+        task = doc.task(code)
         if task is None or task.children:
             return self.message(request, texts.TASK_UNKNOWN.format(code=code), status=404)
         shown = request.query.get("tt", "")
         shown = shown if shown in TASK_FILTERS else ""
         filters = Filters.of(request.query)
-        rows = await self.standings(session, viewer.root_id, [code])
+        rows = await self.standings(session, viewer.root_id, doc, [code])
         if shown == "chua":
             rows = [row for row in rows if row.total.missing > 0]
         elif shown == "da":
@@ -106,7 +108,7 @@ class OverviewPages(Reporting):
             for unit, update in await latest_for_task(
                 session,
                 task_code=code,
-                document=self.document,
+                document=doc.number,
                 unit_ids=[row.unit.id for row in shown_rows],
             )
         }
@@ -128,7 +130,7 @@ class OverviewPages(Reporting):
             "done": sum(1 for r in rows if r.total.state == "done"),
             "missing": sum(1 for r in rows if r.total.missing > 0),
         }
-        context = {
+        context = self.directive_context(doc) | {
             "task": task,
             "lines": lines,
             "shown": shown,
@@ -151,20 +153,21 @@ class OverviewPages(Reporting):
         if isinstance(matrix, web.Response):
             return matrix
         root_id = matrix.root.id if matrix.root is not None else viewer.root_id
+        doc = self.directive(request)
         codes = [code for column in matrix.columns for code in column.tasks]
         keep = {row.unit.code for row in matrix.rows}
         rows = [
             row
-            for row in await export_rows(session, document=self.document, root_id=root_id)
+            for row in await export_rows(session, document=doc.number, root_id=root_id)
             if row.unit_code in keep and row.task_code in codes
         ]
         now = self.clock().astimezone(self.settings.zone)
         spans = Span.of_periods(last_periods(now.date(), EXPORT_PERIODS), self.settings.zone)
         report = await period_report(
-            session, task_codes=codes, spans=spans, document=self.document, root_id=root_id
+            session, task_codes=codes, spans=spans, document=doc.number, root_id=root_id
         )
         report = replace(report, units=[u for u in report.units if u.code in keep])
-        titles = {task.code: task.title for task in self.library.tasks()}
+        titles = {task.code: task.title for task in doc.tasks}
         content = write_xlsx(rows, task_titles=titles, periods=report)
         await record(
             session,
@@ -185,10 +188,11 @@ class OverviewPages(Reporting):
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.StreamResponse:
         """The PNG of /bieudo for the viewer's scope."""
+        doc = self.directive(request)
         items = await overview(
-            session, document=self.document, root_id=viewer.root_id, task_codes=self.codes()
+            session, document=doc.number, root_id=viewer.root_id, task_codes=self.codes(doc)
         )
-        png = chart_png(self.library, items, scope=self.scope_name(viewer))
+        png = chart_png(self.library, items, scope=self.scope_name(viewer), number=doc.number)
         response = web.Response(body=png, content_type="image/png")
         response.headers.update(HEADERS)
         return response

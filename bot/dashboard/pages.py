@@ -12,7 +12,6 @@ from bot.commands.errors import UsageError
 from bot.commands.parse import parse_since
 from bot.dashboard.app import Base, admin_page, unit_page
 from bot.dashboard.viewer import Viewer
-from knowledge.model import Task
 from storage.models import ProgressUpdate, Unit
 from storage.queries.audit import list_audit
 from storage.queries.dashboard import leaders_of, recent_reports
@@ -33,10 +32,6 @@ class Pages(Base):
         app.router.add_get("/don-vi/{code}", self.unit)
         app.router.add_get("/nhat-ky", self.audit)
 
-    def leaf_tasks(self) -> list[Task]:
-        """Return the reportable tasks (those without sub-tasks), in directive order."""
-        return [task for task in self.library.tasks() if not task.children]
-
     def local(self, moment: datetime) -> str:
         """Return a moment as the users' local dd/mm/yyyy HH:MM."""
         return f"{moment.astimezone(self.settings.zone):%d/%m/%Y %H:%M}"
@@ -54,11 +49,12 @@ class Pages(Base):
         parent = await get_unit_by_id(session, unit_id=unit.parent_id) if unit.parent_id else None
         if parent is not None and not await viewer.may_see(session, parent):
             parent = None
-        latest = await latest_for_unit(session, unit_id=unit_id, document=self.document)
+        doc = self.directive(request)
+        latest = await latest_for_unit(session, unit_id=unit_id, document=doc.number)
         reported = {row.task_code for row in latest}
-        tasks = self.leaf_tasks()
-        history = await recent_reports(session, unit_id=unit_id, document=self.document)
-        context = {
+        tasks = [task for task in doc.tasks if not task.children]
+        history = await recent_reports(session, unit_id=unit_id, document=doc.number)
+        context = self.directive_context(doc) | {
             "unit": unit,
             "parent": parent,
             "children": await list_children(session, unit_id=unit_id),

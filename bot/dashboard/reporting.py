@@ -14,7 +14,7 @@ from bot.dashboard import texts
 from bot.dashboard.app import Base
 from bot.dashboard.filters import Filters, keeps, matching
 from bot.dashboard.viewer import Viewer
-from knowledge.model import Task
+from knowledge.model import Document, Task
 from knowledge.periods import Period, period_of
 from storage.models import Unit
 from storage.queries.completion import Window
@@ -89,32 +89,32 @@ class Matrix:
 class Reporting(Base):
     """Period helpers for the pages that show who reported what."""
 
-    def leaf_tasks(self) -> list[Task]:
-        """Return the reportable tasks (those without sub-tasks), in directive order."""
-        return [task for task in self.library.tasks() if not task.children]
+    def leaf_tasks(self, doc: Document) -> list[Task]:
+        """Return a directive's reportable tasks (those without sub-tasks), in its order."""
+        return [task for task in doc.tasks if not task.children]
 
-    def codes(self) -> list[str]:
-        """Return the reportable task codes."""
-        return [task.code for task in self.leaf_tasks()]
+    def codes(self, doc: Document) -> list[str]:
+        """Return a directive's reportable task codes."""
+        return [task.code for task in self.leaf_tasks(doc)]
 
-    def groups(self) -> list[Column]:
+    def groups(self, doc: Document) -> list[Column]:
         """Return the task groups (the directive's top-level parts), each with its tasks."""
         found: dict[str, list[str]] = {}
-        for task in self.leaf_tasks():
+        for task in self.leaf_tasks(doc):
             found.setdefault(task.code.split(".")[0], []).append(task.code)
         out = []
         for code, tasks in found.items():
-            group = self.library.find_task(code)
+            group = doc.task(code)
             out.append(Column(code, group.title if group else code, tasks))
         return out
 
-    def columns(self, group: str) -> list[Column]:
+    def columns(self, group: str, doc: Document) -> list[Column]:
         """Return the matrix's columns: the groups, or one group's tasks."""
-        for column in self.groups():
+        for column in self.groups(doc):
             if column.code == group:
-                titles = {task.code: task.title for task in self.leaf_tasks()}
+                titles = {task.code: task.title for task in self.leaf_tasks(doc)}
                 return [Column(code, titles.get(code, ""), [code]) for code in column.tasks]
-        return self.groups()
+        return self.groups(doc)
 
     def period(self, now: datetime) -> Period:
         """Return the reporting period `now` falls in (users' time zone)."""
@@ -146,15 +146,20 @@ class Reporting(Base):
         return unit
 
     async def standings(
-        self, session: AsyncSession, root_id: int | None, codes: Sequence[str] | None = None
+        self,
+        session: AsyncSession,
+        root_id: int | None,
+        doc: Document,
+        codes: Sequence[str] | None = None,
     ) -> list[UnitStanding]:
-        """Return every unit of a subtree (None: all) in tree order with its period standing."""
+        """Return every unit of a subtree (None: all) in tree order with its period standing
+        on a directive's tasks."""
         return await standings(
             session,
             window=self.window(self.clock()),
             units=await units_in_tree_order(session, root_id=root_id),
-            task_codes=self.codes() if codes is None else codes,
-            document=self.document,
+            task_codes=self.codes(doc) if codes is None else codes,
+            document=doc.number,
             root_id=root_id,
         )
 
@@ -171,14 +176,15 @@ class Reporting(Base):
         root = await self.subtree(request, session, viewer, filters.root)
         if isinstance(root, web.Response):
             return root
-        every = await self.standings(session, viewer.root_id)
+        doc = self.directive(request)
+        every = await self.standings(session, viewer.root_id, doc)
         standing = PeriodStanding.of(every, leaving_out=own_unit_left_out(viewer, every))
         units = in_subtree(every, root.id) if root is not None else every
         wanted = {unit.id for unit in matching([u.unit for u in units], filters.search)}
         units = [u for u in units if u.unit.id in wanted]
-        columns = self.columns(filters.group)
+        columns = self.columns(filters.group, doc)
         shown = [code for column in columns for code in column.tasks]
-        whole = len(shown) == len(self.codes())
+        whole = len(shown) == len(self.codes(doc))
         if filters.status:
             units = [
                 u
