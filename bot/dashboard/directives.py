@@ -1,0 +1,366 @@
+"""Directives (`/van-ban`, admins; issue 16): the library as `documents list` shows it, with
+set current / archive, the deadlines stored directives propose (accept / reject, the CLI's
+functions), and a file upload previewed before anything is stored.
+
+The upload (.txt, .docx, .pdf, ≤ 10 MB: the only route with a body limit above 1 MB) is read
+by `knowledge.ingest.read_document` off the event loop and refused, nothing stored, when it
+can't be read or repeats a number or a stored text. Otherwise its normalised text waits
+server-side in a conversation state keyed to the browser session (channel "web", 30 min),
+never in the page: «Lưu» takes it once (with the sha256 the page showed, so a preview
+replaced in another tab is not stored by this one) and stores it as `documents add` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import cli_texts
+from bot.commands.proposals import accept_proposal, reject_proposal
+from bot.dashboard import texts
+from bot.dashboard.app import Base, admin_page
+from bot.dashboard.viewer import Viewer
+from bot.preview import preview_lines
+from bot.web import with_body_limit
+from handlers import texts as chat_texts
+from handlers.directives import new_directive, proposals_of
+from handlers.flows.upload import MAX_UPLOAD, MAX_UPLOAD_MB
+from knowledge import Document
+from knowledge.ingest import Ingested, Unreadable, read_document
+from knowledge.ingest.preview import describe
+from knowledge.library import text_digest
+from knowledge.parser import parse_document
+from storage.models import (
+    ConversationState,
+    DeadlineProposal,
+    Directive,
+    DirectiveStatus,
+    ProposalState,
+)
+from storage.queries.directives import (
+    add_directive,
+    archive_directive,
+    find_duplicate,
+    list_directives,
+    list_proposals,
+    set_current,
+)
+from storage.queries.state import clear_state, get_state, put_state, take_state
+
+CHANNEL = "web"  # conversation_state rows of dashboard sessions
+PENDING = "vb_upload"
+PENDING_MINUTES = 30
+PENDING_TTL = timedelta(minutes=PENDING_MINUTES)
+UPLOAD_BODY = MAX_UPLOAD + 256 * 1024  # the file plus the form's other fields
+FILE_FIELD = "tep"
+NAME_MAX = 255
+ID_MAX = 12
+
+
+def pending_key(viewer: Viewer) -> str:
+    """Return the conversation-state key of the viewer's browser session (its CSRF token is
+    the session's own secret: one pending upload per session, unknown to anyone else)."""
+    return "vb:" + hashlib.sha256(viewer.csrf.encode()).hexdigest()[:48]
+
+
+def matches(state: ConversationState | None, sha256: str) -> bool:
+    """Tell whether a pending upload is there and is the one the page showed."""
+    if state is None or state.state != PENDING:
+        return False
+    return hmac.compare_digest(str(state.data.get("sha256", "")).encode(), sha256.encode())
+
+
+def day_text(value: Any) -> str:
+    """Return a date as dd/mm/yyyy ('' for none)."""
+    return f"{value:%d/%m/%Y}" if value else ""
+
+
+def row_id(request: web.Request) -> int | None:
+    """Return the path's {id} as a number (None when it is not one)."""
+    text = request.match_info["id"]
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= ID_MAX else None
+
+
+class DirectivePages(Base):
+    """/van-ban: the library, its actions, proposed deadlines, upload → preview → Lưu / Hủy."""
+
+    def add_routes(self, app: web.Application) -> None:
+        """Route the page, the upload (10 MB bodies) and the actions."""
+        app.router.add_get("/van-ban", self.listing)
+        app.router.add_post("/van-ban/tai-len", with_body_limit(self.upload_file, UPLOAD_BODY))
+        app.router.add_post("/van-ban/luu", self.confirm)
+        app.router.add_post("/van-ban/huy", self.cancel)
+        app.router.add_post("/van-ban/{id}/hien-hanh", self.make_current)
+        app.router.add_post("/van-ban/{id}/luu-tru", self.archive)
+        app.router.add_post("/van-ban/han/{id}/duyet", self.accept)
+        app.router.add_post("/van-ban/han/{id}/bo", self.reject)
+
+    async def show(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        viewer: Viewer,
+        *,
+        notice: str = "",
+        error: str = "",
+        status: int = 200,
+    ) -> web.Response:
+        """Render the library, the proposed deadlines and the upload form."""
+        proposals = [
+            {
+                "id": p.id,
+                "document": p.document,
+                "code": p.task_code,
+                "due": day_text(p.due_on),
+                "phrase": p.phrase,
+            }
+            for p in await list_proposals(session)
+        ]
+        context = {
+            "documents": await self.documents(session),
+            "proposals": proposals,
+            "notice": notice,
+            "error": error,
+            "limit": MAX_UPLOAD_MB,
+        }
+        return self.render(request, "directives.html", context, viewer=viewer, status=status)
+
+    async def documents(self, session: AsyncSession) -> list[dict[str, Any]]:
+        """Return the library as `documents list` does, stored rows read now (a row the
+        library has not loaded yet shows without its task count)."""
+        rows = await list_directives(session)
+        stored = {r.number for r in rows}
+        bundled = [d for d in self.library.documents if d.number not in stored]
+        no_current = not any(r.is_current for r in rows)
+        items = [self.item(doc, None, current=no_current and doc is bundled[0]) for doc in bundled]
+        items += [self.item(self.library.document(r.number), r, current=r.is_current) for r in rows]
+        return sorted(items, key=lambda i: (i["issued_on"] is None, i["issued_on"] or 0))
+
+    def item(self, doc: Document | None, row: Directive | None, *, current: bool) -> dict[str, Any]:
+        """Return one line of the library: a bundled document (no row) or a stored row, with
+        its task count once this process's library has loaded it."""
+        if row is None:
+            assert doc is not None  # a bundled line is a loaded document
+            meta = doc.metadata
+            facts = {"id": 0, "number": doc.number, "kind": meta.kind, "title": meta.title}
+            issued, archived = meta.issued, False
+        else:
+            facts = {"id": row.id, "number": row.number, "kind": row.kind, "title": row.title}
+            issued, archived = row.issued, row.status == DirectiveStatus.ARCHIVED.value
+        loaded = doc is not None and doc.number == facts["number"]
+        return facts | {
+            "bundled": row is None,
+            "issued": day_text(issued),
+            "issued_on": issued,
+            "tasks": len(doc.tasks) if loaded and doc is not None else None,
+            "current": current,
+            "archived": archived,
+        }
+
+    @admin_page
+    async def listing(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """The library of directives."""
+        return await self.show(request, session, viewer)
+
+    @admin_page
+    async def upload_file(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Read an uploaded directive and show its preview with Lưu / Hủy; nothing stored."""
+        posted = await request.post()
+        field = posted.get(FILE_FIELD)
+        if not isinstance(field, web.FileField) or not field.filename:
+            return await self.show(request, session, viewer, error=texts.DOC_NO_FILE, status=400)
+        name = PurePath(field.filename.replace("\\", "/")).name[:NAME_MAX] or "tệp"
+        data = field.file.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            error = chat_texts.UPLOAD_TOO_LARGE.format(name=name, limit=MAX_UPLOAD_MB)
+            return await self.show(request, session, viewer, error=error, status=413)
+        try:
+            ingested = await asyncio.to_thread(read_document, data, name)
+        except Unreadable as exc:
+            reason = chat_texts.unreadable_reason(exc.kind, exc.detail)
+            error = chat_texts.UPLOAD_UNREADABLE.format(name=name, reason=reason)
+            return await self.show(request, session, viewer, error=error, status=400)
+        refusal = await self.duplicate(session, ingested)
+        if refusal:
+            return await self.show(request, session, viewer, error=refusal, status=409)
+        sha = text_digest(ingested.text)
+        data_kept = {"text": ingested.text, "filename": name, "sha256": sha}
+        await put_state(
+            session,
+            channel=CHANNEL,
+            chat_id=pending_key(viewer),
+            state=PENDING,
+            data=data_kept,
+            ttl=PENDING_TTL,
+            now=self.clock(),
+        )
+        doc = ingested.document
+        context = {
+            "filename": name,
+            "sha256": sha,
+            "kind": doc.metadata.kind,
+            "number": doc.number,
+            "lines": preview_lines(describe(ingested)),
+            "minutes": PENDING_MINUTES,
+        }
+        return self.render(request, "directive_preview.html", context, viewer=viewer)
+
+    async def duplicate(self, session: AsyncSession, ingested: Ingested) -> str:
+        """Return why this file can't be added (its number or text already in the library),
+        as `documents add` says it; '' when it can."""
+        number = ingested.document.number
+        twin = await find_duplicate(session, number=number, sha256=text_digest(ingested.text))
+        if twin is not None and twin.number == number:
+            where = cli_texts.DOC_STORED_WHERE.format(id=twin.id)
+            return cli_texts.DOC_DUPLICATE_NUMBER.format(number=number, where=where)
+        if twin is not None:
+            return cli_texts.DOC_DUPLICATE_CONTENT.format(id=twin.id, number=twin.number)
+        if any(d.number == number for d in self.library.documents):
+            where = cli_texts.DOC_BUNDLED_WHERE
+            return cli_texts.DOC_DUPLICATE_NUMBER.format(number=number, where=where)
+        return ""
+
+    @admin_page
+    async def confirm(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Store the previewed directive (taken once) with its deadlines as proposals."""
+        posted = await request.post()
+        shown = str(posted.get("sha256", ""))[:64]
+        make_current = posted.get("hien_hanh") == "1"
+        key, now = pending_key(viewer), self.clock()
+        waiting = await get_state(session, channel=CHANNEL, chat_id=key, now=now)
+        if not matches(waiting, shown):  # another upload replaced it, or none is waiting
+            return await self.show(
+                request, session, viewer, error=texts.DOC_PENDING_GONE, status=409
+            )
+        taken = await take_state(session, channel=CHANNEL, chat_id=key, now=now)
+        if not matches(taken, shown):  # taken meanwhile (a second click)
+            await session.commit()
+            return await self.show(
+                request, session, viewer, error=texts.DOC_PENDING_GONE, status=409
+            )
+        assert taken is not None
+        kept = taken.data
+        text, filename = str(kept["text"]), str(kept["filename"])
+        doc = await asyncio.to_thread(parse_document, text, source=filename)
+        ingested = Ingested(doc, text, ())
+        refusal = await self.duplicate(session, ingested)  # stored meanwhile (chat, the CLI)
+        if refusal:
+            await session.commit()  # the pending upload is spent
+            return await self.show(request, session, viewer, error=refusal, status=409)
+        proposals = proposals_of(doc)
+        row = await add_directive(
+            session,
+            new=new_directive(ingested, filename),
+            actor=viewer.actor,
+            make_current=make_current,
+            proposals=proposals,
+        )
+        notice = texts.DOC_SAVED.format(
+            id=row.id,
+            kind=doc.metadata.kind,
+            number=doc.number,
+            tasks=len(doc.tasks),
+            current=cli_texts.DOC_ADDED_CURRENT if make_current else "",
+        )
+        if proposals:
+            notice += " " + texts.DOC_PROPOSED.format(count=len(proposals))
+        return await self.show(request, session, viewer, notice=notice)
+
+    @admin_page
+    async def cancel(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Forget the previewed upload."""
+        await clear_state(session, channel=CHANNEL, chat_id=pending_key(viewer))
+        return await self.show(request, session, viewer, notice=chat_texts.UPLOAD_CANCELLED)
+
+    @admin_page
+    async def make_current(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Make a stored directive (or, with id 0, the bundled one) current."""
+        key = row_id(request)
+        items = {i["id"]: i for i in await self.documents(session)}
+        item = items.get(key) if key is not None else None
+        if item is None:
+            return await self.show(request, session, viewer, error=texts.DOC_GONE, status=404)
+        if item["archived"]:
+            error = cli_texts.DOC_CURRENT_ARCHIVED.format(number=item["number"])
+            return await self.show(request, session, viewer, error=error, status=409)
+        if item["current"]:
+            notice = cli_texts.DOC_CURRENT_ALREADY.format(kind=item["kind"], number=item["number"])
+            return await self.show(request, session, viewer, notice=notice)
+        await set_current(session, directive_id=key or None, actor=viewer.actor)
+        notice = cli_texts.DOC_CURRENT_SET.format(kind=item["kind"], number=item["number"])
+        return await self.show(request, session, viewer, notice=notice)
+
+    @admin_page
+    async def archive(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Archive a stored directive: its reminders stop, its history stays."""
+        key = row_id(request)
+        row = await session.get(Directive, key) if key else None
+        if key == 0:
+            error = texts.DOC_ARCHIVE_BUNDLED
+            return await self.show(request, session, viewer, error=error, status=409)
+        if row is None:
+            return await self.show(request, session, viewer, error=texts.DOC_GONE, status=404)
+        if row.status == DirectiveStatus.ARCHIVED.value:
+            notice = cli_texts.DOC_ARCHIVE_ALREADY.format(number=row.number)
+            return await self.show(request, session, viewer, notice=notice)
+        kind, number = row.kind, row.number
+        removed = await archive_directive(session, directive_id=key or 0, actor=viewer.actor)
+        notice = cli_texts.DOC_ARCHIVED.format(kind=kind, number=number, deadlines=removed)
+        return await self.show(request, session, viewer, notice=notice)
+
+    async def proposal(self, request: web.Request, session: AsyncSession) -> DeadlineProposal | str:
+        """Return the path's proposal if it still waits for a decision, else why not."""
+        key = row_id(request)
+        row = await session.get(DeadlineProposal, key) if key is not None else None
+        if row is None or row.state != ProposalState.PROPOSED.value:
+            return texts.PROPOSAL_GONE
+        return row
+
+    @admin_page
+    async def accept(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Accept a proposed deadline: reminded like any other from now on."""
+        row = await self.proposal(request, session)
+        if isinstance(row, str):
+            return await self.show(request, session, viewer, error=row, status=409)
+        facts = {"id": row.id, "code": row.task_code, "document": row.document}
+        due = day_text(row.due_on)
+        deadline = await accept_proposal(
+            session, proposal=row, settings=self.settings, actor=viewer.actor
+        )
+        notice = cli_texts.PROPOSAL_ACCEPTED.format(**facts, due=due, deadline=deadline.id)
+        return await self.show(request, session, viewer, notice=notice)
+
+    @admin_page
+    async def reject(
+        self, request: web.Request, session: AsyncSession, viewer: Viewer
+    ) -> web.Response:
+        """Reject a proposed deadline: never reminded."""
+        row = await self.proposal(request, session)
+        if isinstance(row, str):
+            return await self.show(request, session, viewer, error=row, status=409)
+        facts = {"id": row.id, "code": row.task_code, "document": row.document}
+        due = day_text(row.due_on)
+        await reject_proposal(session, proposal=row, actor=viewer.actor)
+        notice = cli_texts.PROPOSAL_REJECTED.format(**facts, due=due)
+        return await self.show(request, session, viewer, notice=notice)
