@@ -18,12 +18,10 @@ from storage.queries.deadlines import list_deadlines
 from storage.queries.directives import list_directives
 from tests.ingestfiles import directive_docx, directive_pdf
 from tests.pdfmake import make_image_pdf
-from tests.test_dashboard import signed_in
+from tests.test_dashboard import signed_in, site
 from tests.test_dashboard_admin import leader_signed_in, seed, text_of
 
-__all__ = ["site"]
-
-from tests.test_dashboard import site  # noqa: E402  (the fixture)
+__all__ = ["site"]  # the fixture
 
 SHA = re.compile(r'name="sha256" value="([0-9a-f]{64})"')
 
@@ -96,7 +94,8 @@ async def test_a_docx_is_previewed_then_stored_on_luu_with_its_deadlines_propose
     tampered = await client.post("/van-ban/luu", data={"csrf": csrf, "sha256": "0" * 64})
     assert tampered.status == 409 and "không còn" in await tampered.text()
     assert await stored(database) == []
-    saved = await client.post("/van-ban/luu", data={"csrf": csrf, "sha256": sha[1], "hien_hanh": "1"})
+    form = {"csrf": csrf, "sha256": sha[1], "hien_hanh": "1"}
+    saved = await client.post("/van-ban/luu", data=form)
     assert saved.status == 200
     notice = text_of(await saved.text())
     assert "Đã lưu văn bản #1: Kế hoạch 45-KH/TU" in notice and "là văn bản hiện hành" in notice
@@ -163,7 +162,7 @@ async def test_uploads_up_to_10_mb_pass_while_other_routes_keep_1_mb(site) -> No
     assert await stored(database) == []
 
 
-async def test_hủy_forgets_the_preview(site) -> None:
+async def test_huy_forgets_the_preview(site) -> None:
     client, database = site
     csrf = await signed_in(client, database)
     _, page = await preview(client, csrf, "kh.docx", directive_docx())
