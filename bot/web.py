@@ -16,16 +16,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 1024 * 1024  # webhook bodies over 1 MB are refused (413)
 
 
-def with_body_limit(handler: Handler, limit: int) -> Handler:
-    """Return the handler with its own body limit (the dashboard's file upload), where
-    every other route keeps MAX_BODY: a body over `limit` is still refused while read (413)."""
-
-    async def limited(request: web.Request) -> web.StreamResponse:
-        return await handler(request.clone(client_max_size=limit))
-
-    return limited
-
-
 class WebServer:
     """The process's HTTP server; routes are added before start()."""
 

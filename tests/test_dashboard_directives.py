@@ -70,6 +70,8 @@ async def test_only_admins_see_the_library_and_a_post_needs_the_csrf_token(site)
     assert (await client.get("/van-ban")).status == 403
     status, _ = await preview(client, leader_csrf, "kh.docx", directive_docx())
     assert status == 403
+    status, _ = await preview(client, leader_csrf, "lon.pdf", b"0" * (2 * 1024 * 1024))
+    assert status == 413  # a leader's body limit stays 1 MB
     assert (await client.post("/van-ban/han/1/duyet", data={"csrf": leader_csrf})).status == 403
     assert await stored(database) == []
     assert csrf != leader_csrf
@@ -153,12 +155,19 @@ async def test_uploads_up_to_10_mb_pass_while_other_routes_keep_1_mb(site) -> No
     two_mb = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)
     status, page = await preview(client, csrf, "lon.pdf", two_mb)
     assert status == 400 and "Không thêm được «lon.pdf»" in text_of(page)  # read, not refused
-    status, _ = await preview(client, csrf, "qua-lon.pdf", b"0" * (MAX_UPLOAD + 300 * 1024))
-    assert status == 413
+    status, page = await preview(client, csrf, "qua-lon.pdf", b"0" * (MAX_UPLOAD + 300 * 1024))
+    assert status == 413 and "Tệp lớn hơn 10 MB nên không nhận" in page
+    status, page = await preview(client, csrf, "vua-qua.pdf", b"0" * (MAX_UPLOAD + 1))
+    assert status == 413 and "lớn hơn 10 MB" in text_of(page)  # under the body limit
     other = aiohttp.FormData()
     other.add_field("csrf", csrf)
     other.add_field("tep", b"a,b\n" * 400_000, filename="u.csv", content_type="text/csv")
     assert (await client.post("/don-vi/nhap", data=other)).status == 413
+    client.session.cookie_jar.clear()  # signed out: 1 MB, as everywhere else
+    status, _ = await preview(client, csrf, "lon.pdf", two_mb)
+    assert status == 413
+    status, _ = await preview(client, csrf, "nho.pdf", b"%PDF-1.4")
+    assert status == 401
     assert await stored(database) == []
 
 

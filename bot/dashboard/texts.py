@@ -75,6 +75,7 @@ CSV_IMPORTED = "Đã nhập: thêm {added}, cập nhật {updated}, giữ nguyê
 EXEMPT_DAYS_NEEDED = "Cần ngày bắt đầu và ngày kết thúc miễn báo cáo (dd/mm/yyyy)."
 EXEMPT_REASON_BAD = "Cần ghi lý do miễn báo cáo, tối đa {limit} ký tự."
 # directives (/van-ban)
+DOC_TOO_LARGE = "Tệp lớn hơn {limit} MB nên không nhận. Chưa có gì thay đổi."
 DOC_NO_FILE = "Hãy chọn một tệp văn bản .txt, .docx hoặc .pdf để tải lên."
 DOC_PENDING_GONE = (
     "Bản xem trước này không còn (đã lưu, đã hủy, đã quá 30 phút hoặc đã được thay bằng tệp "
