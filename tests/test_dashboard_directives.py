@@ -4,6 +4,7 @@ refusals (duplicate, unreadable, scanned, too large), set current / archive, pro
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import aiohttp
@@ -239,3 +240,17 @@ async def test_proposals_are_accepted_or_rejected_and_directives_made_current_or
     assert refused.status == 409 and "đã lưu trữ" in text_of(await refused.text())
     assert (await client.post("/van-ban/99/luu-tru", data={"csrf": csrf})).status == 404
     assert await audited(database, "directive.archive") == ["telegram:900"]
+
+
+async def test_two_presses_of_luu_at_once_store_the_directive_once(site) -> None:
+    client, database = site
+    csrf = await signed_in(client, database)
+    _, page = await preview(client, csrf, "kh.docx", directive_docx())
+    sha = SHA.search(page)
+    assert sha is not None
+    form = {"csrf": csrf, "sha256": sha[1]}
+    first, second = await asyncio.gather(
+        client.post("/van-ban/luu", data=form), client.post("/van-ban/luu", data=form)
+    )
+    assert sorted([first.status, second.status]) == [200, 409]
+    assert len(await stored(database)) == 1

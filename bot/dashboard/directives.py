@@ -261,17 +261,16 @@ class DirectivePages(Base):
             return await self.show(
                 request, session, viewer, error=texts.DOC_PENDING_GONE, status=409
             )
+        assert waiting is not None
+        text, filename = str(waiting.data["text"]), str(waiting.data["filename"])
+        # parsed before the row is taken: no write transaction is held while it runs
+        doc = await asyncio.to_thread(parse_document, text, source=filename)
+        ingested = Ingested(doc, text, ())
         taken = await take_state(session, channel=CHANNEL, chat_id=key, now=now)
-        if not matches(taken, shown):  # taken meanwhile (a second click)
-            await session.commit()
+        if not matches(taken, shown):  # taken meanwhile (a second click): nothing committed
             return await self.show(
                 request, session, viewer, error=texts.DOC_PENDING_GONE, status=409
             )
-        assert taken is not None
-        kept = taken.data
-        text, filename = str(kept["text"]), str(kept["filename"])
-        doc = await asyncio.to_thread(parse_document, text, source=filename)
-        ingested = Ingested(doc, text, ())
         refusal = await self.duplicate(session, ingested)  # stored meanwhile (chat, the CLI)
         if refusal:
             await session.commit()  # the pending upload is spent
