@@ -85,6 +85,7 @@ def zalo_oa_channel(services: Services, dispatch: Dispatch, admit: Admit) -> Cha
         api_base_url=s.zalo_oa_api_base_url,
         oauth_base_url=s.zalo_oauth_base_url,
         max_event_age=timedelta(seconds=s.zalo_max_event_age),
+        http_files=s.zalo_oa_api_base_url.startswith("http://"),  # only a loopback fake's
     )
     return ZaloOAChannel(
         dispatch,
@@ -95,6 +96,7 @@ def zalo_oa_channel(services: Services, dispatch: Dispatch, admit: Admit) -> Cha
         stats=services.metrics.channel("zalo_oa"),
         first_time=services.inbound.first_time,
         admit=admit,
+        may_upload=services.handlers.may_upload,
     )
 
 

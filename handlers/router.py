@@ -51,6 +51,7 @@ from handlers.views import Views
 from handlers.web_login import WebLogin, mini_app_url
 from handlers.who_reports import WhoReports
 from storage.engine import is_unavailable
+from storage.models import Role
 from storage.queries.members import get_member, set_blocked
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,15 @@ class Handlers:
             seconds=max(1, math.ceil((reopens - now).total_seconds())),
         )
         return [Reply(text)]
+
+    async def may_upload(self, channel: str, user_id: str) -> bool:
+        """Tell whether a sender may add a directive by sending a file (an admin), so a
+        channel that must fetch a file from a link fetches only admins' files."""
+        if f"{channel}:{user_id}" in self.admins:
+            return True
+        async with self.sessions() as session:
+            member = await get_member(session, channel=channel, external_id=user_id)
+        return member is not None and member.role == Role.ADMIN.value
 
     async def note_reachability(self, channel: str, user_id: str, blocked: bool) -> None:
         """Record that a member blocked the bot (or came back); the blocked get nothing."""

@@ -158,11 +158,40 @@ def zalo_oa_event_problem(event: object) -> str | None:
             return "sender.id"
         if problem := _fields(event.get("message"), {"text": str}, optional={"msg_id": str}):
             return f"message.{problem}"
+    if name == "user_send_file":
+        sender = event.get("sender")
+        if not isinstance(sender, dict) or not _is_id(sender.get("id")):
+            return "sender.id"
+        if problem := _file_message_problem(event.get("message")):
+            return f"message.{problem}"
     if name in ("follow", "unfollow"):
         who = event.get("follower") or event.get("sender")
         if not isinstance(who, dict) or not _is_id(who.get("id")):
             return "follower.id"
     return None
+
+
+def _file_message_problem(message: object) -> str:
+    """Describe what is wrong with a `user_send_file` message, or "": `attachments` a
+    non-empty list whose first item's `payload` has a non-empty `url` (and, if given, a
+    string `name` and `type` and a whole-number `size`, as a string or a number)."""
+    problem = _fields(message, {"attachments": list}, optional={"msg_id": str})
+    if problem:
+        return problem
+    assert isinstance(message, dict)
+    attachments = message["attachments"]
+    if not attachments:
+        return "attachments"
+    if problem := _fields(attachments[0], {"payload": dict}, optional={"type": str}):
+        return f"attachments.0.{problem}"
+    payload = attachments[0]["payload"]
+    problem = _fields(payload, {"url": str}, optional={"name": str, "type": str})
+    if problem or not payload["url"]:
+        return f"attachments.0.payload.{problem or 'url'}"
+    size = payload.get("size")
+    if size is not None and not (_is_int(size) or (isinstance(size, str) and size.isdigit())):
+        return "attachments.0.payload.size"
+    return ""
 
 
 # --- Zalo Bot ------------------------------------------------------------------------

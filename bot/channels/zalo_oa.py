@@ -6,7 +6,9 @@ than MAX_SKEW ahead) are refused; an event delivered twice (same msg_id, or the 
 body when it has none) is handled once, by whichever process took it in first (the
 `first_time` ledger); the webhook answers at once and the work happens in the background.
 Buttons are `oa.query.show`: their payload comes back as a text message starting with "#",
-and is checked like any other input.
+and is checked like any other input. A file an admin sends (`user_send_file`: a link in
+`message.attachments[0].payload`) is downloaded in the chat's turn, at most MAX_UPLOAD
+bytes, over https only (redirects too), into `Incoming.file`, as Telegram's documents are.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
+from yarl import URL
 
 from bot.channels.base import (
     Channel,
@@ -37,9 +41,10 @@ from bot.channels.base import (
 from bot.channels.lanes import Admit, ChatLanes, admit_all
 from bot.channels.shapes import parse_json, zalo_oa_event_problem
 from bot.web import WebServer
+from handlers.flows.upload import MAX_UPLOAD
 from handlers.payloads import PREFIXES as PAYLOAD_PREFIXES
 from handlers.ports import Sessions
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Button, Incoming, IncomingFile, Reply
 from scheduler.delivery import RateLimited, Undeliverable
 from storage.queries.tokens import get_tokens, lock_tokens, save_tokens, seed_tokens
 from storage.types import as_utc
@@ -56,7 +61,41 @@ OUT_OF_WINDOW = (-230, -232)
 REFRESH_AHEAD = timedelta(minutes=10)
 KEEP_FRESH_EVERY = 300.0  # seconds between looks at the token's expiry when idle
 MAX_SKEW = timedelta(minutes=5)  # how far ahead of our clock an event's timestamp may be
+FILE_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
+FILE_REDIRECTS = 3
+FILE_CHUNK = 64 * 1024
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MayUpload = Callable[[str, str], Awaitable[bool]]
 TIMESTAMP_FIELD = re.compile(rb'"timestamp"\s*:\s*(?:"([^"\\]{0,32})"|(-?\d{1,20}))')
+
+
+class FileRefused(Exception):
+    """A file link not followed (not https, too many redirects)."""
+
+
+class FileTooLarge(FileRefused):
+    """A file over MAX_UPLOAD bytes (said by its headers or counted as it arrived)."""
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """The file of a `user_send_file` event: where it is, its name, its declared size."""
+
+    url: str
+    name: str
+    size: int
+
+
+def sent_file(event: dict[str, Any]) -> SentFile | None:
+    """Return the file a `user_send_file` event carries (its shape checked on arrival)."""
+    if event.get("event_name") != "user_send_file":
+        return None
+    payload = event["message"]["attachments"][0]["payload"]
+    name = str(payload.get("name") or "tep")[:255]
+    kind = str(payload.get("type") or "")
+    if "." not in name and kind.isalnum():
+        name = f"{name}.{kind.lower()}"
+    return SentFile(str(payload["url"]), name, int(payload.get("size") or 0))
 
 
 class ZaloError(Exception):
@@ -78,6 +117,7 @@ class ZaloOAConfig:
     api_base_url: str
     oauth_base_url: str
     max_event_age: timedelta = timedelta(minutes=10)
+    http_files: bool = False  # file links over plain http too (a loopback fake's; never Zalo's)
 
 
 class ZaloOAChannel(Channel):
@@ -98,9 +138,11 @@ class ZaloOAChannel(Channel):
         stats: ChannelStats | None = None,
         first_time: FirstTime | None = None,
         admit: Admit = admit_all,
+        may_upload: MayUpload | None = None,
     ) -> None:
         super().__init__(dispatch)
         self.config = config
+        self.may_upload = may_upload
         self.sessions = sessions
         self.first_time = first_time
         self.reachability = reachability
@@ -192,7 +234,7 @@ class ZaloOAChannel(Channel):
         """Turn one event into an Incoming (text or button) or a follow change, unless repeated."""
         name = event.get("event_name")
         try:
-            if name == "user_send_text":
+            if name in ("user_send_text", "user_send_file"):
                 self.converse(event, key)
             elif name in ("follow", "unfollow") and not await self.repeated(key):
                 user = str((event.get("follower") or event.get("sender") or {}).get("id", ""))
@@ -206,10 +248,10 @@ class ZaloOAChannel(Channel):
         return self.first_time is not None and not await self.first_time(self.name, key)
 
     def converse(self, event: dict[str, Any], key: str) -> None:
-        """Admit a user's text (or pressed button) now; answer it in turn within their chat.
+        """Admit a user's text, pressed button or file now; answer it in turn within their chat.
 
         A repeated event is dropped in turn (not before admission), so waiting for the
-        database never reorders a chat's messages.
+        database never reorders a chat's messages; a file is downloaded in turn, once.
         """
         user = str((event.get("sender") or {}).get("id", ""))
         text = str((event.get("message") or {}).get("text", ""))
@@ -217,6 +259,7 @@ class ZaloOAChannel(Channel):
             return
         marked = text.startswith(PAYLOAD_MARK) and text[1:].startswith(PAYLOAD_PREFIXES)
         payload = text[len(PAYLOAD_MARK) :] if marked else None  # else a "#hashtag" is text
+        sent = sent_file(event)
         incoming = Incoming(
             channel=self.name,
             chat_id=user,
@@ -224,10 +267,15 @@ class ZaloOAChannel(Channel):
             text="" if payload is not None else text,
             payload=payload,
             at=datetime.now(UTC),
+            file=IncomingFile(sent.name, b"") if sent is not None else None,
         )
 
         async def handle() -> list[Reply]:
-            return [] if await self.repeated(key) else await self.dispatch(incoming)
+            if await self.repeated(key):
+                return []
+            if sent is None:
+                return await self.dispatch(incoming)
+            return await self.dispatch(replace(incoming, file=await self.fetch_file(user, sent)))
 
         async def answer(replies: list[Reply]) -> None:
             for reply in replies:
@@ -237,6 +285,53 @@ class ZaloOAChannel(Channel):
                     log.warning("zalo_oa reply to %s not sent: %s", user, exc)
 
         self.lanes.take(incoming, handle, answer)
+
+    async def fetch_file(self, user: str, sent: SentFile) -> IncomingFile:
+        """Download an admin's file (≤ MAX_UPLOAD); anyone else's is not fetched (the
+        handlers answer them without reading it), nor one declared too large."""
+        if self.may_upload is not None and not await self.may_upload(self.name, user):
+            return IncomingFile(sent.name, b"")
+        if sent.size > MAX_UPLOAD:
+            return IncomingFile(sent.name, b"", too_large=True)
+        try:
+            content = await self.download(sent.url)
+        except FileTooLarge:
+            return IncomingFile(sent.name, b"", too_large=True)
+        except FileRefused as exc:
+            log.warning("zalo_oa: file from %s not taken: %s", user, exc)
+            content = b""
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("zalo_oa: could not download a file from %s: %s", user, exc)
+            content = b""
+        return IncomingFile(sent.name, content)
+
+    def file_link_allowed(self, url: URL) -> bool:
+        """Tell whether a file link may be followed: https (http only for a loopback fake)."""
+        schemes = ("https", "http") if self.config.http_files else ("https",)
+        return url.scheme in schemes and bool(url.host)
+
+    async def download(self, link: str) -> bytes:
+        """Return the file at a link, following ≤ FILE_REDIRECTS redirects, each https;
+        FileRefused past MAX_UPLOAD bytes (counted as they arrive)."""
+        assert self.http is not None
+        url = URL(link)
+        for _ in range(FILE_REDIRECTS + 1):
+            if not self.file_link_allowed(url):
+                raise FileRefused(f"link not followed ({url.scheme}://{url.host})")
+            async with self.http.get(url, allow_redirects=False, timeout=FILE_TIMEOUT) as got:
+                if got.status in REDIRECTS:
+                    url = url.join(URL(got.headers.get("Location", "")))
+                    continue
+                got.raise_for_status()
+                if (got.content_length or 0) > MAX_UPLOAD:
+                    raise FileTooLarge(MAX_UPLOAD)
+                data = bytearray()
+                async for chunk in got.content.iter_chunked(FILE_CHUNK):
+                    data += chunk
+                    if len(data) > MAX_UPLOAD:
+                        raise FileTooLarge(MAX_UPLOAD)
+                return bytes(data)
+        raise FileRefused("too many redirects")
 
     # --- sending ---------------------------------------------------------------
 

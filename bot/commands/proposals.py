@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import cli_texts as texts
 from bot.commands.errors import EXIT_OK, UsageError
 from bot.commands.runner import reports_errors, with_database
 from bot.database import Database
 from bot.settings import Settings
 from scheduler.plan import local_moment, parse_clock_time
-from storage.models import DeadlineProposal, DeadlineSource, ProposalState
+from storage.models import Deadline, DeadlineProposal, DeadlineSource, ProposalState
 from storage.queries.deadlines import add_deadline
 from storage.queries.directives import decide_proposal, list_proposals
 
@@ -99,27 +101,13 @@ def chosen(args: argparse.Namespace, rows: list[DeadlineProposal]) -> list[Deadl
 def run_accept(args: argparse.Namespace, settings: Settings) -> int:
     """Turn proposals into deadlines, reminded at REMINDER_TIME on the due day's offsets."""
     picked = chosen(args, with_database(settings, pending))
-    at = parse_clock_time(settings.reminder_time)
 
     async def accept(db: Database) -> list[tuple[DeadlineProposal, int]]:
         done = []
         async with db.sessions() as session:
             for p in picked:
-                deadline = await add_deadline(
-                    session,
-                    task_code=p.task_code,
-                    due_at=local_moment(p.due_on, at, settings.zone),
-                    offsets=settings.reminder_offsets,
-                    actor=ACTOR,
-                    document=p.document,
-                    source=DeadlineSource.DOCUMENT.value,
-                )
-                await decide_proposal(
-                    session,
-                    proposal_id=p.id or 0,
-                    state=ProposalState.ACCEPTED.value,
-                    actor=ACTOR,
-                    deadline_id=deadline.id,
+                deadline = await accept_proposal(
+                    session, proposal=p, settings=settings, actor=ACTOR
                 )
                 done.append((p, deadline.id or 0))
         return done
@@ -141,12 +129,7 @@ def run_reject(args: argparse.Namespace, settings: Settings) -> int:
     async def reject(db: Database) -> None:
         async with db.sessions() as session:
             for p in picked:
-                await decide_proposal(
-                    session,
-                    proposal_id=p.id or 0,
-                    state=ProposalState.REJECTED.value,
-                    actor=ACTOR,
-                )
+                await reject_proposal(session, proposal=p, actor=ACTOR)
 
     with_database(settings, reject)
     for p in picked:
@@ -156,3 +139,35 @@ def run_reject(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     return EXIT_OK
+
+
+async def accept_proposal(
+    session: AsyncSession, *, proposal: DeadlineProposal, settings: Settings, actor: str
+) -> Deadline:
+    """Turn one proposal into a deadline (source `document`, due at REMINDER_TIME on its day,
+    reminded on REMINDER_OFFSETS) and record the decision; both audited as `actor`."""
+    at = parse_clock_time(settings.reminder_time)
+    deadline = await add_deadline(
+        session,
+        task_code=proposal.task_code,
+        due_at=local_moment(proposal.due_on, at, settings.zone),
+        offsets=settings.reminder_offsets,
+        actor=actor,
+        document=proposal.document,
+        source=DeadlineSource.DOCUMENT.value,
+    )
+    await decide_proposal(
+        session,
+        proposal_id=proposal.id or 0,
+        state=ProposalState.ACCEPTED.value,
+        actor=actor,
+        deadline_id=deadline.id,
+    )
+    return deadline
+
+
+async def reject_proposal(session: AsyncSession, *, proposal: DeadlineProposal, actor: str) -> None:
+    """Mark one proposal rejected (never reminded); audited as `actor`."""
+    await decide_proposal(
+        session, proposal_id=proposal.id or 0, state=ProposalState.REJECTED.value, actor=actor
+    )

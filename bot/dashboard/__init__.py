@@ -10,6 +10,7 @@ from bot.dashboard.app import setup_templates
 from bot.dashboard.auth import Auth
 from bot.dashboard.broadcasts import BroadcastPages
 from bot.dashboard.deadlines import DeadlinePages
+from bot.dashboard.directive_upload import DirectiveUpload
 from bot.dashboard.invites import InvitePages
 from bot.dashboard.members import MemberPages
 from bot.dashboard.missing import MissingPages
@@ -47,6 +48,7 @@ def add_dashboard(
         OverviewPages,
         MissingPages,
         UnitPages,
+        DirectiveUpload,
     ):
         part(settings=settings, database=database, clock=clock, library=library).add_routes(
             server.app

@@ -74,3 +74,18 @@ CSV_BAD = "Không nhập được: {error}. Chưa có đơn vị nào bị thay 
 CSV_IMPORTED = "Đã nhập: thêm {added}, cập nhật {updated}, giữ nguyên {unchanged} đơn vị."
 EXEMPT_DAYS_NEEDED = "Cần ngày bắt đầu và ngày kết thúc miễn báo cáo (dd/mm/yyyy)."
 EXEMPT_REASON_BAD = "Cần ghi lý do miễn báo cáo, tối đa {limit} ký tự."
+# directives (/van-ban)
+DOC_TOO_LARGE = "Tệp lớn hơn {limit} MB nên không nhận. Chưa có gì thay đổi."
+DOC_NO_FILE = "Hãy chọn một tệp văn bản .txt, .docx hoặc .pdf để tải lên."
+DOC_PENDING_GONE = (
+    "Bản xem trước này không còn (đã lưu, đã hủy, đã quá 30 phút hoặc đã được thay bằng tệp "
+    "khác tải lên sau). Chưa có gì được lưu; hãy tải tệp lên lại."
+)
+DOC_SAVED = (
+    "Đã lưu văn bản #{id}: {kind} {number} ({tasks} nhiệm vụ){current}. "
+    "Bot sẽ trả lời theo văn bản này trong vài giây."
+)
+DOC_PROPOSED = "{count} thời hạn tìm thấy trong văn bản đang chờ duyệt bên dưới (chưa nhắc)."
+DOC_GONE = "Không có văn bản này trong thư viện."
+DOC_ARCHIVE_BUNDLED = "Không lưu trữ được văn bản có sẵn của hệ thống."
+PROPOSAL_GONE = "Thời hạn này không còn chờ duyệt (đã được duyệt hoặc bỏ)."

@@ -20,6 +20,9 @@ Protocol choices (Zalo's public docs are thin; these are what the fake commits t
   token dies at once, the old access token after `grace` seconds (default 0: -216 at once).
   Each refresh is held `refresh_delay` seconds so that overlapping refreshes really overlap
   and `max_concurrent_refreshes` can catch a bot that refreshes twice.
+* Files users send (`user_send_file`, `file_event`) are served at ``GET /files/<n>/<name>``
+  (`host_file`); ``GET /redirect/<n>`` answers 302 to a location set with `redirect`. Every
+  GET is recorded in `file_gets`.
 * Webhook events are POSTed with ``X-ZEvent-Signature: mac=<hex>``, hex = sha256 of
   app_id + raw body + timestamp + the OA secret key (`sign`).
 """
@@ -149,6 +152,9 @@ class FakeZaloOA(LoopbackServer):
         self._faults: FaultQueue[Fault] = FaultQueue()
         self._out_of_window: dict[str, int] = {}
         self._refreshing = 0
+        self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}
+        self.file_gets: list[str] = []
         self._serial = itertools.count(1)
         self._ids = itertools.count(1)
 
@@ -158,6 +164,8 @@ class FakeZaloOA(LoopbackServer):
         """Route the send and token endpoints, and 404 for the rest."""
         router.add_post("/v3.0/oa/message/cs", self._handle_send)
         router.add_post("/v4/oa/access_token", self._handle_token)
+        router.add_get("/files/{key}/{name}", self._handle_file)
+        router.add_get("/redirect/{key}", self._handle_redirect)
         router.add_route("*", "/{tail:.*}", self._handle_other)
 
     # --- tokens and failures ---
@@ -210,6 +218,49 @@ class FakeZaloOA(LoopbackServer):
         if payload not in offered:
             raise AssertionError(f"no button with payload {payload!r} was sent to {user_id}")
         return self.text_event(user_id, payload)
+
+    def host_file(self, name: str, data: bytes) -> str:
+        """Serve `data` as a file a user sent; return its address."""
+        key = str(len(self.files) + 1)
+        self.files[key] = data
+        return f"{self.url}/files/{key}/{name}"
+
+    def redirect(self, location: str) -> str:
+        """Return an address that answers 302 to `location`."""
+        key = str(len(self.redirects) + 1)
+        self.redirects[key] = location
+        return f"{self.url}/redirect/{key}"
+
+    def file_event(
+        self,
+        user_id: str,
+        name: str,
+        data: bytes = b"",
+        *,
+        url: str | None = None,
+        size: int | None = None,
+        kind: str | None = None,
+        msg_id: str | None = None,
+    ) -> Json:
+        """Build a `user_send_file` event: the file hosted here (or at `url`), its size as
+        a string as Zalo writes it (default: the data's length)."""
+        link = url or self.host_file(name, data)
+        payload = {
+            "url": link,
+            "name": name,
+            "size": str(len(data) if size is None else size),
+            "type": kind or name.rsplit(".", 1)[-1],
+            "checksum": hashlib.md5(data).hexdigest(),
+        }
+        return {
+            **self._event_head("user_send_file", user_id, None),
+            "sender": {"id": str(user_id)},
+            "recipient": {"id": self.oa_id},
+            "message": {
+                "msg_id": msg_id or self._hex_id(),
+                "attachments": [{"type": "file", "payload": payload}],
+            },
+        }
 
     def follow_event(self, user_id: str, *, timestamp_ms: int | None = None) -> Json:
         """Build a `follow` event."""
@@ -378,6 +429,20 @@ class FakeZaloOA(LoopbackServer):
             "refresh_token": self.refresh_token,
             "expires_in": "90000",
         }
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """Answer GET /files/<n>/<name> with a hosted file (404 if none)."""
+        self.file_gets.append(request.path)
+        data = self.files.get(request.match_info["key"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _handle_redirect(self, request: web.Request) -> web.Response:
+        """Answer GET /redirect/<n> with 302 to its location."""
+        self.file_gets.append(request.path)
+        location = self.redirects.get(request.match_info["key"], "/")
+        return web.Response(status=302, headers={"Location": location})
 
     async def _handle_other(self, request: web.Request) -> web.Response:
         """Answer any other path with HTTP 404 and a Zalo-style body."""
