@@ -589,9 +589,9 @@ UPLOAD_PREVIEW_WARNING = "Lưu ý: {warning}"
 UPLOAD_CONFIRM = "Lưu văn bản này vào thư viện?"
 UPLOAD_SAVED = (
     "Đã lưu văn bản #{id}: {kind} {number} ({tasks} nhiệm vụ). Bot sẽ trả lời theo văn bản "
-    "này trong vài giây. Đặt làm văn bản hiện hành: python -m bot documents set-current {id}"
+    "này trong vài giây. Muốn đặt làm văn bản hiện hành: gõ /web, mở trang «Văn bản»."
 )
-UPLOAD_PROPOSED = "{count} thời hạn đang chờ duyệt: python -m bot deadlines proposed"
+UPLOAD_PROPOSED = "{count} thời hạn đang chờ duyệt ở trang «Văn bản» (gõ /web để mở)."
 UPLOAD_CANCELLED = "Đã hủy, văn bản chưa được lưu."
 BUTTON_SAVE = "Lưu"
 FLOW_UPLOAD = "thêm văn bản"
