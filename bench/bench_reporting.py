@@ -35,6 +35,7 @@ class SixtyTasks:
     def __init__(self, codes: list[str]) -> None:
         self.real = load_library()
         self.default: Document = self.real.default
+        self.archived: frozenset[str] = frozenset()
         groups = sorted({c.split(".")[0] for c in codes}, key=int)
         self._tasks = [
             Task(self.default.number, g, f"Nhóm {g}", "", "", children=[]) for g in groups

@@ -190,6 +190,22 @@ REPORT_FAILED = (
     "Chưa lưu được báo cáo do trục trặc. Xin gửi lại sau ít phút; báo cáo chưa được ghi."
 )
 REPORT_GROUP_BUTTON = "Nhóm {code}: {title}"
+# Issue 16: a task of a directive that is not current ("09-KL:3.3")
+REPORT_OTHER_DIRECTIVE = "Báo cáo theo {document}"
+DIRECTIVE_LINE = "Văn bản: {document}."
+REPORT_CONFIRM_DIRECTIVE = "• Văn bản: {document}"
+REPORT_ARCHIVED = (
+    "{document} đã được lưu trữ nên nhiệm vụ {code} không nhận báo cáo mới; chưa lưu gì. "
+    "Các báo cáo trước vẫn được giữ: gõ /lichsu {code} để xem."
+)
+REPORT_ARCHIVED_DIRECTIVE = (
+    "{document} đã được lưu trữ nên không nhận báo cáo mới; các báo cáo trước vẫn được giữ. "
+    "Gõ /baocao để báo cáo theo văn bản hiện hành."
+)
+REPORT_UNKNOWN_DIRECTIVE = (
+    "Bot không có văn bản «{document}», nên không có gì thay đổi. "
+    "Gõ /baocao để báo cáo theo văn bản hiện hành."
+)
 BUTTON_SKIP = "Bỏ qua"
 BUTTON_SEND = "Gửi báo cáo"
 BUTTON_CANCEL = "Hủy"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from handlers import texts
-from handlers.inputs import parse_any_code, parse_code
+from handlers.inputs import parse_any_code
 from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
 from handlers.standing import Standing
@@ -206,15 +206,17 @@ class Views:
         """Who has not reported this period: units missing tasks, or one task's units;
         a leader of a unit with no units below sees its own missing tasks."""
         unit = turn.scope.root  # the router checked the sender sees some units
-        code = None
-        if arg.strip():
-            code = parse_code(arg.split()[0])
-            if code is None or self.library.find_task(code) is None:
+        task = None
+        if arg.strip():  # "3.3", or "09-KL:3.3": a task of another directive
+            code = parse_any_code(arg.split()[0])
+            task = self.library.find_task(code) if code else None
+            if task is None:
                 return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
         if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
-            return await self.standing.own(turn, unit, tap=True)
-        if code is not None:
-            return await self.standing.task(turn, unit, code)
+            document = task.document if task is not None else ""
+            return await self.standing.own(turn, unit, tap=True, document=document)
+        if task is not None:
+            return await self.standing.task(turn, unit, task)
         return await self.standing.summary(turn, unit)
 
     async def missing_of(self, turn: Turn, unit_id: int) -> list[Reply]:

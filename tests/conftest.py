@@ -114,6 +114,7 @@ class FakeLibrary:
         self._deadlines = [due, cut, *periods]
         self.default = Document(meta, [], self._tasks, {}, self._deadlines, [], "fake.txt")
         self.documents = [self.default]
+        self.archived: frozenset[str] = frozenset()
         self.questions: list[str] = []
 
     def answer(self, question: str) -> Answer:
