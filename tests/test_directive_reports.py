@@ -10,24 +10,38 @@ from the database by the watcher a running bot uses (as tests/test_directives.py
 
 from __future__ import annotations
 
+import io
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import openpyxl
 import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
+from bot.dashboard import add_dashboard
+from bot.database import Database
 from bot.library_source import LibraryWatcher, build_library
 from bot.settings import Settings
+from bot.web import WebServer
 from handlers import Handlers, Incoming, payloads
 from handlers.ports import Sessions
 from handlers.types import Reply
 from knowledge.ingest import read_document
-from knowledge.library import text_digest
-from storage.models import ProgressLatest, ProgressUpdate
+from knowledge.library import Library, read_bundled, text_digest
+from knowledge.parser import parse_document
+from storage.export import PROGRESS_SHEET
+from storage.models import ProgressLatest, ProgressUpdate, Role
 from storage.queries.directives import NewDirective, add_directive, archive_directive, set_current
 from storage.queries.invites import create_invite
+from storage.queries.members import bind_member, get_or_create_member
+from storage.queries.progress import add_update
 from storage.queries.units import upsert_unit
 from storage.status import Status
 from tests.test_directives import FILE, NOW, NUMBER, settings, text_of
+from tests.test_report_form import LEADER, TOKEN, report, reports, signed
 
 __all__ = ["settings"]  # the fixture, shared with tests/test_directives.py
 
@@ -245,3 +259,83 @@ async def test_missing_on_a_kl09_task_lists_that_directives_units(world: World) 
     current = await world.say("/chuabaocao")  # 2025's, bare codes: all five missing
     assert "• 1.1" in current and "09-KL" not in current
     assert "Không có nhiệm vụ mã 99-XX:3.3" in await world.say("/chuabaocao 99-XX:3.3")
+
+
+def progress_cells(content: bytes) -> list[tuple[object, ...]]:
+    """Return the progress sheet's rows below its header."""
+    sheet = openpyxl.load_workbook(io.BytesIO(content))[PROGRESS_SHEET]
+    return list(sheet.iter_rows(min_row=2, values_only=True))
+
+
+async def test_export_is_of_the_current_directive_or_of_the_one_named(world: World) -> None:
+    await world.add_2025()
+    await world.say("/baocao 09-KL:3.3 hoàn thành đã ban hành")
+    await world.say("/baocao 3.1 đang thực hiện 50%")
+    current = await world.handle("boss", "/xuat")
+    assert "Văn bản: Kết luận 12-KL/BTCTW" in current[0].text and "1 dòng" in current[0].text
+    assert current[0].file is not None
+    rows = progress_cells(current[0].file.content)
+    assert (
+        len(rows) == 1 and "3.1" in rows[0] and "dữ liệu đảng viên" in " ".join(map(str, rows[0]))
+    )
+    older = await world.handle("boss", "/xuat 09-KL")
+    assert "Văn bản: Kết luận 09-KL/BTCTW" in older[0].text and "1 dòng" in older[0].text
+    assert older[0].file is not None and older[0].file.name.startswith("tien-do-09-KL-")
+    rows = progress_cells(older[0].file.content)
+    assert len(rows) == 1 and "3.3" in rows[0] and "vị trí việc làm" in " ".join(map(str, rows[0]))
+    assert "Bot không có văn bản «99-XX»" in await world.say("/xuat 99-XX", user="boss")
+
+
+# --- the report form (Mini App) ------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def site_2025(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Database]]:
+    """The report form's web server, Kết luận 12-KL current, HU-PM's leader on Telegram."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        clock_start=NOW,
+        telegram_bot_token=TOKEN,
+    )
+    database = Database.open(settings)
+    await database.upgrade()
+    async with database.sessions() as s:
+        unit = await upsert_unit(s, code="HU-PM", name="Huyện ủy Phù Mỹ", actor="t")
+        member = await get_or_create_member(s, channel="telegram", external_id=str(LEADER))
+        await bind_member(s, member_id=member.id or 0, unit_id=unit.id, actor="t", role=Role.LEADER)
+        await add_update(  # reported on Kết luận 09's 1.1 while it was current
+            s, unit_id=unit.id or 0, task_code="1.1", status="hoan_thanh", percent=100
+        )
+    bundled = parse_document(read_bundled(), source="bundled")
+    newer = read_document(FILE.read_bytes(), FILE.name).document
+    library = Library([bundled, newer], current=NUMBER)
+    server = WebServer("127.0.0.1", 0)
+    add_dashboard(server, settings=settings, database=database, clock=lambda: NOW, library=library)
+    async with TestClient(TestServer(server.app)) as client:
+        yield client, database
+    await database.close()
+
+
+async def test_the_report_form_offers_and_stores_the_current_directive(
+    site_2025: tuple[TestClient, Database],  # type: ignore[type-arg]
+) -> None:
+    client, database = site_2025
+    raw = signed()
+    opened = await client.post("/bao-cao", data={"init_data": raw, "action": "mo"})
+    page = await opened.text()
+    assert opened.status == 200, page
+    assert '<option value="3.1"' in page and '<option value="3.3"' not in page  # 2025's tasks
+    assert "hoàn thành" not in page.split('<option value="1.1"')[1].split("</option>")[0]
+    saved = await client.post(
+        "/bao-cao", data=report(raw, task="1.1", status="dang_thuc_hien", percent="30")
+    )
+    assert "về nhiệm vụ 1.1: đang thực hiện (30%)" in await saved.text()
+    assert "Đây là báo cáo đầu tiên" in await saved.text()  # Kết luận 09's 1.1 is another task
+    forged = await client.post("/bao-cao", data=report(raw, task="09-KL:3.3", status="hoan_thanh"))
+    assert forged.status == 400
+    rows = await reports(database)
+    assert [(r.document, r.task_code, r.status) for r in rows] == [
+        (KL09, "1.1", "hoan_thanh"),
+        (NUMBER, "1.1", "dang_thuc_hien"),
+    ]

@@ -32,7 +32,7 @@ from handlers.report_form import (
     read_line,
 )
 from handlers.scope import Access, Need
-from handlers.tasks import tasks_of
+from handlers.tasks import find_directive, tasks_of
 from handlers.turn import Turn
 from handlers.types import Button, Reply
 from knowledge import Document, Task
@@ -89,11 +89,7 @@ class ReportFlow:
 
     def directive(self, name: str) -> Document | None:
         """Return the loaded directive with this number, full or short ("09-KL"), or None."""
-        wanted = short_number(name.strip()).lower()
-        for doc in self.library.documents:
-            if doc.number == name or short_number(doc.number).lower() == wanted:
-                return doc
-        return None
+        return find_directive(self.library, name)
 
     def shown(self, task: Task) -> str:
         """Return a task's code as users see it: bare for the current directive, else
