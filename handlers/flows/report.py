@@ -168,11 +168,15 @@ class ReportFlow:
             status = parse_status(text)
             return payloads.report("s", status.value) if status else None
         code = parse_any_code(text)
-        shown = {b.payload for b in state.ask.choices} if state.ask else set()
-        for step in ("g", "t"):
-            candidate = f"{payloads.REPORT}:{step}:{code}"
-            if code and candidate in shown:
-                return candidate
+        if code is None:
+            return None
+        shown = [b.payload for b in state.ask.choices] if state.ask else []
+        for step in ("g", "t"):  # "3.3" typed at a step showing 09-KL:3.3 picks that one
+            prefix = f"{payloads.REPORT}:{step}:"
+            found = {p for p in shown if p.startswith(prefix) and p.split(":", 2)[2] == code}
+            found |= {p for p in shown if p.startswith(prefix) and p.endswith(f":{code}")}
+            if len(found) == 1:
+                return found.pop()
         return None
 
     async def propose(self, turn: Turn, form: ReportForm) -> list[Reply]:
