@@ -63,7 +63,7 @@ class SixtyTasks:
     def find_task(self, code: str) -> Task | None:
         return next((t for t in self._tasks if t.code == code), None)
 
-    def close_codes(self, code: str) -> list[str]:
+    def close_codes(self, code: str, number: str | None = None) -> list[str]:
         return []
 
     def match_tasks(self, text: str) -> list[tuple[str, float]]:

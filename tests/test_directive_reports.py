@@ -216,6 +216,10 @@ async def test_forged_report_buttons_say_so_and_change_nothing(world: World) -> 
     assert payloads.parse("bc:t:09-KL:3.3") == payloads.Payload("bc", "t", "09-KL:3.3")
     assert payloads.parse("bc:d:09-KL") == payloads.Payload("bc", "d", "09-KL")
     assert payloads.parse("bc:d:") is None and payloads.parse("bc:t:09-KL:") is None
+    typo = await world.handle("tp", "/baocao 09-KL:9.9 hoàn thành")
+    assert "Không có nhiệm vụ mã 09-KL:9.9" in text_of(typo) and "09-KL:9.1" in text_of(typo)
+    assert "bc:t:09-KL:9.1" in payloads_of(typo)  # the nearest of Kết luận 09, not of 2025
+    assert "Bot không có văn bản «99-XX»" in await world.say("/baocao 99-XX:3.3 hoàn thành")
     # A forged task button inside a group shown for another directive is refused too.
     await world.press("bc:g:3")
     assert "không còn dùng được" in text_of(await world.press("bc:t:09-KL:3.3"))

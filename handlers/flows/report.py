@@ -524,12 +524,23 @@ class ReportFlow:
         return texts.format_date(row.reported_at.astimezone(self.timezone).date())
 
     def unknown_task(self, code: str) -> list[Reply]:
-        """Say the code is unknown and offer the nearest reportable codes."""
-        leaves = {t.code for t in self.leaves()}
-        close = [c for c in self.library.close_codes(code) if c in leaves] or sorted(leaves)[:3]
-        buttons = [Button(f"Nhiệm vụ {c}", payloads.report("t", c)) for c in close]
+        """Say the code is unknown and offer the nearest reportable codes of the directive it
+        names (the current one for a bare code)."""
+        if unknown := self.names_unknown(code):
+            return [Reply(texts.REPORT_UNKNOWN_DIRECTIVE.format(document=unknown))]
+        prefix, colon, bare = code.rpartition(":")
+        doc = self.directive(prefix) if colon else self.library.default
+        assert doc is not None  # names_unknown said it is loaded
+        if self.archived(doc.number):
+            return self.archived_reply(code, doc.number)
+        number = None if doc.number == self.library.default.number else doc.number
+        leaves = {t.code for t in self.leaves(document=doc.number)}
+        near = self.library.close_codes(bare, number)
+        close = [c for c in near if c in leaves] or sorted(leaves)[:3]
+        shown = [self.library.qualified(c, doc.number) for c in close]
+        buttons = [Button(f"Nhiệm vụ {c}", payloads.report("t", c)) for c in shown]
         unknown = texts.REPORT_UNKNOWN_TASK.format(code=code)
-        text = f"{unknown} {texts.REPORT_CLOSE.format(codes=', '.join(close))}"
+        text = f"{unknown} {texts.REPORT_CLOSE.format(codes=', '.join(shown))}"
         return [Reply(text, button_rows(buttons, per_row=3))]
 
 
