@@ -64,10 +64,13 @@ class Standing:
         today = turn.now.astimezone(self.timezone).date()
         return Window.of(period_of(today), self.timezone, now=turn.now)
 
-    async def summary(self, turn: Turn, unit: Unit | None) -> list[Reply]:
-        """Answer /chuabaocao for an admin (unit None) or a parent unit's leader."""
+    async def summary(self, turn: Turn, unit: Unit | None, document: str = "") -> list[Reply]:
+        """Answer /chuabaocao for an admin (unit None) or a parent unit's leader, on a
+        directive (by number; the current one by default)."""
         window = self.window(turn)
-        state = await self.standing(turn, unit, window)
+        number = document or self.document
+        other = number != self.document  # another directive: named, its codes qualified
+        state = await self.standing(turn, unit, window, number)
         label = window.period.label
         total = len(state.units)
         if not total and not state.exempt:
@@ -76,6 +79,9 @@ class Standing:
         head = texts.PERIOD_COMPLETE_HEAD.format(
             complete=state.complete, total=total, period=label, exempt=exempt
         )
+        if other:
+            named = texts.DIRECTIVE_LINE.format(document=directive_name(self.library, number))
+            head = f"{named}\n{head}"
         late = state.incomplete
         if not late:
             return [Reply(head)]
@@ -92,30 +98,34 @@ class Standing:
             (t for t in state.tasks if t.applicable > t.reported),
             key=lambda t: t.reported - t.applicable,
         )
-        buttons = [
+        buttons = [  # a unit's drill-down reads the current directive
             Button(
                 texts.BUTTON_UNIT_MISSING.format(code=u.code, missing=u.missing),
                 payloads.missing_unit(u.unit_id),
             )
-            for u in late[:DRILL_BUTTONS]
+            for u in ([] if other else late[:DRILL_BUTTONS])
         ]
+        shown = [(t, self.library.qualified(t.task_code, number)) for t in tasks[:DRILL_BUTTONS]]
         buttons += [
             Button(
-                texts.BUTTON_TASK_MISSING.format(code=t.task_code, count=t.applicable - t.reported),
-                payloads.missing_task(t.task_code),
+                texts.BUTTON_TASK_MISSING.format(code=code, count=t.applicable - t.reported),
+                payloads.missing_task(code),
             )
-            for t in tasks[:DRILL_BUTTONS]
+            for t, code in shown
         ]
-        lines.append(texts.PERIOD_DRILL_HINT)
+        lines.append(texts.PERIOD_DRILL_TASK_HINT if other else texts.PERIOD_DRILL_HINT)
         return replies("\n".join(lines), button_rows(buttons))
 
-    async def standing(self, turn: Turn, unit: Unit | None, window: Window) -> Completion:
-        """Return the completion over the sender's scope (a parent: its units below)."""
+    async def standing(
+        self, turn: Turn, unit: Unit | None, window: Window, document: str
+    ) -> Completion:
+        """Return a directive's completion over the sender's scope (a parent: its units
+        below)."""
         return await completion(
             turn.session,
             window=window,
-            task_codes=self.codes(),
-            document=self.document,
+            task_codes=self.codes(document),
+            document=document,
             root_id=unit.id if unit else None,
             with_root=unit is None,
         )

@@ -248,6 +248,7 @@ PERIOD_COMPLETE_HEAD = "{complete}/{total} đơn vị đã báo cáo đủ {peri
 PERIOD_EXEMPT_NOTE = " ({count} đơn vị được miễn báo cáo, không tính)"
 PERIOD_MISSING_HEAD = "Đơn vị còn thiếu báo cáo ({count}), thiếu nhiều nhất trước:"
 PERIOD_MISSING_LINE = "• {code} — {name}: thiếu {missing}/{applicable} nhiệm vụ"
+PERIOD_DRILL_TASK_HINT = "Bấm một nhiệm vụ để xem đơn vị chưa báo cáo."
 PERIOD_DRILL_HINT = (
     "Bấm một đơn vị để xem nhiệm vụ còn thiếu, hoặc một nhiệm vụ để xem đơn vị chưa báo cáo."
 )

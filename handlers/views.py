@@ -208,18 +208,20 @@ class Views:
         """Who has not reported this period: units missing tasks, or one task's units;
         a leader of a unit with no units below sees its own missing tasks."""
         unit = turn.scope.root  # the router checked the sender sees some units
-        task = None
-        if arg.strip():  # "3.3", or "09-KL:3.3": a task of another directive
-            code = parse_any_code(arg.split()[0])
+        task, document = None, ""
+        if arg.strip():  # "3.3", "09-KL:3.3" (a task of another directive), or "09-KL"
+            word = arg.split()[0]
+            code = parse_any_code(word)
             task = self.library.find_task(code) if code else None
-            if task is None:
+            named = find_directive(self.library, word) if code is None else None
+            if task is None and named is None:
                 return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
+            document = task.document if task is not None else named.number if named else ""
         if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
-            document = task.document if task is not None else ""
             return await self.standing.own(turn, unit, tap=True, document=document)
         if task is not None:
             return await self.standing.task(turn, unit, task)
-        return await self.standing.summary(turn, unit)
+        return await self.standing.summary(turn, unit, document)
 
     async def missing_of(self, turn: Turn, unit_id: int) -> list[Reply]:
         """Drill into one unit in the sender's scope: its missing tasks this period."""

@@ -263,6 +263,15 @@ async def test_missing_on_a_kl09_task_lists_that_directives_units(world: World) 
     current = await world.say("/chuabaocao")  # 2025's, bare codes: all five missing
     assert "• 1.1" in current and "09-KL" not in current
     assert "Không có nhiệm vụ mã 99-XX:3.3" in await world.say("/chuabaocao 99-XX:3.3")
+    # The whole of Kết luận 09 for the province: named, HU-TP missing all but 3.3, and only
+    # task drill-downs (of Kết luận 09); the current directive's keeps both kinds.
+    whole = await world.handle("boss", "/chuabaocao 09-KL")
+    assert "Văn bản: Kết luận 09-KL/BTCTW" in text_of(whole)
+    assert "0/3 đơn vị đã báo cáo đủ quý II/2025" in text_of(whole)
+    assert "HU-TP — Huyện ủy Tuy Phước: thiếu 24/25" in text_of(whole)
+    drills = payloads_of(whole)
+    assert drills and all(p.startswith("cbt:09-KL:") for p in drills)
+    assert any(p.startswith("cbu:") for p in payloads_of(await world.handle("boss", "/chuabaocao")))
 
 
 def progress_cells(content: bytes) -> list[tuple[object, ...]]:
