@@ -184,7 +184,9 @@ REPORT_CLOSE = "Có phải bạn muốn báo cáo nhiệm vụ: {codes}?"
 REPORT_USAGE = (
     "Báo cáo nhanh: /baocao <mã> <tình trạng> [tỷ lệ%] [ghi chú], ví dụ:\n"
     "/baocao 3.3 hoàn thành Đã ban hành kế hoạch\n"
-    "Tình trạng: chưa triển khai, đang thực hiện, hoàn thành, vướng mắc."
+    "Tình trạng: chưa triển khai, đang thực hiện, hoàn thành, vướng mắc.\n"
+    "Nhiệm vụ của văn bản không phải văn bản hiện hành: ghi số hiệu trước mã, ví dụ "
+    "/baocao 09-KL:3.3 hoàn thành."
 )
 REPORT_FAILED = (
     "Chưa lưu được báo cáo do trục trặc. Xin gửi lại sau ít phút; báo cáo chưa được ghi."
