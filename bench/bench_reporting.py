@@ -35,6 +35,7 @@ class SixtyTasks:
     def __init__(self, codes: list[str]) -> None:
         self.real = load_library()
         self.default: Document = self.real.default
+        self.archived: frozenset[str] = frozenset()
         groups = sorted({c.split(".")[0] for c in codes}, key=int)
         self._tasks = [
             Task(self.default.number, g, f"Nhóm {g}", "", "", children=[]) for g in groups
@@ -62,7 +63,7 @@ class SixtyTasks:
     def find_task(self, code: str) -> Task | None:
         return next((t for t in self._tasks if t.code == code), None)
 
-    def close_codes(self, code: str) -> list[str]:
+    def close_codes(self, code: str, number: str | None = None) -> list[str]:
         return []
 
     def match_tasks(self, text: str) -> list[tuple[str, float]]:

@@ -117,7 +117,8 @@ CLEAR = 0.75  # words mostly in one title …
 MARGIN = 0.25  # … and clearly less in any other (not its parent)
 
 _TOKEN = re.compile(
-    r"(?P<code>(?<![\d.,/])\d{1,2}(?:[.,]\d{1,2}){1,3}(?![\d%/])(?![.,]\d))"
+    r"(?P<qcode>(?<![\w.,/])\d{1,4}-[^\W\d_]{1,8}:\d{1,2}(?:[.,]\d{1,2}){0,3}(?![\d%/])(?![.,]\d))"
+    r"|(?P<code>(?<![\d.,/])\d{1,2}(?:[.,]\d{1,2}){1,3}(?![\d%/])(?![.,]\d))"
     r"|(?P<percent>\d{1,3}(?:[.,]\d+)?\s*(?:%|phần trăm|phan tram))"
     r"|(?P<number>\d+(?:[./,:-]\d+)*)"
     r"|(?P<word>[^\W\d_]+)",
@@ -261,6 +262,9 @@ def _spans(units: list[_Unit], taken: set[int]) -> list[tuple[int, int, frozense
 def _code_of(units: list[_Unit], i: int, library: KnowledgeBase) -> str | None:
     """Return the task code unit i names, if it names one ("3,3" → "3.3")."""
     unit = units[i]
+    if unit.shape == "qcode":  # a task of a named directive, "09-KL:3.3": no doubt it is one
+        doc, _, code = unit.word.partition(":")
+        return f"{doc.upper()}:{code.replace(',', '.')}"
     if unit.shape not in ("code", "number"):
         return None
     code = unit.word.replace(",", ".")

@@ -7,13 +7,15 @@ callback_data limit), and returns a typed `Payload`; `Payload.pack` makes them.
     nv:<code>?            open a task (the tree without a code)
     cmd:<help|nhiemvu|hanchot>
     bc:g:<code> bc:t:<code> bc:s:<status> bc:p:<0..100|-> bc:n:- bc:ok bc:huy   the report flow
+                          (a group or task of a directive that is not current: bc:t:09-KL:3.3;
+                          bc:d:09-KL shows that directive's groups)
     pt:a:<all|leaders|incomplete|unit> pt:ok pt:huy   the broadcast flow (audience, confirm)
     cd:ok cd:huy          move to another unit by an invite: confirm or keep the old unit
     tv:r:<member id>      /thanhvien: revoke a leader (scope checked by the handler)
     vb:ok vb:huy          a directive file sent by an admin: store it, or not
     fl:keep fl:new        keep the open flow, or start the one asked for instead
     cbu:<unit id>         /chuabaocao: a unit's missing tasks (scope checked by the view)
-    cbt:<code>            /chuabaocao: the units missing a task
+    cbt:<code>            /chuabaocao: the units missing a task (cbt:09-KL:3.3 of another)
 """
 
 from __future__ import annotations
@@ -55,15 +57,16 @@ PREFIXES = tuple(
 
 MENU_COMMANDS = frozenset({"help", "nhiemvu", "hanchot", "baocao"})
 _CODE = r"[0-9]{1,2}(?:\.[0-9]{1,2}){0,3}"
-_DOC = r"[0-9A-Za-z][0-9A-Za-z-]{0,19}"  # another directive's short number: nv:09-KL:3.3
+_DOC = r"[0-9A-Za-zĐđ][0-9A-Za-zĐđ-]{0,19}"  # another directive's short number: nv:09-KL:3.3
 _STATUS = "|".join(s.value for s in Status)
 _PERCENT = r"100|[1-9]?[0-9]|-"
 _GRAMMAR = {
     TASK: re.compile(rf"(?P<value>(?:{_DOC}:)?(?:{_CODE})?)"),
     MENU: re.compile(r"(?P<value>[a-z]{1,16})"),
     REPORT: re.compile(
-        rf"(?P<step>[gt]):(?P<value>{_CODE})|(?P<s>s):(?P<sv>{_STATUS})"
-        rf"|(?P<p>p):(?P<pv>{_PERCENT})|(?P<n>n):(?P<nv>-)|(?P<bare>ok|huy)"
+        rf"(?P<step>[gt]):(?P<value>(?:{_DOC}:)?{_CODE})|(?P<d>d):(?P<dv>{_DOC})"
+        rf"|(?P<s>s):(?P<sv>{_STATUS})|(?P<p>p):(?P<pv>{_PERCENT})|(?P<n>n):(?P<nv>-)"
+        r"|(?P<bare>ok|huy)"
     ),
     BROADCAST: re.compile(r"(?P<step>a):(?P<value>all|leaders|incomplete|unit)|(?P<bare>ok|huy)"),
     MOVE: re.compile(r"(?P<bare>ok|huy)"),
@@ -71,7 +74,7 @@ _GRAMMAR = {
     UPLOAD: re.compile(r"(?P<bare>ok|huy)"),
     SWITCH: re.compile(r"(?P<bare>keep|new)"),
     MISSING_UNIT: re.compile(r"(?P<value>[1-9][0-9]{0,8})"),
-    MISSING_TASK: re.compile(rf"(?P<value>{_CODE})"),
+    MISSING_TASK: re.compile(rf"(?P<value>(?:{_DOC}:)?{_CODE})"),
 }
 
 
@@ -80,7 +83,7 @@ class Payload:
     """A checked button payload: its kind (which flow or view), step and value."""
 
     kind: str  # TASK, MENU, REPORT, BROADCAST, SWITCH, MISSING_UNIT, MISSING_TASK, MOVE, MEMBERS
-    step: str = ""  # REPORT: g t s p n ok huy; BROADCAST: a ok huy; SWITCH, MOVE; MEMBERS: r
+    step: str = ""  # REPORT: d g t s p n ok huy; BROADCAST: a ok huy; SWITCH, MOVE; MEMBERS: r
     value: str = ""
 
     def pack(self) -> str:
@@ -109,7 +112,7 @@ def parse(raw: str) -> Payload | None:
     groups = match.groupdict()
     if groups.get("bare"):
         return Payload(kind, groups["bare"])
-    for step, value in (("step", "value"), ("s", "sv"), ("p", "pv"), ("n", "nv")):
+    for step, value in (("step", "value"), ("d", "dv"), ("s", "sv"), ("p", "pv"), ("n", "nv")):
         if groups.get(step):
             return Payload(kind, groups[step], groups[value])
     return None  # pragma: no cover - every alternative sets one group

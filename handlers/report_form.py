@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers import texts
-from handlers.inputs import parse_code
+from handlers.inputs import parse_any_code
 from storage.models import NOTE_MAX_CHARS
 from storage.status import STATUS_LABELS, Status, find_status, parse_status
 
@@ -42,12 +42,18 @@ class FormProblem(ValueError):
 
 @dataclass(frozen=True)
 class ReportForm:
-    """What will be saved: a unit's report on one task (the unit is the sender's)."""
+    """What will be saved: a unit's report on one task (the unit is the sender's).
+
+    `code` is the task's own code ("3.3") and `document` the number of its directive, taken
+    from the task (`Task.document`); "" only in a form kept before forms named theirs,
+    which the current directive takes.
+    """
 
     code: str
     status: Status
     percent: int | None = None
     note: str = ""
+    document: str = ""
 
     @property
     def status_label(self) -> str:
@@ -61,6 +67,7 @@ class ReportForm:
             "status": self.status.value,
             "percent": self.percent,
             "note": self.note,
+            "document": self.document,
         }
 
     @classmethod
@@ -72,6 +79,7 @@ class ReportForm:
             Status(data["status"]),
             percent if isinstance(percent, int) else None,
             str(data.get("note", "")),
+            str(data.get("document", "")),
         )
 
 
@@ -79,14 +87,16 @@ class ReportForm:
 class Line:
     """A one-line report as typed: the code, and the status and percent if given."""
 
-    code: str | None  # None: the first word is not a task code
+    code: str | None  # "3.3" or "09-KL:3.3"; None: the first word is not a task code
     status: Status | None  # None: no status words after the code
     percent: int | None
     note: str
     extra: bool  # words followed the code (a status was meant, even if not understood)
 
 
-def make_form(code: str, status: Status, percent: int | None, note: str = "") -> ReportForm:
+def make_form(
+    code: str, status: Status, percent: int | None, note: str = "", *, document: str = ""
+) -> ReportForm:
     """Return the report with the implied percent filled in; raise FormProblem if inconsistent."""
     note = note.strip()
     if len(note) > NOTE_MAX_CHARS:
@@ -97,7 +107,7 @@ def make_form(code: str, status: Status, percent: int | None, note: str = "") ->
     if implied is not None and percent is not None and percent != implied:
         template = texts.REPORT_DONE_PERCENT if status is Status.DONE else texts.REPORT_ZERO_PERCENT
         raise FormProblem(template.format(percent=percent))
-    return ReportForm(code, status, implied if percent is None else percent, note)
+    return ReportForm(code, status, implied if percent is None else percent, note, document)
 
 
 def parse_percent(text: str) -> int | None:
@@ -113,7 +123,7 @@ def read_line(arg: str) -> Line:
     words = list(re.finditer(r"\S+", arg))
     if not words:
         return Line(None, None, None, "", False)
-    code = parse_code(words[0].group(0))
+    code = parse_any_code(words[0].group(0))  # "3.3", or another directive's "09-KL:3.3"
     status, used = _status_words(words[1:])
     if code is None or status is None:
         return Line(code, None, None, "", len(words) > 1)

@@ -11,8 +11,10 @@ from datetime import tzinfo
 from handlers import payloads, texts
 from handlers.ports import KnowledgeBase
 from handlers.render import button_rows, replies, shorten
+from handlers.tasks import directive_name, tasks_of
 from handlers.turn import Turn
 from handlers.types import Button, Reply
+from knowledge import Task
 from knowledge.periods import last_periods, period_of
 from storage.models import Unit
 from storage.queries.completion import (
@@ -47,13 +49,14 @@ class Standing:
     def document(self) -> str:
         return self.library.default.number
 
-    def codes(self) -> list[str]:
-        """Return the reportable (leaf) task codes, in directive order."""
-        return [t.code for t in self.library.tasks() if not t.children]
+    def codes(self, document: str = "") -> list[str]:
+        """Return the reportable (leaf) task codes of a directive (by number, the current
+        one by default), in directive order."""
+        return [t.code for t in tasks_of(self.library, document) if not t.children]
 
-    def title(self, code: str, limit: int = TITLE_CHARS) -> str:
+    def title(self, code: str, limit: int = TITLE_CHARS, document: str = "") -> str:
         """Return a task's short title (its label without due phrases)."""
-        task = self.library.find_task(code)
+        task = self.library.find_task(self.library.qualified(code, document or self.document))
         return shorten(task.label, limit) if task else ""
 
     def window(self, turn: Turn) -> Window:
@@ -61,10 +64,13 @@ class Standing:
         today = turn.now.astimezone(self.timezone).date()
         return Window.of(period_of(today), self.timezone, now=turn.now)
 
-    async def summary(self, turn: Turn, unit: Unit | None) -> list[Reply]:
-        """Answer /chuabaocao for an admin (unit None) or a parent unit's leader."""
+    async def summary(self, turn: Turn, unit: Unit | None, document: str = "") -> list[Reply]:
+        """Answer /chuabaocao for an admin (unit None) or a parent unit's leader, on a
+        directive (by number; the current one by default)."""
         window = self.window(turn)
-        state = await self.standing(turn, unit, window)
+        number = document or self.document
+        other = number != self.document  # another directive: named, its codes qualified
+        state = await self.standing(turn, unit, window, number)
         label = window.period.label
         total = len(state.units)
         if not total and not state.exempt:
@@ -73,6 +79,9 @@ class Standing:
         head = texts.PERIOD_COMPLETE_HEAD.format(
             complete=state.complete, total=total, period=label, exempt=exempt
         )
+        if other:
+            named = texts.DIRECTIVE_LINE.format(document=directive_name(self.library, number))
+            head = f"{named}\n{head}"
         late = state.incomplete
         if not late:
             return [Reply(head)]
@@ -89,60 +98,79 @@ class Standing:
             (t for t in state.tasks if t.applicable > t.reported),
             key=lambda t: t.reported - t.applicable,
         )
-        buttons = [
+        buttons = [  # a unit's drill-down reads the current directive
             Button(
                 texts.BUTTON_UNIT_MISSING.format(code=u.code, missing=u.missing),
                 payloads.missing_unit(u.unit_id),
             )
-            for u in late[:DRILL_BUTTONS]
+            for u in ([] if other else late[:DRILL_BUTTONS])
         ]
+        shown = [(t, self.library.qualified(t.task_code, number)) for t in tasks[:DRILL_BUTTONS]]
         buttons += [
             Button(
-                texts.BUTTON_TASK_MISSING.format(code=t.task_code, count=t.applicable - t.reported),
-                payloads.missing_task(t.task_code),
+                texts.BUTTON_TASK_MISSING.format(code=code, count=t.applicable - t.reported),
+                payloads.missing_task(code),
             )
-            for t in tasks[:DRILL_BUTTONS]
+            for t, code in shown
         ]
-        lines.append(texts.PERIOD_DRILL_HINT)
+        lines.append(texts.PERIOD_DRILL_TASK_HINT if other else texts.PERIOD_DRILL_HINT)
         return replies("\n".join(lines), button_rows(buttons))
 
-    async def standing(self, turn: Turn, unit: Unit | None, window: Window) -> Completion:
-        """Return the completion over the sender's scope (a parent: its units below)."""
+    async def standing(
+        self, turn: Turn, unit: Unit | None, window: Window, document: str
+    ) -> Completion:
+        """Return a directive's completion over the sender's scope (a parent: its units
+        below)."""
         return await completion(
             turn.session,
             window=window,
-            task_codes=self.codes(),
-            document=self.document,
+            task_codes=self.codes(document),
+            document=document,
             root_id=unit.id if unit else None,
             with_root=unit is None,
         )
 
-    async def own(self, turn: Turn, unit: Unit, *, tap: bool) -> list[Reply]:
-        """List a unit's missing tasks; `tap`: its own leader gets one report button each."""
+    async def own(self, turn: Turn, unit: Unit, *, tap: bool, document: str = "") -> list[Reply]:
+        """List a unit's missing tasks of a directive (the current one by default); `tap`:
+        its own leader gets one report button each (none for an archived directive)."""
         window = self.window(turn)
+        number = document or self.document
         name = f"{unit.code} — {unit.name}"
         label = window.period.label
         missing = await missing_tasks(
             turn.session,
             unit_id=unit.id or 0,
             window=window,
-            task_codes=self.codes(),
-            document=self.document,
+            task_codes=self.codes(number),
+            document=number,
         )
+        other = number != self.document  # another directive: named, its codes qualified
+        named = [texts.DIRECTIVE_LINE.format(document=directive_name(self.library, number))]
+        head = named if other else []
         if missing is None:
-            return [Reply(texts.UNIT_EXEMPT.format(unit=name, period=label))]
+            return [Reply("\n".join([*head, texts.UNIT_EXEMPT.format(unit=name, period=label)]))]
         if not missing:
-            return [Reply(texts.UNIT_COMPLETE.format(unit=name, period=label))]
-        lines = [texts.UNIT_MISSING_HEAD.format(unit=name, count=len(missing), period=label)]
-        lines += [texts.UNIT_MISSING_LINE.format(code=c, title=self.title(c, 60)) for c in missing]
+            done = texts.UNIT_COMPLETE.format(unit=name, period=label)
+            return [Reply("\n".join([*head, done]))]
+        shown = {c: self.library.qualified(c, number) for c in missing}
+        lines = [
+            *head,
+            texts.UNIT_MISSING_HEAD.format(unit=name, count=len(missing), period=label),
+        ]
+        lines += [
+            texts.UNIT_MISSING_LINE.format(code=shown[c], title=self.title(c, 60, number))
+            for c in missing
+        ]
         buttons: list[list[Button]] = []
-        if tap:
+        if tap and number not in self.library.archived:
             lines.append(texts.UNIT_MISSING_TAP)
             buttons = button_rows(
                 [
                     Button(
-                        texts.BUTTON_REPORT_TASK.format(code=c, title=self.title(c, 24)),
-                        payloads.report("t", c),
+                        texts.BUTTON_REPORT_TASK.format(
+                            code=shown[c], title=self.title(c, 24, number)
+                        ),
+                        payloads.report("t", shown[c]),
                     )
                     for c in missing
                 ],
@@ -150,19 +178,21 @@ class Standing:
             )
         return replies("\n".join(lines), buttons)
 
-    async def task(self, turn: Turn, unit: Unit | None, code: str) -> list[Reply]:
-        """List the units in the sender's scope that have not reported one task this period."""
+    async def task(self, turn: Turn, unit: Unit | None, task: Task) -> list[Reply]:
+        """List the units in the sender's scope that have not reported one task (of its own
+        directive, current or not) this period."""
         window = self.window(turn)
         units = await units_missing_task(
             turn.session,
-            task_code=code,
+            task_code=task.code,
             window=window,
-            document=self.document,
+            document=task.document,
             root_id=unit.id if unit else None,
             with_root=unit is None,
         )
         label = window.period.label
-        title = self.title(code, 80)
+        title = shorten(task.label, 80)
+        code = self.library.qualified(task.code, task.document)
         if not units:
             return [Reply(texts.TASK_NONE_MISSING.format(code=code, title=title, period=label))]
         lines = [

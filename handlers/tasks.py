@@ -7,12 +7,39 @@ from datetime import date
 
 from handlers import payloads, texts
 from handlers.deadlines import deadline_status
+from handlers.ports import KnowledgeBase
 from handlers.render import button_rows, shorten
 from handlers.types import Button
-from knowledge import Deadline, Task
+from knowledge import Deadline, Document, Task
+from knowledge.library import short_number
 
 TREE_TITLE = 90  # characters of a title in the tree
 BUTTON_TITLE = 28  # characters of a title on a button
+
+
+def tasks_of(library: KnowledgeBase, number: str = "") -> list[Task]:
+    """Return one directive's tasks by its full number (the current one's by default)."""
+    if not number or number == library.default.number:
+        return library.tasks()
+    doc = next((d for d in library.documents if d.number == number), None)
+    return list(doc.tasks) if doc is not None else []
+
+
+def find_directive(library: KnowledgeBase, name: str) -> Document | None:
+    """Return the loaded directive with this number, full or short ("09-KL"), or None."""
+    wanted = short_number(name.strip()).lower()
+    for doc in library.documents:
+        if doc.number == name or short_number(doc.number).lower() == wanted:
+            return doc
+    return None
+
+
+def directive_name(library: KnowledgeBase, number: str = "") -> str:
+    """Return a directive's name (the current one's by default), e.g. "Kết luận
+    09-KL/BTCTW (11/01/2024)"."""
+    doc = next((d for d in library.documents if d.number == number), library.default)
+    meta = doc.metadata
+    return texts.document_label(meta.kind, meta.number, meta.issued)
 
 
 def task_button(task: Task, ref: str = "") -> Button:

@@ -27,7 +27,7 @@ HELP = (
     "/baocao web — biểu mẫu báo cáo trên trình duyệt (liên kết dùng một lần)\n"
     "/tiendo [mã] — xem tiến độ; /lichsu <mã> — lịch sử báo cáo\n"
     "/chuabaocao [mã] — đơn vị chưa báo cáo\n"
-    "/xuat — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
+    "/xuat [văn bản] — tệp Excel tiến độ; /bieudo — biểu đồ (quản trị)\n"
     "/nhacnho bat|tat — bật/tắt nhắc hạn; /phatthanh <nội dung> — thông báo (quản trị)\n"
     "/moi <mã đơn vị> — mã mời lãnh đạo; /donvi — các đơn vị; /thanhvien — ai phụ trách đơn vị\n"
     "/phamvi [mã] — nhiệm vụ áp dụng cho đơn vị nào; /mien — miễn báo cáo (quản trị)\n"
@@ -184,12 +184,30 @@ REPORT_CLOSE = "Có phải bạn muốn báo cáo nhiệm vụ: {codes}?"
 REPORT_USAGE = (
     "Báo cáo nhanh: /baocao <mã> <tình trạng> [tỷ lệ%] [ghi chú], ví dụ:\n"
     "/baocao 3.3 hoàn thành Đã ban hành kế hoạch\n"
-    "Tình trạng: chưa triển khai, đang thực hiện, hoàn thành, vướng mắc."
+    "Tình trạng: chưa triển khai, đang thực hiện, hoàn thành, vướng mắc.\n"
+    "Nhiệm vụ của văn bản không phải văn bản hiện hành: ghi số hiệu trước mã, ví dụ "
+    "/baocao 09-KL:3.3 hoàn thành."
 )
 REPORT_FAILED = (
     "Chưa lưu được báo cáo do trục trặc. Xin gửi lại sau ít phút; báo cáo chưa được ghi."
 )
 REPORT_GROUP_BUTTON = "Nhóm {code}: {title}"
+# Issue 16: a task of a directive that is not current ("09-KL:3.3")
+REPORT_OTHER_DIRECTIVE = "Báo cáo theo {document}"
+DIRECTIVE_LINE = "Văn bản: {document}."
+REPORT_CONFIRM_DIRECTIVE = "• Văn bản: {document}"
+REPORT_ARCHIVED = (
+    "{document} đã được lưu trữ nên nhiệm vụ {code} không nhận báo cáo mới; chưa lưu gì. "
+    "Các báo cáo trước vẫn được giữ: gõ /lichsu {code} để xem."
+)
+REPORT_ARCHIVED_DIRECTIVE = (
+    "{document} đã được lưu trữ nên không nhận báo cáo mới; các báo cáo trước vẫn được giữ. "
+    "Gõ /baocao để báo cáo theo văn bản hiện hành."
+)
+REPORT_UNKNOWN_DIRECTIVE = (
+    "Bot không có văn bản «{document}», nên không có gì thay đổi. "
+    "Gõ /baocao để báo cáo theo văn bản hiện hành."
+)
 BUTTON_SKIP = "Bỏ qua"
 BUTTON_SEND = "Gửi báo cáo"
 BUTTON_CANCEL = "Hủy"
@@ -232,6 +250,7 @@ PERIOD_COMPLETE_HEAD = "{complete}/{total} đơn vị đã báo cáo đủ {peri
 PERIOD_EXEMPT_NOTE = " ({count} đơn vị được miễn báo cáo, không tính)"
 PERIOD_MISSING_HEAD = "Đơn vị còn thiếu báo cáo ({count}), thiếu nhiều nhất trước:"
 PERIOD_MISSING_LINE = "• {code} — {name}: thiếu {missing}/{applicable} nhiệm vụ"
+PERIOD_DRILL_TASK_HINT = "Bấm một nhiệm vụ để xem đơn vị chưa báo cáo."
 PERIOD_DRILL_HINT = (
     "Bấm một đơn vị để xem nhiệm vụ còn thiếu, hoặc một nhiệm vụ để xem đơn vị chưa báo cáo."
 )
@@ -254,7 +273,11 @@ COMPLETION_TASKS = "Theo nhiệm vụ (đã báo cáo/phải báo cáo):"
 COMPLETION_TASK_LINE = "• {code} {title}: {reported}/{applicable} ({rate}%)"
 COMPLETION_UNITS = "Đơn vị có tỷ lệ thấp nhất ({count}/{total}):"
 COMPLETION_UNIT_LINE = "• {code}: {reported}/{applicable} ({rate}%)"
-EXPORT_READY = "Tệp Excel tiến độ ({scope}): {rows} dòng, tính đến {when}."
+EXPORT_READY = "Tệp Excel tiến độ ({scope}): {rows} dòng, tính đến {when}.\nVăn bản: {document}."
+EXPORT_UNKNOWN_DIRECTIVE = (
+    "Bot không có văn bản «{name}». Gõ /xuat cho văn bản hiện hành, hoặc số hiệu của văn bản "
+    "khác, ví dụ /xuat 09-KL."
+)
 CHART_READY = "Biểu đồ mức hoàn thành theo nhóm nhiệm vụ ({scope})."
 CHART_TITLE = "Tỷ lệ hoàn thành theo nhóm nhiệm vụ"
 CHART_GROUP = "{code}. {title}"

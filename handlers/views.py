@@ -14,8 +14,10 @@ from handlers.inputs import parse_any_code, parse_code
 from handlers.ports import KnowledgeBase
 from handlers.render import replies, shorten
 from handlers.standing import Standing
+from handlers.tasks import directive_name, find_directive, tasks_of
 from handlers.turn import Turn
 from handlers.types import Reply, ReplyFile
+from knowledge.library import short_number
 from knowledge.periods import last_periods
 from storage.chart import completion_chart
 from storage.export import EXPORT_PERIODS, write_xlsx
@@ -206,16 +208,20 @@ class Views:
         """Who has not reported this period: units missing tasks, or one task's units;
         a leader of a unit with no units below sees its own missing tasks."""
         unit = turn.scope.root  # the router checked the sender sees some units
-        code = None
-        if arg.strip():
-            code = parse_code(arg.split()[0])
-            if code is None or self.library.find_task(code) is None:
+        task, document = None, ""
+        if arg.strip():  # "3.3", "09-KL:3.3" (a task of another directive), or "09-KL"
+            word = arg.split()[0]
+            code = parse_any_code(word)
+            task = self.library.find_task(code) if code else None
+            named = find_directive(self.library, word) if code is None else None
+            if task is None and named is None:
                 return [Reply(texts.REPORT_UNKNOWN_TASK.format(code=shorten(arg, 20)))]
+            document = task.document if task is not None else named.number if named else ""
         if unit is not None and not await list_children(turn.session, unit_id=unit.id or 0):
-            return await self.standing.own(turn, unit, tap=True)
-        if code is not None:
-            return await self.standing.task(turn, unit, code)
-        return await self.standing.summary(turn, unit)
+            return await self.standing.own(turn, unit, tap=True, document=document)
+        if task is not None:
+            return await self.standing.task(turn, unit, task)
+        return await self.standing.summary(turn, unit, document)
 
     async def missing_of(self, turn: Turn, unit_id: int) -> list[Reply]:
         """Drill into one unit in the sender's scope: its missing tasks this period."""
@@ -228,26 +234,36 @@ class Views:
         )
 
     async def export(self, turn: Turn, arg: str) -> list[Reply]:
-        """Send an Excel file of the units the sender may see: reports, matrix, periods."""
+        """Send an Excel file of the units the sender may see: reports, matrix, periods; of
+        the current directive, or of the one named (`/xuat 09-KL`)."""
         unit = turn.scope.root  # the router checked the sender sees some units
+        named = arg.split()[0].partition(":")[0] if arg.strip() else ""
+        document = self.document
+        if named and parse_code(named) is None:  # "3.3" (typed words) names no directive
+            found = find_directive(self.library, named)
+            if found is None:
+                return [Reply(texts.EXPORT_UNKNOWN_DIRECTIVE.format(name=shorten(named, 20)))]
+            document = found.number
         root = unit.id if unit else None
         now = turn.now.astimezone(self.timezone)
-        codes = self.codes()
-        rows = await export_rows(turn.session, document=self.document, root_id=root)
-        items = await overview(turn.session, document=self.document, root_id=root, task_codes=codes)
+        codes = self.standing.codes(document)
+        rows = await export_rows(turn.session, document=document, root_id=root)
+        items = await overview(turn.session, document=document, root_id=root, task_codes=codes)
         spans = Span.of_periods(last_periods(now.date(), EXPORT_PERIODS), self.timezone)
         periods = await period_report(
-            turn.session, task_codes=codes, spans=spans, document=self.document, root_id=root
+            turn.session, task_codes=codes, spans=spans, document=document, root_id=root
         )
-        titles = {t.code: t.title for t in self.library.tasks()}
+        titles = {t.code: t.title for t in tasks_of(self.library, document)}
         content = write_xlsx(rows, task_titles=titles, overview=items, periods=periods)
         scope = unit.code if unit else "*"
-        await turn.audit("progress.export", "xlsx", rows=len(rows), scope=scope)
-        name = f"tien-do-{now:%Y%m%d-%H%M}.xlsx"
+        await turn.audit("progress.export", "xlsx", rows=len(rows), scope=scope, document=document)
+        other = "" if document == self.document else f"{short_number(document)}-"
+        name = f"tien-do-{other}{now:%Y%m%d-%H%M}.xlsx"
         text = texts.EXPORT_READY.format(
             scope=_name(unit) if unit else texts.SCOPE_ALL,
             rows=len(rows),
             when=f"{now:%d/%m/%Y %H:%M}",
+            document=directive_name(self.library, document),
         )
         return [Reply(text, file=ReplyFile(name, content, XLSX))]
 

@@ -114,6 +114,7 @@ class FakeLibrary:
         self._deadlines = [due, cut, *periods]
         self.default = Document(meta, [], self._tasks, {}, self._deadlines, [], "fake.txt")
         self.documents = [self.default]
+        self.archived: frozenset[str] = frozenset()
         self.questions: list[str] = []
 
     def answer(self, question: str) -> Answer:
@@ -132,7 +133,7 @@ class FakeLibrary:
     def qualified(self, code: str, number: str) -> str:
         return code if number == NUMBER else f"{number.split('/')[0]}:{code}"
 
-    def close_codes(self, code: str) -> list[str]:
+    def close_codes(self, code: str, number: str | None = None) -> list[str]:
         return [t.code for t in self._tasks if t.code.split(".")[0] == code.split(".")[0]][:3]
 
     def match_tasks(self, text: str) -> list[tuple[str, float]]:

@@ -178,7 +178,7 @@ class ReportPages(Base):
         report = self.read(draft)
         if isinstance(report, str):
             return await self.show(request, session, context, draft, error=report)
-        previous = await self.flow.previous_of(session, unit, report.code)
+        previous = await self.flow.previous_of(session, unit, report)
         confirmed = form.get("xac_nhan") == "1"
         if previous is not None and is_downgrade(previous.status, report) and not confirmed:
             warning = texts.REPORT_DOWNGRADE.format(
@@ -196,7 +196,8 @@ class ReportPages(Base):
 
     def read(self, draft: Draft) -> ReportForm | str:
         """Return the report the form states, or what is wrong with it (Vietnamese)."""
-        if draft.task not in {t.code for t in self.flow.leaves()}:
+        task = next((t for t in self.flow.leaves() if t.code == draft.task), None)
+        if task is None:  # the form offers the current directive's tasks
             return texts.REPORT_PICK_TASK
         try:
             status = Status(draft.status)
@@ -206,7 +207,7 @@ class ReportPages(Base):
         if draft.percent.strip() and percent is None:
             return chat_texts.REPORT_BAD_PERCENT
         try:
-            return make_form(draft.task, status, percent, draft.note)
+            return make_form(task.code, status, percent, draft.note, document=task.document)
         except FormProblem as problem:
             return problem.message
 
