@@ -408,6 +408,22 @@ async def test_export_xlsx_has_the_period_matrix_and_summaries(bot, tmp_path, re
     assert next(row for row in summary if row[0] == "3.3")[2:] == [1, 3, 33.3]
 
 
+async def test_export_names_the_directive(bot, tmp_path, reported):
+    """With a 2025 directive loaded too, --document picks whose reports are exported."""
+    documents = tmp_path / "docs"
+    documents.mkdir()
+    source = Path(__file__).parent / "data" / "ket-luan-12-KL-BTCTW-2025.txt"
+    (documents / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {"DOCUMENTS_DIR": str(documents)}
+    out = tmp_path / "p.csv"
+    assert "Đã xuất 2 dòng" in ok(bot("export", "progress", str(out), "--document", "09-KL", **env))
+    out.unlink()
+    assert "Đã xuất 0 dòng" in ok(bot("export", "progress", str(out), "--document", "12-KL", **env))
+    out.unlink()
+    said = refused(bot("export", "progress", str(out), "--document", "99-XX", **env), code=2)
+    assert "Không có văn bản «99-XX»" in said and not out.exists()
+
+
 def test_export_empty_database(bot, tmp_path):
     assert "Đã xuất 0 dòng" in ok(bot("export", "progress", str(tmp_path / "p.xlsx")))
     assert openpyxl.load_workbook(tmp_path / "p.xlsx")[PROGRESS_SHEET].max_row == 1

@@ -1,4 +1,5 @@
-"""`python -m bot export progress OUT.xlsx|OUT.csv [--since DATE]`: progress for Excel."""
+"""`python -m bot export progress OUT.xlsx|OUT.csv [--since DATE] [--document NUMBER]`:
+progress on a directive (the current one by default) for Excel."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     progress.add_argument(
         "--since", metavar="DATE", help="only reports from this day (2024-03-01 or 01/03/2024)"
     )
+    progress.add_argument(
+        "--document",
+        metavar="NUMBER",
+        help="the directive (09-KL or 09-KL/BTCTW; default: the current one)",
+    )
     progress.set_defaults(func=run_export)
 
 
@@ -43,7 +49,10 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     check_target(out)
     since = parse_since(args.since, settings.zone) if args.since else None
     library = load_full_library(settings)
-    tasks, document = library.tasks(), library.default.number
+    doc = library.document(args.document.strip()) if args.document else library.default
+    if doc is None:
+        raise UsageError(texts.DOC_UNKNOWN.format(key=args.document))
+    tasks, document = list(doc.tasks), doc.number
     titles = {task.code: task.title for task in tasks}
     today = now_of(settings).astimezone(settings.zone).date()
     spans = Span.of_periods(last_periods(today, EXPORT_PERIODS), settings.zone)
