@@ -42,6 +42,7 @@ COOKIE = "bot_session"
 CODE_MAX = 64  # a unit code's length
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+ROW_ID = "{id:[0-9]{1,18}}"  # a row id in a route: anything else is 404 before a handler
 DIRECTIVE_FIELD = "vb"  # ?vb=09-KL: the pages of another directive than the current one
 HEADERS = {
     "Content-Security-Policy": (

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands.broadcast import Progress, check_text
 from bot.commands.errors import UsageError
 from bot.dashboard import texts
-from bot.dashboard.app import CODE_MAX, Base, admin_page
+from bot.dashboard.app import CODE_MAX, ROW_ID, Base, admin_page
 from bot.dashboard.viewer import Viewer
 from handlers import audiences
 from handlers.flows.broadcast import queue_broadcast
@@ -36,7 +36,7 @@ class BroadcastPages(Base):
         app.router.add_get("/phat-thanh", self.form)
         app.router.add_post("/phat-thanh", self.send)
         app.router.add_get("/phat-thanh/dem", self.count)
-        app.router.add_get("/phat-thanh/{id:[0-9]{1,18}}", self.progress)
+        app.router.add_get(f"/phat-thanh/{ROW_ID}", self.progress)
 
     async def chosen(self, session: AsyncSession, audience: str, unit: str) -> str:
         """Return the audience a form names ("unit:CODE" for a subtree); UsageError if bad."""

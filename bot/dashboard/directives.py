@@ -5,6 +5,7 @@ CLI's functions). The upload form on the same page is `directive_upload.py`'s.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -13,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import cli_texts
 from bot.commands.proposals import accept_proposal, reject_proposal
 from bot.dashboard import texts
-from bot.dashboard.app import Base, admin_page
+from bot.dashboard.app import ROW_ID, Base, admin_page
 from bot.dashboard.viewer import Viewer
 from handlers.flows.upload import MAX_UPLOAD_MB
+from handlers.texts import format_date
 from knowledge import Document
 from storage.models import (
     DeadlineProposal,
@@ -30,18 +32,10 @@ from storage.queries.directives import (
     set_current,
 )
 
-ID_MAX = 12
 
-
-def day_text(value: Any) -> str:
+def day_text(value: date | None) -> str:
     """Return a date as dd/mm/yyyy ('' for none)."""
-    return f"{value:%d/%m/%Y}" if value else ""
-
-
-def row_id(request: web.Request) -> int | None:
-    """Return the path's {id} as a number (None when it is not one)."""
-    text = request.match_info["id"]
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= ID_MAX else None
+    return format_date(value) if value else ""
 
 
 class DirectivePages(Base):
@@ -50,10 +44,10 @@ class DirectivePages(Base):
     def add_routes(self, app: web.Application) -> None:
         """Route the page and its actions."""
         app.router.add_get("/van-ban", self.listing)
-        app.router.add_post("/van-ban/{id}/hien-hanh", self.make_current)
-        app.router.add_post("/van-ban/{id}/luu-tru", self.archive)
-        app.router.add_post("/van-ban/han/{id}/duyet", self.accept)
-        app.router.add_post("/van-ban/han/{id}/bo", self.reject)
+        app.router.add_post(f"/van-ban/{ROW_ID}/hien-hanh", self.make_current)
+        app.router.add_post(f"/van-ban/{ROW_ID}/luu-tru", self.archive)
+        app.router.add_post(f"/van-ban/han/{ROW_ID}/duyet", self.accept)
+        app.router.add_post(f"/van-ban/han/{ROW_ID}/bo", self.reject)
 
     async def show(
         self,
@@ -132,9 +126,9 @@ class DirectivePages(Base):
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Make a stored directive (or, with id 0, the bundled one) current."""
-        key = row_id(request)
+        key = int(request.match_info["id"])
         items = {i["id"]: i for i in await self.documents(session)}
-        item = items.get(key) if key is not None else None
+        item = items.get(key)
         if item is None:
             return await self.show(request, session, viewer, error=texts.DOC_GONE, status=404)
         if item["archived"]:
@@ -152,7 +146,7 @@ class DirectivePages(Base):
         self, request: web.Request, session: AsyncSession, viewer: Viewer
     ) -> web.Response:
         """Archive a stored directive: its reminders stop, its history stays."""
-        key = row_id(request)
+        key = int(request.match_info["id"])
         row = await session.get(Directive, key) if key else None
         if key == 0:
             error = texts.DOC_ARCHIVE_BUNDLED
@@ -169,8 +163,7 @@ class DirectivePages(Base):
 
     async def proposal(self, request: web.Request, session: AsyncSession) -> DeadlineProposal | str:
         """Return the path's proposal if it still waits for a decision, else why not."""
-        key = row_id(request)
-        row = await session.get(DeadlineProposal, key) if key is not None else None
+        row = await session.get(DeadlineProposal, int(request.match_info["id"]))
         if row is None or row.state != ProposalState.PROPOSED.value:
             return texts.PROPOSAL_GONE
         return row

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dashboard import texts
-from bot.dashboard.app import CODE_MAX, Base, admin_page, page
+from bot.dashboard.app import CODE_MAX, ROW_ID, Base, admin_page, page
 from bot.dashboard.viewer import Viewer
 from handlers.admin_chat import may_manage
 from storage.models import Member, Role
@@ -32,8 +32,8 @@ class MemberPages(Base):
     def add_routes(self, app: web.Application) -> None:
         """Route the list and its two actions."""
         app.router.add_get("/thanh-vien", self.listing)
-        app.router.add_post("/thanh-vien/{id:[0-9]{1,18}}/thu-hoi", self.revoke)
-        app.router.add_post("/thanh-vien/{id:[0-9]{1,18}}/quan-tri", self.admin_role)
+        app.router.add_post(f"/thanh-vien/{ROW_ID}/thu-hoi", self.revoke)
+        app.router.add_post(f"/thanh-vien/{ROW_ID}/quan-tri", self.admin_role)
 
     async def show(
         self,
