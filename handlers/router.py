@@ -221,6 +221,8 @@ class Handlers:
     async def route(self, incoming: Incoming) -> list[Reply]:
         """Identify the sender, then send a button press, a command or text to its handler."""
         incoming = storable_incoming(incoming)
+        if incoming.unreadable:  # said, not silently dropped; groups are not answered
+            return [] if incoming.is_group else [Reply(texts.UNREADABLE_MESSAGE)]
         async with self.sessions() as session:
             turn = await begin_turn(session, incoming, self.admins, self.clock())
             if incoming.file is not None:

@@ -42,6 +42,11 @@ BUTTON_HELP = "Hướng dẫn"
 # --- questions ---------------------------------------------------------------
 
 ASK_WHAT = "Bạn muốn hỏi gì? Hãy gõ câu hỏi sau lệnh, ví dụ: /hoi hạn chót vị trí việc làm"
+UNREADABLE_MESSAGE = (
+    "Tôi chỉ đọc được tin nhắn chữ; ảnh, nhãn dán hay tin nhắn thoại tôi chưa đọc được. "
+    "Bạn gõ câu hỏi bằng chữ nhé, hoặc /help để xem hướng dẫn. (Quản trị viên gửi văn bản "
+    "mới dưới dạng tệp .docx, .pdf hoặc .txt.)"
+)
 EMPTY = "Bạn chưa nhập nội dung. Hãy gõ câu hỏi, hoặc /help để xem hướng dẫn."
 TOO_LONG = "Tin nhắn quá dài ({length} ký tự). Xin gõ câu hỏi ngắn gọn, không quá {limit} ký tự."
 NO_WORDS = "Tôi chưa đọc được chữ nào trong tin nhắn. Xin gõ câu hỏi bằng chữ, ví dụ: hạn chót."

@@ -29,6 +29,7 @@ class Incoming:
     display_name: str = ""
     is_group: bool = False
     file: IncomingFile | None = None  # a document sent (an admin adding a directive)
+    unreadable: bool = False  # a photo, sticker, voice note…: nothing the bot can read
 
 
 @dataclass(frozen=True)

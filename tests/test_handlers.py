@@ -28,6 +28,14 @@ async def test_start_greets_with_menu(handlers, incoming):
     assert {"cmd:nhiemvu", "cmd:hanchot", "cmd:help"} <= set(payloads(replies))
 
 
+async def test_a_message_with_nothing_to_read_is_said_in_private_and_ignored_in_groups(
+    handlers, incoming
+):
+    said = await handlers.handle(incoming("", unreadable=True))
+    assert [r.text for r in said] == [texts.UNREADABLE_MESSAGE]
+    assert await handlers.handle(incoming("", unreadable=True, is_group=True)) == []
+
+
 @pytest.mark.parametrize("text", ["/help", "/help@DirectiveBot", "/HELP", "/help thêm chữ"])
 async def test_help_lists_commands(handlers, text, incoming):
     text_out = joined(await handlers.handle(incoming(text)))

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from handlers import texts
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Member
@@ -378,6 +379,14 @@ async def test_polling_refuses_to_remove_a_webhook_unless_told(tmp_path: Path) -
             process.terminate()
             _, err = await asyncio.wait_for(process.communicate(), timeout=20)
         assert "removing the webhook" in err.decode()
+
+
+async def test_a_photo_is_answered_text_only(polling: Bot) -> None:
+    """A photo without a caption is said to be unreadable, not silently dropped."""
+    before = len(polling.fake.sent_to(141))
+    polling.fake.photo(141)
+    await polling.fake.wait_for(lambda f: len(f.sent_to(141)) > before, timeout=15)
+    assert polling.fake.sent_to(141)[before]["plain"] == texts.UNREADABLE_MESSAGE
 
 
 DIRECTIVE_2025 = Path(__file__).parent / "data" / "ket-luan-12-KL-BTCTW-2025.txt"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from handlers import texts
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Role
@@ -272,6 +273,20 @@ async def test_a_reminder_reaches_leaders_on_all_three_channels_once(fakes: Fake
     )
     assert [len(s) for s in sent] == [1, 1, 1]
     assert all("2.1" in (s[0].get("plain") or s[0]["text"]) for s in sent)
+
+
+async def test_a_sticker_or_photo_is_answered_text_only_on_both_zalo_channels(
+    fakes: Fakes,
+) -> None:
+    """Something the bot can't read is said, not silently dropped (no traceback)."""
+    before = len(fakes.oa.sent_to("oa-st"))
+    assert await fakes.oa.deliver(fakes.oa.sticker_event("oa-st"), url=fakes.hook) == 200
+    await oa_settled(fakes.oa, "oa-st", before)
+    assert fakes.oa.sent_to("oa-st")[before]["text"] == texts.UNREADABLE_MESSAGE
+    before = len(fakes.zbot.sent_to("zb-st"))
+    fakes.zbot.image("zb-st")
+    await fakes.zbot.wait_for(lambda z: len(z.sent_to("zb-st")) > before, timeout=15)
+    assert fakes.zbot.sent_to("zb-st")[before]["text"] == texts.UNREADABLE_MESSAGE
 
 
 async def test_a_hashtag_is_text_not_a_button(fakes: Fakes) -> None:

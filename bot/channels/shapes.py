@@ -142,6 +142,19 @@ def _member_change_problem(change: object) -> str:
 
 # --- Zalo Official Account ------------------------------------------------------------
 
+#: What a user may send an OA that the bot can't read: answered "text only", not dropped.
+UNREADABLE_EVENTS = frozenset(
+    {
+        "user_send_image",
+        "user_send_sticker",
+        "user_send_gif",
+        "user_send_audio",
+        "user_send_video",
+        "user_send_location",
+        "user_send_business_card",
+    }
+)
+
 
 def zalo_oa_event_problem(event: object) -> str | None:
     """Describe what is wrong with a Zalo OA webhook event the channel would read, or None."""
@@ -158,6 +171,10 @@ def zalo_oa_event_problem(event: object) -> str | None:
             return "sender.id"
         if problem := _fields(event.get("message"), {"text": str}, optional={"msg_id": str}):
             return f"message.{problem}"
+    if name in UNREADABLE_EVENTS:
+        sender = event.get("sender")
+        if not isinstance(sender, dict) or not _is_id(sender.get("id")):
+            return "sender.id"
     if name == "user_send_file":
         sender = event.get("sender")
         if not isinstance(sender, dict) or not _is_id(sender.get("id")):

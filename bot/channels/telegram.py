@@ -63,6 +63,11 @@ CAPTION_LIMIT = 1024
 # Updates PTB takes in at once. Each is only admitted and queued in its chat's lane
 # (bot/channels/lanes.py), which handles it.
 CONCURRENT_UPDATES = 16
+# A private message with nothing to read: no text, caption or document (a photo, sticker,
+# voice note…), and not a service message (a member joined, a chat photo changed).
+UNREADABLE = filters.ChatType.PRIVATE & ~(
+    filters.TEXT | filters.CAPTION | filters.Document.ALL | filters.StatusUpdate.ALL
+)
 # Connections to the Bot API: the messages FloodControl lets out at once, and room for the
 # calls it does not count ("typing…", button acknowledgements, file downloads).
 POOL_SIZE = 2 * CALLS_AT_ONCE
@@ -134,6 +139,7 @@ class TelegramChannel(Channel):
         app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_handler(MessageHandler(filters.Document.ALL, self.on_document))
         app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, self.on_message))
+        app.add_handler(MessageHandler(UNREADABLE, self.on_unreadable))
         app.add_error_handler(self.on_error)
         return app
 
@@ -220,6 +226,15 @@ class TelegramChannel(Channel):
             message.chat.id, user, text=text, is_group=is_group, at=message.date
         )
         self.converse(incoming, update.update_id)
+
+    async def on_unreadable(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say that a photo, sticker or voice note can't be read (private chats only)."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        incoming = self.incoming(message.chat.id, user, text="", at=message.date)
+        self.converse(replace(incoming, unreadable=True), update.update_id)
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Take a file sent in a private chat (an admin adding a directive): download it,

@@ -176,21 +176,23 @@ class ZaloBotChannel(Channel):
         return web.Response()
 
     def spawn(self, update: dict[str, Any]) -> None:
-        """Admit one text message now and queue it in its chat's lane (bot/channels/lanes.py)."""
+        """Admit one message now and queue it in its chat's lane (bot/channels/lanes.py)."""
         message = update.get("message") or {}
         text = message.get("text")
         chat = str((message.get("chat") or {}).get("id", ""))
         user = str((message.get("from") or {}).get("id", "") or chat)
-        if not chat or not isinstance(text, str):
+        is_group = (message.get("chat") or {}).get("chat_type") == "GROUP"
+        if not chat or (not isinstance(text, str) and is_group):
             return
         incoming = Incoming(
             channel=self.name,
             chat_id=chat,
             user_id=user,
-            text=text,
+            text=text if isinstance(text, str) else "",
             at=datetime.now(UTC),
             display_name=str((message.get("from") or {}).get("name", "")),
-            is_group=(message.get("chat") or {}).get("chat_type") == "GROUP",
+            is_group=is_group,
+            unreadable=not isinstance(text, str),  # a photo or sticker: said, not dropped
         )
 
         message_id = str(message.get("message_id") or "")

@@ -39,7 +39,7 @@ from bot.channels.base import (
     Reachability,
 )
 from bot.channels.lanes import Admit, ChatLanes, admit_all
-from bot.channels.shapes import parse_json, zalo_oa_event_problem
+from bot.channels.shapes import UNREADABLE_EVENTS, parse_json, zalo_oa_event_problem
 from bot.web import WebServer
 from handlers.flows.upload import MAX_UPLOAD
 from handlers.payloads import PREFIXES as PAYLOAD_PREFIXES
@@ -236,6 +236,8 @@ class ZaloOAChannel(Channel):
         try:
             if name in ("user_send_text", "user_send_file"):
                 self.converse(event, key)
+            elif name in UNREADABLE_EVENTS:
+                self.converse(event, key, unreadable=True)
             elif name in ("follow", "unfollow") and not await self.repeated(key):
                 user = str((event.get("follower") or event.get("sender") or {}).get("id", ""))
                 if user:
@@ -247,7 +249,7 @@ class ZaloOAChannel(Channel):
         """Tell whether the event was taken in before, by this process or another."""
         return self.first_time is not None and not await self.first_time(self.name, key)
 
-    def converse(self, event: dict[str, Any], key: str) -> None:
+    def converse(self, event: dict[str, Any], key: str, *, unreadable: bool = False) -> None:
         """Admit a user's text, pressed button or file now; answer it in turn within their chat.
 
         A repeated event is dropped in turn (not before admission), so waiting for the
@@ -268,6 +270,7 @@ class ZaloOAChannel(Channel):
             payload=payload,
             at=datetime.now(UTC),
             file=IncomingFile(sent.name, b"") if sent is not None else None,
+            unreadable=unreadable,
         )
 
         async def handle() -> list[Reply]:

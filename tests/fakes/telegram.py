@@ -447,6 +447,20 @@ class FakeTelegram(UpdateServer):
         self._messages[(str(chat_id), message["message_id"])] = message
         return self._push({"update_id": next(self._update_ids), "message": message})
 
+    def photo(self, chat_id: int, *, chat_type: str = "private") -> Json:
+        """Build a photo-message Update without a caption, queue (or webhook) it, return it."""
+        chat = self._chat(chat_id, chat_type, "Cán bộ", None)
+        size = {"file_id": f"photo{chat_id}", "file_unique_id": f"u{chat_id}"}
+        message: Json = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self._user(chat_id, None, "Cán bộ"),
+            "photo": [size | {"width": 90, "height": 60, "file_size": 1200}],
+        }
+        self._messages[(str(chat_id), message["message_id"])] = message
+        return self._push({"update_id": next(self._update_ids), "message": message})
+
     def document(
         self,
         chat_id: int,

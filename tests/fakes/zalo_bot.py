@@ -160,6 +160,20 @@ class FakeZaloBot(UpdateServer):
         }
         return self._push(update)
 
+    def image(self, chat_id: str) -> Json:
+        """Build a message.image.received update (a photo, no text), queue (or webhook) it."""
+        update = {
+            "event_name": "message.image.received",
+            "message": {
+                "message_id": self._hex_id(),
+                "from": {"id": str(chat_id), "name": "Cán bộ", "is_bot": False},
+                "chat": {"id": str(chat_id), "chat_type": "PRIVATE"},
+                "date": int(time.time() * 1000),
+                "photo_url": f"https://photo.zalo.invalid/{chat_id}.jpg",
+            },
+        }
+        return self._push(update)
+
     async def deliver(
         self, update: Json, *, secret: str | None = _REGISTERED, wrapped: bool = False
     ) -> int:

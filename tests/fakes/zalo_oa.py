@@ -212,6 +212,15 @@ class FakeZaloOA(LoopbackServer):
             "message": {"text": text, "msg_id": msg_id or self._hex_id()},
         }
 
+    def sticker_event(self, user_id: str) -> Json:
+        """Build a `user_send_sticker` event (something the bot can't read)."""
+        return {
+            **self._event_head("user_send_sticker", user_id, None),
+            "sender": {"id": str(user_id)},
+            "recipient": {"id": self.oa_id},
+            "message": {"msg_id": self._hex_id(), "attachments": [{"type": "sticker"}]},
+        }
+
     def button_event(self, user_id: str, payload: str) -> Json:
         """Build the event of a click on an `oa.query.show` button the bot sent to user_id."""
         offered = {p for record in self.sent_to(user_id) for _, p in record["buttons"]}
