@@ -110,38 +110,62 @@ def index_document(passages: list[Passage]) -> DocumentIndex:
     """Analyse one document's passages: the costly part of building an index."""
     postings: dict[str, dict[int, float]] = defaultdict(dict)
     part = DocumentIndex({}, [], [], [], [], [], [])
+    contexts: dict[str, _Analysed] = {}  # sibling passages share their heading and lead-in
     for i, passage in enumerate(passages):
-        _add(part, postings, i, passage)
+        context = contexts.get(passage.context)
+        if context is None:
+            context = contexts[passage.context] = _analyse(passage.context)
+        _add(part, postings, i, passage, context)
     _add_part_years(part, passages)
     part.postings = {term: pack(found) for term, found in postings.items()}
     return part
 
 
+@dataclass(frozen=True)
+class _Analysed:
+    """A text's words, its index terms and the index terms of the gazetteer names in it."""
+
+    words: list[str]
+    terms: list[str]
+    places: list[str]
+
+
+def _analyse(text: str) -> _Analysed:
+    """Return a passage's (or context's) words, terms and place terms."""
+    words = text_words(text)
+    return _Analysed(words, terms(words), [place_term(name) for _, _, name in find_places(words)])
+
+
 def _add(
-    part: DocumentIndex, postings: dict[str, dict[int, float]], i: int, passage: Passage
+    part: DocumentIndex,
+    postings: dict[str, dict[int, float]],
+    i: int,
+    passage: Passage,
+    context: _Analysed,
 ) -> None:
-    """Index one passage: its text fully, its context at reduced weight."""
+    """Index one passage: its text fully, its context (analysed once) at reduced weight."""
     bag: dict[str, float] = defaultdict(float)
-    words = text_words(passage.text)
-    for term in terms(words):
+    text = _analyse(passage.text)
+    for term in text.terms:
         bag[term] += 1.0
-    context = text_words(passage.context)
-    for term in terms(context):
+    for term in context.terms:
         bag[term] += CONTEXT_WEIGHT
-    for _, _, name in find_places(words):
-        bag[place_term(name)] += 1.0
-    for _, _, name in find_places(context):
-        bag[place_term(name)] += CONTEXT_WEIGHT
+    for term in text.places:
+        bag[term] += 1.0
+    for term in context.places:
+        bag[term] += CONTEXT_WEIGHT
     for n in _ITEM.findall(passage.text):
         bag[item_term(int(n))] += 1.0
     for term, tf in bag.items():
         postings[term][i] = tf
     part.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
-    part.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
+    both = f"{passage.text} {passage.context}"
+    folded = fold(both)
+    part.refs.append(coded_refs(folded))
     part.dated.append(dated_refs(fold(passage.text)))
-    part.facts.append(facts_of(passage.text, words))
-    part.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
-    part.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
+    part.facts.append(facts_of(passage.text, text.words, named=bool(text.places)))
+    part.years.append(set(_YEAR_FULL.findall(both)))
+    part.named_years.append(set(_NAMED_YEAR.findall(folded)))
 
 
 def _add_part_years(part: DocumentIndex, passages: list[Passage]) -> None:
@@ -269,8 +293,9 @@ class SearchIndex:
         return found is not None and i in found.weights
 
 
-def facts_of(text: str, words: list[str] | None = None) -> set[str]:
-    """Return the kinds of fact a passage states: date, year, number."""
+def facts_of(text: str, words: list[str] | None = None, *, named: bool | None = None) -> set[str]:
+    """Return the kinds of fact a passage states: date, year, number (`named`: whether its
+    words hold a gazetteer name, when the caller knows)."""
     found = set()
     if _DATE.search(text):
         found.add("date")
@@ -280,7 +305,9 @@ def facts_of(text: str, words: list[str] | None = None) -> set[str]:
         found.add("number")
     if MONEY.search(text):
         found.add("money")
-    if _PLACE.search(text) or find_places(text_words(text) if words is None else words):
+    if named is None:
+        named = bool(find_places(text_words(text) if words is None else words))
+    if _PLACE.search(text) or named:
         found.add("place")
     if DEADLINE.search(text):
         found.add("deadline")
