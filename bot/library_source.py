@@ -25,8 +25,9 @@ from bot.settings import Settings
 from knowledge.library import Analysed, Library, analyse, base_texts, text_digest, unique
 
 if TYPE_CHECKING:
-    from knowledge.model import Document
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from knowledge.model import Document
 
 log = logging.getLogger(__name__)
 

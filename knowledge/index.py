@@ -6,6 +6,7 @@ import math
 import re
 from array import array
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.lexicon import PLACES
@@ -182,17 +183,32 @@ TERM_MEMO = 50_000  # terms kept unpacked before the memo starts afresh
 # is scored only for passages rarer terms already found (terms go rarest first; the rarest
 # is always scored in full): one that holds nothing but common words ("đảng", "công tác")
 # is no answer, and summing their thousands of postings was most of answer()'s time with
-# 20 directives. A single directive is scored in full, as before.
+# 20 directives. A single directive is scored in full, as before. Such a common term is
+# unpacked into a list over all passages (0.0 where absent), not a dict: half the time to
+# unpack on its first use (what a question pays after a restart), a third of the memory,
+# and a plain index to read it for each passage found.
 FULL_SCAN = 1000
 COMMON_POSTINGS = 200
 
 
 @dataclass(frozen=True)
 class _Term:
-    """A term over the whole index: IDF, weight per passage, BM25 part per passage."""
+    """A term over the whole index: IDF, and its weight per passage (text 1, context 0.4)."""
 
     idf: float
-    weights: dict[int, float]  # global passage id → term weight (text 1, context 0.4)
+    df: int  # passages holding it
+    weights: dict[int, float]  # global passage id → weight (empty when `dense`)
+    dense: list[float] | None = None  # a common term's weight for every passage, 0.0 if absent
+
+    def tf(self, i: int) -> float:
+        """Return passage i's weight for this term (0.0 when it doesn't hold it)."""
+        return self.dense[i] if self.dense is not None else self.weights.get(i, 0.0)
+
+    def postings(self) -> Iterable[tuple[int, float]]:
+        """Return (passage id, weight) of the passages holding it, in passage order."""
+        if self.dense is None:
+            return self.weights.items()
+        return [(j, tf) for j, tf in enumerate(self.dense) if tf]
 
 
 class SearchIndex:
@@ -236,16 +252,24 @@ class SearchIndex:
         """Return a term unpacked over every document (None when no passage holds it)."""
         if term in self._terms:
             return self._terms[term]
-        weights: dict[int, float] = {}
-        for offset, part in self.parts:
-            packed = part.postings.get(term)
-            if packed:
-                ids, tfs = unpack(packed)
-                weights.update(zip(map(offset.__add__, ids), tfs, strict=True))
+        packs = [(offset, p) for offset, part in self.parts if (p := part.postings.get(term))]
         found = None
-        if weights:
-            df = len(weights)
-            found = _Term(math.log(1 + (self.size - df + 0.5) / (df + 0.5)), weights)
+        if packs:
+            df = sum(len(packed) for _, packed in packs) // 12
+            idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+            if self.size > FULL_SCAN and df > COMMON_POSTINGS:
+                dense = [0.0] * self.size
+                for offset, packed in packs:
+                    ids, tfs = unpack(packed)
+                    for i, tf in zip(ids, tfs, strict=True):
+                        dense[offset + i] = tf
+                found = _Term(idf, df, {}, dense)
+            else:
+                weights: dict[int, float] = {}
+                for offset, packed in packs:
+                    ids, tfs = unpack(packed)
+                    weights.update(zip(map(offset.__add__, ids), tfs, strict=True))
+                found = _Term(idf, df, weights)
         if len(self._terms) >= TERM_MEMO:
             self._terms.clear()
         self._terms[term] = found
@@ -269,14 +293,14 @@ class SearchIndex:
         norm = self.norm
         for _, weight, found in found_terms:
             factor = weight * found.idf * (K1 + 1)
-            weights = found.weights
-            if large and scores and len(weights) > COMMON_POSTINGS:
+            if large and scores and found.dense is not None:  # a common term: df > COMMON_POSTINGS
+                dense = found.dense
                 for j in list(scores):
-                    tf = weights.get(j)
-                    if tf is not None:
+                    tf = dense[j]
+                    if tf:
                         scores[j] += factor * tf / (tf + norm[j])
                 continue
-            for j, tf in weights.items():
+            for j, tf in found.postings():
                 scores[j] += factor * tf / (tf + norm[j])
         if only is not None:
             return {j: v for j, v in scores.items() if self.passages[j].document in only}
@@ -285,12 +309,12 @@ class SearchIndex:
     def in_text(self, i: int, term: str) -> bool:
         """Tell whether passage i's own text (not only its context) contains a term."""
         found = self._term(term)
-        return found is not None and found.weights.get(i, 0.0) >= 1.0
+        return found is not None and found.tf(i) >= 1.0
 
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
         found = self._term(term)
-        return found is not None and i in found.weights
+        return found is not None and found.tf(i) > 0.0
 
 
 def facts_of(text: str, words: list[str] | None = None, *, named: bool | None = None) -> set[str]:

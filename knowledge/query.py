@@ -174,11 +174,12 @@ def fold_same_length(text: str) -> str:
 
 def strip_courtesy(text: str) -> str:
     """Remove greetings, polite particles and the asker's own context ('em ở …, ')."""
+    folded = fold_same_length(text)
     for pattern in COURTESY:
-        folded = fold_same_length(text)
         m = re.search(pattern, folded, flags=re.I)
         if m and m.end() - m.start() < len(text):
             text = " ".join((text[: m.start()] + " " + text[m.end() :]).split()).strip(" ,")
+            folded = fold_same_length(text)
     return text
 
 
