@@ -248,13 +248,13 @@ def _probe(index: SearchIndex, word: str) -> Callable[[int], float]:
     """Return `_matches` for one word, its terms spelt out once."""
     if word[:1] in "#@":
         return lambda i: _matches(index, i, word)
-    folded = "f:" + fold(word)
-    marked = "a:" + word if has_diacritics(word) else ""
+    folded = index.weight_of("f:" + fold(word))
+    marked = index.weight_of("a:" + word) if has_diacritics(word) else None
 
     def matches(i: int) -> float:
-        if not index.has_term(i, folded):
+        if not folded(i):
             return 0.0
-        return 1.0 if not marked or index.has_term(i, marked) else MARK_MISMATCH
+        return 1.0 if marked is None or marked(i) else MARK_MISMATCH
 
     return matches
 

@@ -6,7 +6,7 @@ import math
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from knowledge.lexicon import PLACES
@@ -306,6 +306,17 @@ class SearchIndex:
             return {j: v for j, v in scores.items() if self.passages[j].document in only}
         return scores
 
+    def weight_of(self, term: str) -> Callable[[int], float]:
+        """Return a function giving each passage's weight for a term (0.0 if it lacks it):
+        the term looked up once for many passages."""
+        found = self._term(term)
+        if found is None:
+            return _absent
+        if found.dense is not None:
+            return found.dense.__getitem__
+        weights = found.weights
+        return lambda i: weights.get(i, 0.0)
+
     def in_text(self, i: int, term: str) -> bool:
         """Tell whether passage i's own text (not only its context) contains a term."""
         found = self._term(term)
@@ -315,6 +326,11 @@ class SearchIndex:
         """Tell whether passage i contains a term (text or context)."""
         found = self._term(term)
         return found is not None and found.tf(i) > 0.0
+
+
+def _absent(i: int) -> float:
+    """Return a missing term's weight for any passage."""
+    return 0.0
 
 
 def facts_of(text: str, words: list[str] | None = None, *, named: bool | None = None) -> set[str]:
