@@ -27,6 +27,8 @@ from knowledge.library import Analysed, Library, analyse, base_texts, text_diges
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from knowledge.model import Document
+
 log = logging.getLogger(__name__)
 
 POLL_EVERY = 5.0  # seconds between looks at the stored directives' version
@@ -56,17 +58,20 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def analysed(text: str, source: str, cache_dir: Path | None) -> Analysed:
-    """Return the text analysed, from the cache when this code analysed it before."""
+def analysed(
+    text: str, source: str, cache_dir: Path | None, document: Document | None = None
+) -> Analysed:
+    """Return the text analysed, from the cache when this code analysed it before
+    (`document`: the text already parsed, not parsed again)."""
     if cache_dir is None:
-        return analyse(text, source)
+        return analyse(text, source, document)
     path = cache_dir / f"{text_digest(text)}-{code_version()}.pickle"
     with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):
         with path.open("rb") as handle:
             item = pickle.load(handle)  # written by this process's own code, 0600
         if isinstance(item, Analysed):
             return item
-    item = analyse(text, source)
+    item = analyse(text, source, document)
     _write_cache(path, item)
     return item
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,16 +90,17 @@ def compose_answer(question: str, index: SearchIndex, documents: list[Document])
     if query.refs and not any(query.refs & refs for refs in index.refs):
         return Answer(False, phrases.UNKNOWN_REFERENCE.format(document=name))
     weights = _word_weights(query, index)
-    scores = _rank(query, index, weights, documents, set(named) or None)
+    cover = _Coverage(index, weights, query.alternatives)
+    scores = _rank(query, index, cover, documents, set(named) or None)
     if not scores:
         return Answer(False, phrases.NOT_FOUND.format(document=name))
     ranked = sorted(scores, key=lambda i: (-scores[i], i))
-    chosen = _choose(ranked, scores, index, weights, query)
-    if not _is_answer(query, index, chosen, weights):
+    chosen = _choose(ranked, scores, index, cover, query)
+    if not _is_answer(query, index, chosen, cover):
         return Answer(False, phrases.NOT_FOUND.format(document=name))
     name = _name(documents, index.passages[chosen[0]].document)
     if not any(index.has_term(chosen[0], item_term(n)) for n in query.items):
-        chosen = _with_neighbours(chosen, scores, index, weights, query.alternatives)
+        chosen = _with_neighbours(chosen, scores, index, cover)
     missing = missing_fact(query, [index.passages[i] for i in chosen], documents)
     if missing == phrases.FACT_NOW:
         return Answer(False, phrases.NOT_FOUND.format(document=name))
@@ -126,7 +128,7 @@ def _named_documents(query: Query, documents: list[Document]) -> list[str]:
 def _rank(
     query: Query,
     index: SearchIndex,
-    words: dict[str, float],
+    cover: _Coverage,
     documents: list[Document],
     only: set[str] | None = None,
 ) -> dict[int, float]:
@@ -143,21 +145,30 @@ def _rank(
         scores = {i: scores[i] for i in keep}
     facts = query.wants & {"date", "year", "number", "place", "money"}
     current = documents[0].number
-    for i in list(scores):
-        scores[i] += REF_BOOST * len(query.refs & index.refs[i])
-        if "date" in query.wants:
-            scores[i] += REF_BOOST * len(query.refs & index.dated[i])
-        if facts - index.facts[i]:
-            scores[i] *= MISSING_FACT
-        if index.passages[i].kind == "meta" and "meta" not in query.wants:
-            scores[i] *= META_PRIOR
-        if query.years - index.years[i] or query.named_years - index.named_years[i]:
-            scores[i] *= OTHER_YEAR
-        if only is None and index.passages[i].document != current:
-            scores[i] *= OTHER_DOCUMENT
-    total = sum(words.values()) or 1.0
+    refs, years, named_years = query.refs, query.years, query.named_years
+    dated = "date" in query.wants
+    metas = "meta" not in query.wants
+    for i in list(scores):  # what the question can't trigger (no refs, no years) is skipped
+        score = scores[i]
+        if refs:
+            score += REF_BOOST * len(refs & index.refs[i])
+            if dated:
+                score += REF_BOOST * len(refs & index.dated[i])
+        if facts and facts - index.facts[i]:
+            score *= MISSING_FACT
+        passage = index.passages[i]
+        if metas and passage.kind == "meta":
+            score *= META_PRIOR
+        if (years and years - index.years[i]) or (
+            named_years and named_years - index.named_years[i]
+        ):
+            score *= OTHER_YEAR
+        if only is None and passage.document != current:
+            score *= OTHER_DOCUMENT
+        scores[i] = score
+    total = sum(cover.weights.values()) or 1.0
     for i in sorted(scores, key=lambda i: -scores[i])[:RERANK]:
-        coverage = sum(_covered(index, i, words, query.alternatives).values()) / total
+        coverage = sum(cover(i).values()) / total
         scores[i] *= COVERAGE_BASE + coverage
     return {i: s for i, s in scores.items() if s > 0}
 
@@ -192,34 +203,71 @@ def _matches(index: SearchIndex, i: int, word: str) -> float:
     return 1.0 if exact else MARK_MISMATCH
 
 
-def _covered(
-    index: SearchIndex, i: int, weights: dict[str, float], alternatives: dict[str, list[str]]
-) -> dict[str, float]:
-    """Return the content words passage i matches (itself or a paraphrase), with credit."""
-    out = {}
-    for word, weight in weights.items():
-        credit = _matches(index, i, word)
-        if credit < 1.0:
-            for other in alternatives.get(fold(word), ()):
-                credit = max(credit, _matches(index, i, other))
-                if credit == 1.0:
-                    break
-        if credit:
-            out[word] = weight * credit
-    return out
+class _Coverage:
+    """The question's content words (with their weights) each passage matches, itself or by
+    a paraphrase, with credit: worked out once per passage for a question, though ranking,
+    choosing and checking an answer all ask, and each word's index terms spelt out once."""
+
+    def __init__(
+        self, index: SearchIndex, weights: dict[str, float], alternatives: dict[str, list[str]]
+    ) -> None:
+        self.index = index
+        self.weights = weights
+        self.alternatives = alternatives
+        self._probes: dict[str, Callable[[int], float]] = {}
+        self._found: dict[int, dict[str, float]] = {}
+
+    def __call__(self, i: int) -> dict[str, float]:
+        """Return the words passage i matches, with credit (weight × match)."""
+        found = self._found.get(i)
+        if found is None:
+            found = self._found[i] = self._covered(i)
+        return found
+
+    def _covered(self, i: int) -> dict[str, float]:
+        out = {}
+        for word, weight in self.weights.items():
+            credit = self._matches(i, word)
+            if credit < 1.0:
+                for other in self.alternatives.get(fold(word), ()):
+                    credit = max(credit, self._matches(i, other))
+                    if credit == 1.0:
+                        break
+            if credit:
+                out[word] = weight * credit
+        return out
+
+    def _matches(self, i: int, word: str) -> float:
+        probe = self._probes.get(word)
+        if probe is None:
+            probe = self._probes[word] = _probe(self.index, word)
+        return probe(i)
 
 
-def _is_answer(
-    query: Query, index: SearchIndex, chosen: list[int], words: dict[str, float]
-) -> bool:
+def _probe(index: SearchIndex, word: str) -> Callable[[int], float]:
+    """Return `_matches` for one word, its terms spelt out once."""
+    if word[:1] in "#@":
+        return lambda i: _matches(index, i, word)
+    folded = index.weight_of("f:" + fold(word))
+    marked = index.weight_of("a:" + word) if has_diacritics(word) else None
+
+    def matches(i: int) -> float:
+        if not folded(i):
+            return 0.0
+        return 1.0 if marked is None or marked(i) else MARK_MISMATCH
+
+    return matches
+
+
+def _is_answer(query: Query, index: SearchIndex, chosen: list[int], cover: _Coverage) -> bool:
     """Tell whether the best passage covers enough of the question's words and phrases."""
     if any(query.refs & index.refs[i] for i in chosen):
         return True
-    total = sum(words.values())
+    total = sum(cover.weights.values())
     if not total:
         return False
     best = chosen[0]
-    single = sum(_covered(index, best, words, query.alternatives).values()) / total
+    single = sum(cover(best).values()) / total
     pairs = [t for t in query_terms(query.words) if t.startswith("f2:")]
     paired = sum(index.idf_of(t) for t in pairs)
     both = (
@@ -232,7 +280,7 @@ def _choose(
     ranked: list[int],
     scores: dict[int, float],
     index: SearchIndex,
-    weights: dict[str, float],
+    cover: _Coverage,
     query: Query,
 ) -> list[int]:
     """Take the best passage, then others that cover what it leaves out.
@@ -241,14 +289,14 @@ def _choose(
     """
     best = ranked[0]
     chosen = [best]
-    alternatives = query.alternatives
-    covered = set(_covered(index, best, weights, alternatives))
+    weights = cover.weights
+    covered = set(cover(best))
     total = sum(weights.values()) or 1.0
     named = [place_term(n) for n in query.places if PLACES[n].kind == "province"]
     for i in ranked[1:8]:
         if scores[i] < 0.5 * scores[best] or len(chosen) == 3:
             break
-        new = {w for w in _covered(index, i, weights, alternatives) if w not in covered}
+        new = {w for w in cover(i) if w not in covered}
         listed = any(index.has_term(i, t) for t in named) and index.passages[i].kind == "footnote"
         if query.refs & index.refs[best] and not query.refs & index.refs[i]:
             continue  # the document asked about is quoted, not others
@@ -259,11 +307,7 @@ def _choose(
 
 
 def _with_neighbours(
-    chosen: list[int],
-    scores: dict[int, float],
-    index: SearchIndex,
-    weights: dict[str, float],
-    alternatives: dict[str, list[str]],
+    chosen: list[int], scores: dict[int, float], index: SearchIndex, cover: _Coverage
 ) -> list[int]:
     """Add the sentence next to the best one when it holds asked words the best one lacks.
 
@@ -274,9 +318,10 @@ def _with_neighbours(
     if here.kind == "heading" and best + 1 < len(index.passages) and best + 1 not in chosen:
         if index.passages[best + 1].ref == here.ref:
             return [best, best + 1, *chosen[1:]]  # a heading alone says little: add its text
+    weights = cover.weights
     covered = set()
     for i in chosen:
-        covered |= _in_text(index, i, weights, alternatives)
+        covered |= _in_text(index, i, cover)
     total = sum(weights.values()) or 1.0
     for j in (best + 1, best - 1):
         if not 0 <= j < len(index.passages) or j in chosen:
@@ -284,7 +329,7 @@ def _with_neighbours(
         other = index.passages[j]
         if other.ref != here.ref or other.kind != here.kind or other.kind == "meta":
             continue
-        new = _in_text(index, j, weights, alternatives) - covered
+        new = _in_text(index, j, cover) - covered
         close = scores.get(j, 0.0) >= NEIGHBOUR_SCORE * scores[best]
         if sum(weights[w] for w in new) >= NEIGHBOUR_SHARE * total or close:
             chosen = [*chosen, j]
@@ -292,13 +337,11 @@ def _with_neighbours(
     return chosen
 
 
-def _in_text(
-    index: SearchIndex, i: int, weights: dict[str, float], alternatives: dict[str, list[str]]
-) -> set[str]:
+def _in_text(index: SearchIndex, i: int, cover: _Coverage) -> set[str]:
     """Return the asked words passage i's own text holds (itself or a paraphrase)."""
     out = set()
-    for word in _covered(index, i, weights, alternatives):
-        options = [word, *alternatives.get(fold(word), ())]
+    for word in cover(i):
+        options = [word, *cover.alternatives.get(fold(word), ())]
         if any(index.in_text(i, "f:" + fold(w)) for w in options if w[:1] not in "@#"):
             out.add(word)
         elif word[:1] in "@#":

@@ -6,6 +6,7 @@ import math
 import re
 from array import array
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from knowledge.lexicon import PLACES
@@ -110,38 +111,62 @@ def index_document(passages: list[Passage]) -> DocumentIndex:
     """Analyse one document's passages: the costly part of building an index."""
     postings: dict[str, dict[int, float]] = defaultdict(dict)
     part = DocumentIndex({}, [], [], [], [], [], [])
+    contexts: dict[str, _Analysed] = {}  # sibling passages share their heading and lead-in
     for i, passage in enumerate(passages):
-        _add(part, postings, i, passage)
+        context = contexts.get(passage.context)
+        if context is None:
+            context = contexts[passage.context] = _analyse(passage.context)
+        _add(part, postings, i, passage, context)
     _add_part_years(part, passages)
     part.postings = {term: pack(found) for term, found in postings.items()}
     return part
 
 
+@dataclass(frozen=True)
+class _Analysed:
+    """A text's words, its index terms and the index terms of the gazetteer names in it."""
+
+    words: list[str]
+    terms: list[str]
+    places: list[str]
+
+
+def _analyse(text: str) -> _Analysed:
+    """Return a passage's (or context's) words, terms and place terms."""
+    words = text_words(text)
+    return _Analysed(words, terms(words), [place_term(name) for _, _, name in find_places(words)])
+
+
 def _add(
-    part: DocumentIndex, postings: dict[str, dict[int, float]], i: int, passage: Passage
+    part: DocumentIndex,
+    postings: dict[str, dict[int, float]],
+    i: int,
+    passage: Passage,
+    context: _Analysed,
 ) -> None:
-    """Index one passage: its text fully, its context at reduced weight."""
+    """Index one passage: its text fully, its context (analysed once) at reduced weight."""
     bag: dict[str, float] = defaultdict(float)
-    words = text_words(passage.text)
-    for term in terms(words):
+    text = _analyse(passage.text)
+    for term in text.terms:
         bag[term] += 1.0
-    context = text_words(passage.context)
-    for term in terms(context):
+    for term in context.terms:
         bag[term] += CONTEXT_WEIGHT
-    for _, _, name in find_places(words):
-        bag[place_term(name)] += 1.0
-    for _, _, name in find_places(context):
-        bag[place_term(name)] += CONTEXT_WEIGHT
+    for term in text.places:
+        bag[term] += 1.0
+    for term in context.places:
+        bag[term] += CONTEXT_WEIGHT
     for n in _ITEM.findall(passage.text):
         bag[item_term(int(n))] += 1.0
     for term, tf in bag.items():
         postings[term][i] = tf
     part.lengths.append(sum(v for t, v in bag.items() if t.startswith("f:")))
-    part.refs.append(coded_refs(fold(f"{passage.text} {passage.context}")))
+    both = f"{passage.text} {passage.context}"
+    folded = fold(both)
+    part.refs.append(coded_refs(folded))
     part.dated.append(dated_refs(fold(passage.text)))
-    part.facts.append(facts_of(passage.text, words))
-    part.years.append(set(_YEAR_FULL.findall(f"{passage.text} {passage.context}")))
-    part.named_years.append(set(_NAMED_YEAR.findall(fold(f"{passage.text} {passage.context}"))))
+    part.facts.append(facts_of(passage.text, text.words, named=bool(text.places)))
+    part.years.append(set(_YEAR_FULL.findall(both)))
+    part.named_years.append(set(_NAMED_YEAR.findall(folded)))
 
 
 def _add_part_years(part: DocumentIndex, passages: list[Passage]) -> None:
@@ -158,17 +183,32 @@ TERM_MEMO = 50_000  # terms kept unpacked before the memo starts afresh
 # is scored only for passages rarer terms already found (terms go rarest first; the rarest
 # is always scored in full): one that holds nothing but common words ("đảng", "công tác")
 # is no answer, and summing their thousands of postings was most of answer()'s time with
-# 20 directives. A single directive is scored in full, as before.
+# 20 directives. A single directive is scored in full, as before. Such a common term is
+# unpacked into a list over all passages (0.0 where absent), not a dict: half the time to
+# unpack on its first use (what a question pays after a restart), a third of the memory,
+# and a plain index to read it for each passage found.
 FULL_SCAN = 1000
 COMMON_POSTINGS = 200
 
 
 @dataclass(frozen=True)
 class _Term:
-    """A term over the whole index: IDF, weight per passage, BM25 part per passage."""
+    """A term over the whole index: IDF, and its weight per passage (text 1, context 0.4)."""
 
     idf: float
-    weights: dict[int, float]  # global passage id → term weight (text 1, context 0.4)
+    df: int  # passages holding it
+    weights: dict[int, float]  # global passage id → weight (empty when `dense`)
+    dense: list[float] | None = None  # a common term's weight for every passage, 0.0 if absent
+
+    def tf(self, i: int) -> float:
+        """Return passage i's weight for this term (0.0 when it doesn't hold it)."""
+        return self.dense[i] if self.dense is not None else self.weights.get(i, 0.0)
+
+    def postings(self) -> Iterable[tuple[int, float]]:
+        """Return (passage id, weight) of the passages holding it, in passage order."""
+        if self.dense is None:
+            return self.weights.items()
+        return [(j, tf) for j, tf in enumerate(self.dense) if tf]
 
 
 class SearchIndex:
@@ -212,16 +252,24 @@ class SearchIndex:
         """Return a term unpacked over every document (None when no passage holds it)."""
         if term in self._terms:
             return self._terms[term]
-        weights: dict[int, float] = {}
-        for offset, part in self.parts:
-            packed = part.postings.get(term)
-            if packed:
-                ids, tfs = unpack(packed)
-                weights.update(zip(map(offset.__add__, ids), tfs, strict=True))
+        packs = [(offset, p) for offset, part in self.parts if (p := part.postings.get(term))]
         found = None
-        if weights:
-            df = len(weights)
-            found = _Term(math.log(1 + (self.size - df + 0.5) / (df + 0.5)), weights)
+        if packs:
+            df = sum(len(packed) for _, packed in packs) // 12
+            idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+            if self.size > FULL_SCAN and df > COMMON_POSTINGS:
+                dense = [0.0] * self.size
+                for offset, packed in packs:
+                    ids, tfs = unpack(packed)
+                    for i, tf in zip(ids, tfs, strict=True):
+                        dense[offset + i] = tf
+                found = _Term(idf, df, {}, dense)
+            else:
+                weights: dict[int, float] = {}
+                for offset, packed in packs:
+                    ids, tfs = unpack(packed)
+                    weights.update(zip(map(offset.__add__, ids), tfs, strict=True))
+                found = _Term(idf, df, weights)
         if len(self._terms) >= TERM_MEMO:
             self._terms.clear()
         self._terms[term] = found
@@ -245,32 +293,49 @@ class SearchIndex:
         norm = self.norm
         for _, weight, found in found_terms:
             factor = weight * found.idf * (K1 + 1)
-            weights = found.weights
-            if large and scores and len(weights) > COMMON_POSTINGS:
+            if large and scores and found.dense is not None:  # a common term: df > COMMON_POSTINGS
+                dense = found.dense
                 for j in list(scores):
-                    tf = weights.get(j)
-                    if tf is not None:
+                    tf = dense[j]
+                    if tf:
                         scores[j] += factor * tf / (tf + norm[j])
                 continue
-            for j, tf in weights.items():
+            for j, tf in found.postings():
                 scores[j] += factor * tf / (tf + norm[j])
         if only is not None:
             return {j: v for j, v in scores.items() if self.passages[j].document in only}
         return scores
 
+    def weight_of(self, term: str) -> Callable[[int], float]:
+        """Return a function giving each passage's weight for a term (0.0 if it lacks it):
+        the term looked up once for many passages."""
+        found = self._term(term)
+        if found is None:
+            return _absent
+        if found.dense is not None:
+            return found.dense.__getitem__
+        weights = found.weights
+        return lambda i: weights.get(i, 0.0)
+
     def in_text(self, i: int, term: str) -> bool:
         """Tell whether passage i's own text (not only its context) contains a term."""
         found = self._term(term)
-        return found is not None and found.weights.get(i, 0.0) >= 1.0
+        return found is not None and found.tf(i) >= 1.0
 
     def has_term(self, i: int, term: str) -> bool:
         """Tell whether passage i contains a term (text or context)."""
         found = self._term(term)
-        return found is not None and i in found.weights
+        return found is not None and found.tf(i) > 0.0
 
 
-def facts_of(text: str, words: list[str] | None = None) -> set[str]:
-    """Return the kinds of fact a passage states: date, year, number."""
+def _absent(i: int) -> float:
+    """Return a missing term's weight for any passage."""
+    return 0.0
+
+
+def facts_of(text: str, words: list[str] | None = None, *, named: bool | None = None) -> set[str]:
+    """Return the kinds of fact a passage states: date, year, number (`named`: whether its
+    words hold a gazetteer name, when the caller knows)."""
     found = set()
     if _DATE.search(text):
         found.add("date")
@@ -280,7 +345,9 @@ def facts_of(text: str, words: list[str] | None = None) -> set[str]:
         found.add("number")
     if MONEY.search(text):
         found.add("money")
-    if _PLACE.search(text) or find_places(text_words(text) if words is None else words):
+    if named is None:
+        named = bool(find_places(text_words(text) if words is None else words))
+    if _PLACE.search(text) or named:
         found.add("place")
     if DEADLINE.search(text):
         found.add("deadline")

@@ -51,9 +51,11 @@ class Analysed:
     index: DocumentIndex
 
 
-def analyse(text: str, source: str = "") -> Analysed:
-    """Parse a directive's text and index it: the costly step, once per text."""
-    document = parse_document(text, source=source)
+def analyse(text: str, source: str = "", document: Document | None = None) -> Analysed:
+    """Parse a directive's text and index it: the costly step, once per text (`document`:
+    the text already parsed with this source, as a file's reader returns it)."""
+    if document is None:
+        document = parse_document(text, source=source)
     return Analysed(document, index_document(document.passages))
 
 

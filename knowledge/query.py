@@ -174,11 +174,12 @@ def fold_same_length(text: str) -> str:
 
 def strip_courtesy(text: str) -> str:
     """Remove greetings, polite particles and the asker's own context ('em ở …, ')."""
+    folded = fold_same_length(text)
     for pattern in COURTESY:
-        folded = fold_same_length(text)
         m = re.search(pattern, folded, flags=re.I)
         if m and m.end() - m.start() < len(text):
             text = " ".join((text[: m.start()] + " " + text[m.end() :]).split()).strip(" ,")
+            folded = fold_same_length(text)
     return text
 
 
@@ -209,8 +210,9 @@ def expand(raw: str, chat: bool = False) -> list[str]:
                 out.extend(pair.split())
                 i += 2
                 continue
-        full = None if _looks_like_number(word) else _expansion(ABBREVIATIONS, word, following)
-        if full is None and chat and not _looks_like_number(word):
+        number = _looks_like_number(word)
+        full = None if number else _expansion(ABBREVIATIONS, word, following)
+        if full is None and chat and not number:
             full = _expansion(SHORTHAND, word, following)
         if full is not None:
             out.extend(full.lower().split())
@@ -229,7 +231,7 @@ def _after_roman_word(out: list[str]) -> bool:
 
 
 def _looks_like_number(word: str) -> bool:
-    return any(c.isdigit() for c in word)
+    return any(map(str.isdigit, word))
 
 
 def is_stop(word: str, following: str = "", last: bool = False) -> bool:

@@ -49,8 +49,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     new = new_directive(ingested, args.file.name)
     sha = new.sha256
 
-    async def check(db: Database) -> tuple[Library, list[Directive]]:
-        library, rows = await library_of(db, settings)
+    async def check(db: Database) -> None:
         async with db.sessions() as session:
             twin = await find_duplicate(session, number=doc.number, sha256=sha)
         if twin is not None and twin.number == doc.number:
@@ -58,10 +57,10 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(texts.DOC_DUPLICATE_NUMBER.format(number=doc.number, where=where))
         if twin is not None:
             raise UsageError(texts.DOC_DUPLICATE_CONTENT.format(id=twin.id, number=twin.number))
-        if any(d.number == doc.number for d in library.documents):
+        # stored ones are found above: only the bundled and DOCUMENTS_DIR ones are left
+        if any(d.number == doc.number for d in build_library(settings, []).documents):
             where = texts.DOC_BUNDLED_WHERE
             raise UsageError(texts.DOC_DUPLICATE_NUMBER.format(number=doc.number, where=where))
-        return library, rows
 
     with_database(settings, check)
     print("\n".join(preview_lines(describe(ingested))))
@@ -81,7 +80,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
             )
 
     row = with_database(settings, store)
-    analysed(ingested.text, args.file.name, cache_dir_of(settings))  # warm the cache
+    analysed(ingested.text, args.file.name, cache_dir_of(settings), doc)  # warm the cache
     current = texts.DOC_ADDED_CURRENT if args.current else ""
     print(
         texts.DOC_ADDED.format(
