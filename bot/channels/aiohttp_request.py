@@ -52,8 +52,9 @@ class AiohttpRequest(BaseRequest):
         """Open the client session (idempotent)."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=self.pool_size)
+            # trust_env: HTTPS_PROXY / NO_PROXY honoured, as httpx did (offices behind a proxy)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=False
+                connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=True
             )
 
     async def shutdown(self) -> None:
