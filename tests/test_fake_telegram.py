@@ -448,3 +448,17 @@ async def test_wait_for_dumps_on_timeout(bot: Bot, fake: FakeTelegram) -> None:
     await fake.wait_for(1, timeout=0.5)
     with pytest.raises(TimeoutError, match="đã gửi"):
         await fake.wait_for(lambda f: len(f.sent) > 1, timeout=0.1)
+
+
+def test_the_aiohttp_transport_takes_the_environments_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Offices behind a proxy: HTTPS_PROXY is used for Telegram, NO_PROXY hosts go direct."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.so-noi-vu.local:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    request = AiohttpRequest(pool_size=1)
+    telegram = request._proxy_for(f"https://api.telegram.org/bot{TOKEN}/getMe")
+    assert telegram == "http://proxy.so-noi-vu.local:3128"
+    assert request._proxy_for(f"http://127.0.0.1:8081/bot{TOKEN}/getMe") is None
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert AiohttpRequest(pool_size=1)._proxy_for("https://api.telegram.org/x") is None
