@@ -454,6 +454,8 @@ def test_the_aiohttp_transport_takes_the_environments_proxy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Offices behind a proxy: HTTPS_PROXY is used for Telegram, NO_PROXY hosts go direct."""
+    for name in ("https_proxy", "http_proxy", "HTTP_PROXY", "no_proxy", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.so-noi-vu.local:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     request = AiohttpRequest(pool_size=1)
