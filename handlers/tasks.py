@@ -38,6 +38,11 @@ def directive_name(library: KnowledgeBase, number: str = "") -> str:
     """Return a directive's name (the current one's by default), e.g. "Kết luận
     09-KL/BTCTW (11/01/2024)"."""
     doc = next((d for d in library.documents if d.number == number), library.default)
+    return document_name(doc)
+
+
+def document_name(doc: Document) -> str:
+    """Return a directive's name: "Kết luận 09-KL/BTCTW (11/01/2024)"."""
     meta = doc.metadata
     return texts.document_label(meta.kind, meta.number, meta.issued)
 

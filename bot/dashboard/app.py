@@ -27,7 +27,7 @@ from bot.dashboard.viewer import Viewer, viewer_of
 from bot.database import Database
 from bot.settings import Settings
 from handlers.ports import Clock
-from handlers.texts import document_label
+from handlers.tasks import document_name
 from knowledge import Document, Library
 from knowledge.library import short_number
 from scheduler.plan import parse_span
@@ -98,13 +98,13 @@ class Base:
         value = "" if doc.number == self.library.default.number else short_number(doc.number)
         return {
             "doc": doc,
-            "doc_label": label_of(doc),
+            "doc_label": document_name(doc),
             "vb_value": value,  # for a form's hidden field
             "vb": urlencode({DIRECTIVE_FIELD: value}) if value else "",  # for a link's query
             "directives": [
                 {
                     "value": short_number(d.number),
-                    "label": label_of(d),
+                    "label": document_name(d),
                     "current": d.number == self.library.default.number,
                     "archived": d.number in self.library.archived,
                     "selected": d.number == doc.number,
@@ -257,9 +257,3 @@ def setup_templates(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
     )
     app.router.add_static("/static/", HERE / "static")
-
-
-def label_of(doc: Document) -> str:
-    """Return a directive's name as the chat says it: "Kết luận 09-KL/BTCTW (11/01/2024)"."""
-    meta = doc.metadata
-    return document_label(meta.kind, meta.number, meta.issued)

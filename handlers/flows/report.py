@@ -32,7 +32,7 @@ from handlers.report_form import (
     read_line,
 )
 from handlers.scope import Access, Need
-from handlers.tasks import find_directive, tasks_of
+from handlers.tasks import document_name, find_directive, tasks_of
 from handlers.turn import Turn
 from handlers.types import Button, Reply
 from knowledge import Document, Task
@@ -111,7 +111,7 @@ class ReportFlow:
     def archived_reply(self, code: str, number: str) -> list[Reply]:
         """Say politely that a task of an archived directive takes no new report."""
         doc = self.directive(number)
-        name = _document_name(doc) if doc is not None else number
+        name = document_name(doc) if doc is not None else number
         return [Reply(texts.REPORT_ARCHIVED.format(document=name, code=code))]
 
     def opens(self, arg: str) -> bool:
@@ -200,7 +200,7 @@ class ReportFlow:
         ]
         buttons += [
             Button(
-                texts.REPORT_OTHER_DIRECTIVE.format(document=_document_name(other)),
+                texts.REPORT_OTHER_DIRECTIVE.format(document=document_name(other)),
                 payloads.report("d", short_number(other.number)),
             )
             for other in self.library.documents
@@ -208,7 +208,7 @@ class ReportFlow:
         ]
         text = texts.REPORT_PICK_GROUP.format(unit=_name(unit))
         if doc.number != self.library.default.number:
-            text += "\n" + texts.DIRECTIVE_LINE.format(document=_document_name(doc))
+            text += "\n" + texts.DIRECTIVE_LINE.format(document=document_name(doc))
         reply = Reply(text, [*button_rows(buttons, per_row=1), [cancel_button(self.kind)]])
         data = {"step": "group", **_said(said)}
         return await show(turn, FLOW, data, Ask(reply, hint=texts.STEP_PICK))
@@ -220,7 +220,7 @@ class ReportFlow:
             return await self.refuse_unknown(turn, f"bc:d:{name}", name)
         if self.archived(doc.number):
             await turn.audit("payload.refused", f"bc:d:{name}", reason="archived directive")
-            return [Reply(texts.REPORT_ARCHIVED_DIRECTIVE.format(document=_document_name(doc)))]
+            return [Reply(texts.REPORT_ARCHIVED_DIRECTIVE.format(document=document_name(doc)))]
         return await self.ask_group(turn, said, doc)
 
     async def refuse_unknown(self, turn: Turn, raw: str, name: str) -> list[Reply]:
@@ -364,7 +364,7 @@ class ReportFlow:
             ),
         ]
         if doc is not None and number != self.library.default.number:
-            lines.append(texts.REPORT_CONFIRM_DIRECTIVE.format(document=_document_name(doc)))
+            lines.append(texts.REPORT_CONFIRM_DIRECTIVE.format(document=document_name(doc)))
         lines.append(self.previous_line(previous))
         if previous is not None and is_downgrade(previous.status, form):
             lines.append(
@@ -568,11 +568,6 @@ def _within(task: Task, group: Task | None) -> bool:
 
 def _group_label(task: Task, code: str) -> str:
     return texts.REPORT_GROUP_BUTTON.format(code=code, title=shorten(task.title, _LABEL))
-
-
-def _document_name(doc: Document) -> str:
-    meta = doc.metadata
-    return texts.document_label(meta.kind, meta.number, meta.issued)
 
 
 def _name(unit: Unit) -> str:
