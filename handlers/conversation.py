@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.types import Button, Reply
+from storage.models import ConversationState
 from storage.queries.state import clear_state, get_state, put_state
 
 MENU = "menu"  # not a flow: the choices of the last reply, e.g. the main menu's buttons
@@ -98,8 +99,11 @@ class ChatState:
 async def read_state(session: AsyncSession, chat: tuple[str, str]) -> ChatState | None:
     """Return the chat's unexpired state, or None."""
     row = await get_state(session, channel=chat[0], chat_id=chat[1])
-    if row is None:
-        return None
+    return state_of_row(row) if row is not None else None
+
+
+def state_of_row(row: ConversationState) -> ChatState:
+    """Return the state a stored row describes."""
     return state_of(row.state, dict(row.data))
 
 

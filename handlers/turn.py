@@ -9,14 +9,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.conversation import ChatState, read_state
+from handlers.conversation import ChatState, read_state, state_of_row
 from handlers.scope import Scope, compute_scope
 from handlers.types import Incoming
 from storage.engine import is_unavailable
 from storage.models import Member, Role
 from storage.queries.audit import record
 from storage.queries.locks import lock_chat
-from storage.queries.members import get_member, get_or_create_member
+from storage.queries.members import get_member, get_member_and_state, seen_member
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +54,38 @@ async def begin_turn(
 ) -> Turn:
     """Find or register the sender and return the turn."""
     await lock_chat(session, channel=incoming.channel, chat_id=incoming.chat_id)
+    chat = (incoming.channel, incoming.chat_id)
+    state: ChatState | None = None
     try:
-        member = await get_or_create_member(
+        stored = utcnow()  # what `last seen` and a state's expiry are kept in, not `now`
+        found = await get_member_and_state(
             session,
+            channel=incoming.channel,
+            external_id=incoming.user_id,
+            chat_id=incoming.chat_id,
+            now=stored,
+        )
+        if found is not None and found[1] is not None:
+            state = state_of_row(found[1])  # read before seen_member may commit
+        member = await seen_member(
+            session,
+            found[0] if found is not None else None,
             channel=incoming.channel,
             external_id=incoming.user_id,
             chat_id=None if incoming.is_group else incoming.chat_id,
             display_name=incoming.display_name or None,
+            now=stored,
         )
+        if found is None:  # a newcomer: a chat state is rare, but a group may have one
+            state = await read_state(session, chat)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         member = await read_only_member(session, incoming, exc)
+        state = await read_state(session, chat)
     named = f"{incoming.channel}:{incoming.user_id}" in admins
     is_admin = named or member.role == Role.ADMIN.value
     scope = await compute_scope(session, member, is_admin)
-    state = await read_state(session, (incoming.channel, incoming.chat_id))
     return Turn(incoming, session, member, is_admin=is_admin, now=now, scope=scope, state=state)
 
 

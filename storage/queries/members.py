@@ -31,7 +31,7 @@ from storage.models import (
 )
 from storage.queries.audit import add_audit, insert_audit
 from storage.queries.units import subtree_ids
-from storage.types import as_utc, utcnow
+from storage.types import UTCDateTime, as_utc, utcnow
 
 SEEN_EVERY = timedelta(hours=1)  # how stale last_seen_at may get before it is written
 # Built once: every update reads its sender with it, and SQLAlchemy reuses a statement's
@@ -39,6 +39,23 @@ SEEN_EVERY = timedelta(hours=1)  # how stale last_seen_at may get before it is w
 _BY_ACCOUNT = select(Member).where(
     col(Member.channel) == bindparam("channel"),
     col(Member.external_id) == bindparam("external_id"),
+)
+# The sender and their chat's unexpired conversation state, in one statement: every update
+# needs both (populate_existing: put_state writes with a Core upsert, see queries/state.py).
+_CS = ConversationState
+_BY_ACCOUNT_WITH_STATE = (
+    select(Member, _CS)
+    .outerjoin(
+        _CS,
+        (col(_CS.channel) == col(Member.channel))
+        & (col(_CS.chat_id) == bindparam("chat_id"))
+        & (col(_CS.expires_at) > bindparam("now", type_=UTCDateTime())),
+    )
+    .where(
+        col(Member.channel) == bindparam("channel"),
+        col(Member.external_id) == bindparam("external_id"),
+    )
+    .execution_options(populate_existing=True)
 )
 # A newcomer and its audit row, as Core INSERTs on the tables: the ORM's unit of work
 # (flush, identity bookkeeping) cost more than the two statements themselves.
@@ -48,6 +65,16 @@ _NEW_MEMBER = insert(Member.__table__).returning(Member.__table__.c.id)  # type:
 async def get_member(session: AsyncSession, *, channel: str, external_id: str) -> Member | None:
     """Return the member known on `channel` as `external_id` (with their unit), or None."""
     return await session.scalar(_BY_ACCOUNT, {"channel": channel, "external_id": external_id})
+
+
+async def get_member_and_state(
+    session: AsyncSession, *, channel: str, external_id: str, chat_id: str, now: datetime
+) -> tuple[Member, ConversationState | None] | None:
+    """Return the member known on `channel` as `external_id` with the unexpired conversation
+    state of chat `chat_id` (None: no state), read in one statement; None for a newcomer."""
+    values = {"channel": channel, "external_id": external_id, "chat_id": chat_id, "now": now}
+    row = (await session.execute(_BY_ACCOUNT_WITH_STATE, values)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def get_member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:
@@ -79,6 +106,29 @@ async def get_or_create_member(
     """
     now = now or utcnow()
     member = await get_member(session, channel=channel, external_id=external_id)
+    return await seen_member(
+        session,
+        member,
+        channel=channel,
+        external_id=external_id,
+        chat_id=chat_id,
+        display_name=display_name,
+        now=now,
+    )
+
+
+async def seen_member(
+    session: AsyncSession,
+    member: Member | None,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str | None,
+    display_name: str | None,
+    now: datetime,
+) -> Member:
+    """Return `member` (as read; None: a newcomer, created) with chat/name/seen refreshed;
+    commit only when something changed (get_or_create_member's second half)."""
     if member is None:
         try:
             return await _create_member(
