@@ -5,6 +5,7 @@ real SQLite, the real directive)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -35,8 +36,10 @@ LIBRARY = load_library(None)
 CODES = [task.code for task in LIBRARY.tasks() if not task.children]
 
 
-@pytest_asyncio.fixture
-async def site(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Database]]:
+@contextlib.asynccontextmanager
+async def open_site(
+    tmp_path: Path, library: Library = LIBRARY
+) -> AsyncIterator[tuple[TestClient, Database]]:
     """The dashboard on a fresh SQLite database, the clock at NOW, telegram:900 an admin."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -47,10 +50,17 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Database]]:
     database = Database.open(settings)
     await database.upgrade()
     server = WebServer("127.0.0.1", 0)
-    add_dashboard(server, settings=settings, database=database, clock=lambda: NOW, library=LIBRARY)
+    add_dashboard(server, settings=settings, database=database, clock=lambda: NOW, library=library)
     async with TestClient(TestServer(server.app)) as client:
         yield client, database
     await database.close()
+
+
+@pytest_asyncio.fixture
+async def site(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Database]]:
+    """The dashboard with the bundled directive (`open_site`)."""
+    async with open_site(tmp_path) as opened:
+        yield opened
 
 
 async def make_tree(database: Database) -> dict[str, int]:
@@ -337,17 +347,7 @@ async def test_pages_follow_the_current_directive_and_show_an_earlier_one_on_req
     library = Library(
         [parse_document(text, source="12.txt"), LIBRARY.default], current="12-KL/BTCTW"
     )
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        admins="telegram:900",
-        clock_start=NOW,
-    )
-    database = Database.open(settings)
-    await database.upgrade()
-    server = WebServer("127.0.0.1", 0)
-    add_dashboard(server, settings=settings, database=database, clock=lambda: NOW, library=library)
-    async with TestClient(TestServer(server.app)) as client:
+    async with open_site(tmp_path, library) as (client, database):
         await make_tree(database)  # HU-A reported Kết luận 09's 3.3 (done) and 3.2
         await signed_in(client, database)
         now = await (await client.get("/")).text()
@@ -373,4 +373,3 @@ async def test_pages_follow_the_current_directive_and_show_an_earlier_one_on_req
         assert 'class="nudge"' not in late  # reminders are the current directive's
         chart = await client.get("/bieu-do.png?vb=09-KL")
         assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
-    await database.close()
