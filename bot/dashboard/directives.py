@@ -147,17 +147,17 @@ class DirectivePages(Base):
     ) -> web.Response:
         """Archive a stored directive: its reminders stop, its history stays."""
         key = int(request.match_info["id"])
-        row = await session.get(Directive, key) if key else None
         if key == 0:
             error = texts.DOC_ARCHIVE_BUNDLED
             return await self.show(request, session, viewer, error=error, status=409)
+        row = await session.get(Directive, key)
         if row is None:
             return await self.show(request, session, viewer, error=texts.DOC_GONE, status=404)
         if row.status == DirectiveStatus.ARCHIVED.value:
             notice = cli_texts.DOC_ARCHIVE_ALREADY.format(number=row.number)
             return await self.show(request, session, viewer, notice=notice)
         kind, number = row.kind, row.number
-        removed = await archive_directive(session, directive_id=key or 0, actor=viewer.actor)
+        removed = await archive_directive(session, directive_id=key, actor=viewer.actor)
         notice = cli_texts.DOC_ARCHIVED.format(kind=kind, number=number, deadlines=removed)
         return await self.show(request, session, viewer, notice=notice)
 
@@ -168,6 +168,16 @@ class DirectivePages(Base):
             return texts.PROPOSAL_GONE
         return row
 
+    @staticmethod
+    def facts(row: DeadlineProposal) -> dict[str, Any]:
+        """Return what the accept / reject notices say of a proposal."""
+        return {
+            "id": row.id,
+            "code": row.task_code,
+            "document": row.document,
+            "due": day_text(row.due_on),
+        }
+
     @admin_page
     async def accept(
         self, request: web.Request, session: AsyncSession, viewer: Viewer
@@ -176,12 +186,11 @@ class DirectivePages(Base):
         row = await self.proposal(request, session)
         if isinstance(row, str):
             return await self.show(request, session, viewer, error=row, status=409)
-        facts = {"id": row.id, "code": row.task_code, "document": row.document}
-        due = day_text(row.due_on)
+        facts = self.facts(row)
         deadline = await accept_proposal(
             session, proposal=row, settings=self.settings, actor=viewer.actor
         )
-        notice = cli_texts.PROPOSAL_ACCEPTED.format(**facts, due=due, deadline=deadline.id)
+        notice = cli_texts.PROPOSAL_ACCEPTED.format(**facts, deadline=deadline.id)
         return await self.show(request, session, viewer, notice=notice)
 
     @admin_page
@@ -192,8 +201,7 @@ class DirectivePages(Base):
         row = await self.proposal(request, session)
         if isinstance(row, str):
             return await self.show(request, session, viewer, error=row, status=409)
-        facts = {"id": row.id, "code": row.task_code, "document": row.document}
-        due = day_text(row.due_on)
+        facts = self.facts(row)
         await reject_proposal(session, proposal=row, actor=viewer.actor)
-        notice = cli_texts.PROPOSAL_REJECTED.format(**facts, due=due)
+        notice = cli_texts.PROPOSAL_REJECTED.format(**facts)
         return await self.show(request, session, viewer, notice=notice)
